@@ -1,0 +1,51 @@
+"""The `concord` command: a root Typer app with one sub-app (or command) per noun.
+
+The error policy lives in `main()`: a typed concord error becomes one line on stderr and a
+documented exit code; a traceback is shown only with CONCORD_DEBUG=1.
+
+Exit codes: 0 success, 1 error (not found, invalid input, database trouble), 2 usage,
+3 conflict (stale version, lock held, already assigned, serialization failure), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from concord.cli import board, db, list_, task, user
+from concord.cli.errors import run_with_error_policy
+
+app = typer.Typer(
+    name="concord",
+    help="A concurrency lab for PostgreSQL: a task board, race experiments, anomaly proofs and query plans.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def root(
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="PostgreSQL URL for every subcommand (same as CONCORD_DATABASE_URL).",
+        show_default=False,
+    ),
+) -> None:
+    """A concurrency lab for PostgreSQL."""
+    if database_url:
+        # Subcommands read their --database-url from this variable when not given one themselves.
+        os.environ["CONCORD_DATABASE_URL"] = database_url
+
+
+app.add_typer(db.app, name="db")
+app.add_typer(board.app, name="board")
+app.add_typer(list_.app, name="list")
+app.add_typer(task.app, name="task")
+app.add_typer(user.app, name="user")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script and of ``python -m concord``."""
+    sys.exit(run_with_error_policy(app, argv))

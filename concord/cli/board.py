@@ -1,0 +1,81 @@
+"""`concord board`: create, list, show (as a tree), rename and delete boards."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.tree import Tree
+
+from concord.cli.common import DatabaseUrl, Json, open_db, render
+from concord.models import Board
+from concord.services import boards
+
+app = typer.Typer(help="Boards: the top of the tree.", no_args_is_help=True)
+BoardId = Annotated[int, typer.Argument(help="Board id.", show_default=False)]
+Name = Annotated[str, typer.Argument(help="Board name (1-200 characters).", show_default=False)]
+
+
+@app.command()
+def create(name: Name, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
+    """Create a board."""
+    board = open_db(database_url).transact(boards.create_board, name)
+    render(board.as_dict(), as_json=as_json, human=lambda c: c.print(f"created board {board.id}: {board.name}"))
+
+
+@app.command("list")
+def list_boards(database_url: DatabaseUrl = None, as_json: Json = False) -> None:
+    """List every board."""
+    found = open_db(database_url).transact(boards.list_boards)
+
+    def human(console) -> None:
+        table = Table("id", "name", "created")
+        for board in found:
+            table.add_row(str(board.id), board.name, f"{board.created_at:%Y-%m-%d %H:%M}")
+        console.print(table)
+
+    render([b.as_dict() for b in found], as_json=as_json, human=human)
+
+
+@app.command()
+def show(board_id: BoardId, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
+    """Show a board as a tree of its lists and tasks."""
+    board = open_db(database_url).transact(boards.board_tree, board_id)
+    render(board_document(board), as_json=as_json, human=lambda c: c.print(board_tree(board)))
+
+
+@app.command()
+def rename(board_id: BoardId, name: Name, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
+    """Rename a board."""
+    board = open_db(database_url).transact(boards.rename_board, board_id, name)
+    render(board.as_dict(), as_json=as_json, human=lambda c: c.print(f"board {board.id} is now {board.name!r}"))
+
+
+@app.command()
+def delete(board_id: BoardId, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
+    """Delete a board with its lists, tasks and activity."""
+    board = open_db(database_url).transact(boards.delete_board, board_id)
+    render(board.as_dict(), as_json=as_json, human=lambda c: c.print(f"deleted board {board.id}"))
+
+
+def board_document(board: Board) -> dict:
+    """The board, its lists and their tasks as one nested JSON-ready dict."""
+    return {
+        **board.as_dict(),
+        "lists": [
+            {**task_list.as_dict(), "tasks": [task.as_dict() for task in task_list.tasks]}
+            for task_list in board.lists
+        ],
+    }
+
+
+def board_tree(board: Board) -> Tree:
+    tree = Tree(f"[bold]{board.name}[/] [dim]board {board.id}[/]")
+    for task_list in board.lists:
+        limit = f", WIP {len(task_list.tasks)}/{task_list.wip_limit}" if task_list.wip_limit else ""
+        branch = tree.add(f"[bold cyan]{task_list.name}[/] [dim]list {task_list.id}{limit}[/]")
+        for task in task_list.tasks:
+            who = f" @{task.assignee_id}" if task.assignee_id else ""
+            branch.add(f"{task.title} [dim]task {task.id} · {task.status} · {task.points} pts · v{task.version}{who}[/]")
+    return tree

@@ -1,0 +1,57 @@
+"""What every command shares: the database option, --json, and one renderer."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from concord.client import Concord, connect
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="CONCORD_DATABASE_URL",
+        help="PostgreSQL URL; without it concord uses its embedded server.",
+        show_default=False,
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout instead of a table.")]
+
+
+def open_db(database_url: str | None) -> Concord:
+    """Connect (migrating a fresh database) for one command."""
+    return connect(database_url)
+
+
+def console() -> Console:
+    """A console on stdout; made per call so it sees the terminal width of this run."""
+    return Console(highlight=False)
+
+
+def error_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def render(payload: Any, *, as_json: bool, human: Callable[[Console], None]) -> None:
+    """Print ``payload`` as JSON (with --json) or call ``human`` to draw it with Rich."""
+    if as_json:
+        json.dump(payload, sys.stdout, indent=2, default=_json_default)
+        sys.stdout.write("\n")
+        return
+    human(console())
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    return str(value)
+
+

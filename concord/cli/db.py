@@ -1,0 +1,52 @@
+"""`concord db`: the database itself (status, migrations, reset, the embedded server)."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from concord.cli.common import DatabaseUrl, Json, render
+from concord.cli.errors import UsageError
+from concord.db import admin
+
+app = typer.Typer(help="Inspect, migrate, reset or stop the database.", no_args_is_help=True)
+
+
+@app.command()
+def status(database_url: DatabaseUrl = None, as_json: Json = False) -> None:
+    """Show the server, its version, the URL (password masked) and the migration revision."""
+    report = admin.status(database_url)
+
+    def human(console) -> None:
+        table = Table(show_header=False, box=None)
+        for key, value in report.items():
+            table.add_row(key.replace("_", " "), "-" if value is None else str(value))
+        console.print(table)
+
+    render(report, as_json=as_json, human=human)
+
+
+@app.command()
+def upgrade(database_url: DatabaseUrl = None, revision: str = typer.Option("head", help="Target revision.")) -> None:
+    """Apply migrations up to head (or --revision)."""
+    before, after = admin.upgrade(database_url, revision)
+    typer.echo(f"migrated from {before or 'an empty database'} to {after}")
+
+
+@app.command()
+def reset(
+    database_url: DatabaseUrl = None,
+    yes: bool = typer.Option(False, "--yes", help="Confirm that every board, list, task and user is deleted."),
+) -> None:
+    """Drop every concord table and migrate again from scratch."""
+    if not yes:
+        raise UsageError("db reset deletes all data: add --yes to confirm")
+    revision = admin.reset(database_url)
+    typer.echo(f"database reset to revision {revision}")
+
+
+@app.command()
+def stop() -> None:
+    """Stop the embedded server (a no-op when it is not running)."""
+    stopped = admin.stop_embedded()
+    typer.echo("embedded server stopped" if stopped else "embedded server was not running")

@@ -1,0 +1,71 @@
+"""The command line's one error policy: typed errors become one line and an exit code."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import typer
+
+from concord import config
+from concord.errors import ConcordError, Conflict, InvalidInput
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_CONFLICT = 3
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(InvalidInput):
+    """Bad command-line input detected by concord itself (exit code 2, like Typer's own)."""
+
+
+def exit_code_for(exc: BaseException) -> int:
+    if isinstance(exc, UsageError):
+        return EXIT_USAGE
+    if isinstance(exc, Conflict):
+        return EXIT_CONFLICT
+    return EXIT_ERROR
+
+
+def run_with_error_policy(app: typer.Typer, argv: list[str] | None) -> int:
+    """Run the Typer app; map what escapes it to a message and an exit code."""
+    try:
+        # Without standalone mode Typer returns the code of a typer.Exit (130 for Ctrl-C)
+        # instead of calling sys.exit, and lets usage errors propagate to us.
+        outcome = app(args=argv, prog_name="concord", standalone_mode=False)
+    except typer.Exit as done:
+        return done.exit_code
+    except typer.Abort:
+        print("concord: aborted", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("concord: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except ConcordError as exc:
+        return _report(exc, exc.message, exit_code_for(exc))
+    except Exception as exc:  # a click/typer usage error or a bug
+        usage = _usage_error(exc)
+        if usage is not None:
+            return usage
+        return _report(exc, f"unexpected {type(exc).__name__}: {exc} (CONCORD_DEBUG=1 shows the traceback)",
+                       EXIT_ERROR)
+    return outcome if isinstance(outcome, int) else EXIT_OK
+
+
+def _usage_error(exc: Exception) -> int | None:
+    """Typer's own usage errors (bad option, missing argument) print their help and exit 2."""
+    show = getattr(exc, "show", None)
+    exit_code = getattr(exc, "exit_code", None)
+    if callable(show) and isinstance(exit_code, int):
+        show()
+        return exit_code
+    return None
+
+
+def _report(exc: BaseException, message: str, code: int) -> int:
+    if config.debug():
+        traceback.print_exception(exc)
+    print(f"concord: {message}", file=sys.stderr)
+    return code

@@ -1,0 +1,65 @@
+"""`concord list`: the lists (columns) of a board."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from concord.cli.common import DatabaseUrl, Json, open_db, render
+from concord.services import lists
+
+app = typer.Typer(help="Lists: the columns of a board, optionally with a WIP limit.", no_args_is_help=True)
+ListId = Annotated[int, typer.Argument(help="List id.", show_default=False)]
+Name = Annotated[str, typer.Argument(help="List name (1-200 characters).", show_default=False)]
+
+
+@app.command()
+def create(
+    name: Name,
+    board: Annotated[int, typer.Option("--board", help="Board id.", show_default=False)],
+    wip_limit: Annotated[int | None, typer.Option("--wip-limit", help="Most tasks the list may hold.")] = None,
+    position: Annotated[int | None, typer.Option("--position", help="Place among the board's lists.")] = None,
+    database_url: DatabaseUrl = None,
+    as_json: Json = False,
+) -> None:
+    """Create a list on a board."""
+    task_list = open_db(database_url).transact(
+        lists.create_list, board, name, wip_limit=wip_limit, position=position
+    )
+    render(task_list.as_dict(), as_json=as_json,
+           human=lambda c: c.print(f"created list {task_list.id}: {task_list.name} on board {task_list.board_id}"))
+
+
+@app.command("list")
+def list_lists(
+    board: Annotated[int, typer.Option("--board", help="Board id.", show_default=False)],
+    database_url: DatabaseUrl = None,
+    as_json: Json = False,
+) -> None:
+    """List the lists of a board."""
+    found = open_db(database_url).transact(lists.lists_of_board, board)
+
+    def human(console) -> None:
+        table = Table("id", "name", "position", "wip limit")
+        for task_list in found:
+            table.add_row(str(task_list.id), task_list.name, str(task_list.position), str(task_list.wip_limit or "-"))
+        console.print(table)
+
+    render([t.as_dict() for t in found], as_json=as_json, human=human)
+
+
+@app.command()
+def rename(list_id: ListId, name: Name, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
+    """Rename a list."""
+    task_list = open_db(database_url).transact(lists.rename_list, list_id, name)
+    render(task_list.as_dict(), as_json=as_json,
+           human=lambda c: c.print(f"list {task_list.id} is now {task_list.name!r}"))
+
+
+@app.command()
+def delete(list_id: ListId, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
+    """Delete a list and its tasks."""
+    task_list = open_db(database_url).transact(lists.delete_list, list_id)
+    render(task_list.as_dict(), as_json=as_json, human=lambda c: c.print(f"deleted list {task_list.id}"))

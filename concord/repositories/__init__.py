@@ -1,0 +1,12 @@
+"""Repositories: data access for one aggregate each, bound to a unit of work's session.
+
+Repositories never commit and never set the isolation level; the unit of work owns both.
+"""
+
+from concord.repositories.activity import ActivityRepository
+from concord.repositories.boards import BoardRepository
+from concord.repositories.lists import ListRepository
+from concord.repositories.tasks import TaskRepository
+from concord.repositories.users import UserRepository
+
+__all__ = ["ActivityRepository", "BoardRepository", "ListRepository", "TaskRepository", "UserRepository"]

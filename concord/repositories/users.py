@@ -1,0 +1,33 @@
+"""Users."""
+
+from __future__ import annotations
+
+from concord import queries
+from concord.models import User
+from concord.repositories.base import Repository
+
+
+class UserRepository(Repository):
+    def add(self, name: str) -> User:
+        user = User(name=name)
+        self.session.add(user)
+        self.session.flush()
+        return user
+
+    def get(self, user_id: int) -> User:
+        return self._one(queries.user_by_id(user_id), "user", user_id)
+
+    def by_name(self, name: str) -> User:
+        return self._one(queries.user_by_name(name), "user", repr(name))
+
+    def resolve(self, ref: int | str) -> User:
+        """A user by id (an int or a string of digits) or else by name."""
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            return self.get(int(ref))
+        return self.by_name(ref)
+
+    def all(self) -> list[User]:
+        return list(self.session.scalars(queries.all_users()))
+
+    def exists(self, name: str) -> bool:
+        return self.session.scalars(queries.user_by_name(name)).first() is not None

@@ -1,0 +1,137 @@
+"""Task use cases: create, update with a version check, move within a WIP limit, assign."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from concord import validation
+from concord.errors import AlreadyAssigned, InvalidInput, StaleVersion, WipLimitExceeded
+from concord.models import Task
+from concord.uow import UnitOfWork
+
+
+def create_task(
+    uow: UnitOfWork,
+    list_id: int,
+    title: str,
+    *,
+    description: str = "",
+    status: str = "todo",
+    points: int = 0,
+    assignee: int | str | None = None,
+    position: int | None = None,
+) -> Task:
+    task_list = uow.lists.get(list_id)
+    assignee_id = uow.users.resolve(assignee).id if assignee is not None else None
+    task = uow.tasks.add(
+        list_id, validation.title(title), description=description, status=validation.status(status),
+        points=validation.points(points), assignee_id=assignee_id, position=validation.position(position),
+    )
+    uow.activity.record(task_list.board_id, "task.created", task_id=task.id, detail={"title": task.title})
+    return task
+
+
+def get_task(uow: UnitOfWork, task_id: int) -> Task:
+    return uow.tasks.get(task_id)
+
+
+def tasks_in_list(uow: UnitOfWork, list_id: int) -> list[Task]:
+    uow.lists.get(list_id)
+    return uow.tasks.in_list(list_id)
+
+
+def update_task(
+    uow: UnitOfWork,
+    task_id: int,
+    *,
+    expected_version: int | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    status: str | None = None,
+    points: int | None = None,
+) -> Task:
+    """Change a task's fields; with ``expected_version``, refuse if someone wrote it since."""
+    changes: dict[str, Any] = {}
+    if title is not None:
+        changes["title"] = validation.title(title)
+    if description is not None:
+        changes["description"] = description
+    if status is not None:
+        changes["status"] = validation.status(status)
+    if points is not None:
+        changes["points"] = validation.points(points)
+    if not changes:
+        raise InvalidInput("nothing to update: give at least one field to change")
+    task = uow.tasks.write(task_id, changes, expected_version=validation.version(expected_version))
+    _record(uow, task, "task.updated", changes)
+    return task
+
+
+def move_task(
+    uow: UnitOfWork,
+    task_id: int,
+    to_list_id: int,
+    *,
+    position: int | None = None,
+    expected_version: int | None = None,
+) -> Task:
+    """Move a task to another list (of the same board), refusing to break its WIP limit.
+
+    The target list's row is locked (FOR UPDATE) before its tasks are counted, so two concurrent
+    moves into the same list are serialised and cannot both pass the check (write skew).
+    """
+    task = uow.tasks.get(task_id)
+    source = uow.lists.get(task.list_id)
+    target = uow.lists.lock(to_list_id)
+    if target.board_id != source.board_id:
+        raise InvalidInput(f"list {to_list_id} is on board {target.board_id}, task {task_id} on board "
+                           f"{source.board_id}: tasks move within their board")
+    if target.id != task.list_id and target.wip_limit is not None:
+        held = uow.lists.count_tasks(target.id)
+        if held >= target.wip_limit:
+            raise WipLimitExceeded(f"list {target.id} holds {held} of its {target.wip_limit} tasks: the move "
+                                   "would exceed its WIP limit")
+    if position is None:
+        position = task.position if target.id == task.list_id else uow.tasks.next_position(target.id)
+    changes = {"list_id": target.id, "position": validation.position(position)}
+    moved = uow.tasks.write(task_id, changes, expected_version=validation.version(expected_version))
+    _record(uow, moved, "task.moved", {"from_list": source.id, "to_list": target.id, "position": position})
+    return moved
+
+
+def assign_task(
+    uow: UnitOfWork,
+    task_id: int,
+    user: int | str,
+    *,
+    reassign: bool = False,
+    expected_version: int | None = None,
+) -> Task:
+    """Assign a task to a user. A task someone else holds is refused unless ``reassign``.
+
+    The task row is locked (FOR UPDATE) before it is checked, so of two concurrent assigns of an
+    unassigned task exactly one wins and the other gets `AlreadyAssigned`.
+    """
+    assignee = uow.users.resolve(user)
+    task = uow.tasks.lock(task_id)
+    if expected_version is not None and task.version != expected_version:
+        raise StaleVersion("task", task_id, expected_version, task.version)
+    if task.assignee_id == assignee.id:
+        return task
+    if task.assignee_id is not None and not reassign:
+        raise AlreadyAssigned(f"task {task_id} is already assigned to user {task.assignee_id}")
+    assigned = uow.tasks.write(task_id, {"assignee_id": assignee.id})
+    _record(uow, assigned, "task.assigned", {"user_id": assignee.id, "user": assignee.name})
+    return assigned
+
+
+def delete_task(uow: UnitOfWork, task_id: int, *, expected_version: int | None = None) -> Task:
+    task = uow.tasks.delete(task_id, expected_version=validation.version(expected_version))
+    board_id = uow.lists.get(task.list_id).board_id
+    uow.activity.record(board_id, "task.deleted", detail={"task_id": task_id, "title": task.title})
+    return task
+
+
+def _record(uow: UnitOfWork, task: Task, action: str, detail: dict[str, Any]) -> None:
+    board_id = uow.lists.get(task.list_id).board_id
+    uow.activity.record(board_id, action, task_id=task.id, detail={**detail, "version": task.version})

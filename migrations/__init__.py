@@ -1,0 +1,1 @@
+"""Alembic migrations for concord's schema (installed as ``concord._migrations``)."""
