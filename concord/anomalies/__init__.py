@@ -1,0 +1,1 @@
+"""Isolation anomaly proofs (to be filled by the anomalies work)."""

@@ -1,0 +1,1 @@
+"""Locking strategies as first-class objects (to be filled by the race-engine work)."""

@@ -1,0 +1,1 @@
+"""The race engine (to be filled by the race-engine work)."""
