@@ -7,6 +7,7 @@ alembic.ini) and from here, where the installed package carries them as ``concor
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
@@ -21,10 +22,19 @@ from concord.errors import NotMigrated
 MIGRATION_LOCK_KEY = 0x1B9E4DD7_5C2A6F13
 
 
+def migrations_dir() -> Path:
+    """The migrations directory: packaged as ``concord._migrations`` when installed, or the
+    top-level ``migrations/`` of a source checkout whose ``concord/`` shadows the install."""
+    try:
+        return Path(str(resources.files("concord._migrations")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "migrations"
+
+
 def alembic_config() -> Config:
     """An Alembic config pointing at the packaged migrations, with no ini file."""
     cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("concord._migrations")))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.set_main_option("path_separator", "os")
     return cfg
 
