@@ -39,9 +39,15 @@ class Concord:
         """The URL with its password masked."""
         return mask_url(self.url)
 
-    def unit_of_work(self, isolation: Isolation | str = Isolation.READ_COMMITTED) -> UnitOfWork:
-        """A new unit of work (one transaction) at the given isolation level."""
-        return UnitOfWork(self.engine, isolation=isolation)
+    def unit_of_work(
+        self, isolation: Isolation | str = Isolation.READ_COMMITTED, *, defer_activity: bool = False
+    ) -> UnitOfWork:
+        """A new unit of work (one transaction) at the given isolation level.
+
+        With ``defer_activity`` the activity log is collected in ``uow.activity.entries`` instead
+        of being written in the transaction (see `concord.services.activity.record_entries`).
+        """
+        return UnitOfWork(self.engine, isolation=isolation, defer_activity=defer_activity)
 
     def transact(
         self,

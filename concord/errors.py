@@ -133,9 +133,18 @@ def translate(exc: BaseException) -> BaseException:
         return DatabaseUnavailable(detail, sqlstate=state)
     if state and state[:2] in _INVALID_INPUT_CLASSES:
         return InvalidInput(detail, sqlstate=state)
+    if state is None and _is_client_side_data_error(exc):
+        return InvalidInput(detail)
     if state is None and _is_connection_failure(exc):
         return DatabaseUnavailable(f"cannot reach the database: {detail}")
     return exc
+
+
+def _is_client_side_data_error(exc: BaseException) -> bool:
+    """psycopg refuses some values before sending them (a NUL byte in text, an int too big)."""
+    import psycopg
+
+    return isinstance(getattr(exc, "orig", exc), psycopg.DataError)
 
 
 def _is_connection_failure(exc: BaseException) -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from concord.db.engine import Isolation
 from concord.errors import translate
 from concord.repositories import (
+    DeferredActivity,
     ActivityRepository,
     BoardRepository,
     ListRepository,
@@ -35,11 +36,18 @@ class UnitOfWork:
     lists: ListRepository
     tasks: TaskRepository
     users: UserRepository
-    activity: ActivityRepository
+    activity: ActivityRepository | DeferredActivity
 
-    def __init__(self, engine: sa.Engine, *, isolation: Isolation | str = Isolation.READ_COMMITTED) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        isolation: Isolation | str = Isolation.READ_COMMITTED,
+        defer_activity: bool = False,
+    ) -> None:
         self.engine = engine
         self.isolation = Isolation.parse(isolation)
+        self.defer_activity = defer_activity
         self._session: Session | None = None
         self._committed = False
 
@@ -65,7 +73,9 @@ class UnitOfWork:
         self.lists = ListRepository(session)
         self.tasks = TaskRepository(session)
         self.users = UserRepository(session)
-        self.activity = ActivityRepository(session)
+        # Deferred: entries are only collected, for the caller to write after its response
+        # (the HTTP shim does this as background work); otherwise they join this transaction.
+        self.activity = DeferredActivity() if self.defer_activity else ActivityRepository(session)
         return self
 
     def commit(self) -> None:

@@ -51,3 +51,9 @@ def version(value: int | None) -> int | None:
     if value is not None and value < 1:
         raise InvalidInput(f"a version is 1 or more, not {value}")
     return value
+
+
+def limit(value: int, *, maximum: int) -> int:
+    if not 1 <= value <= maximum:
+        raise InvalidInput(f"limit must be between 1 and {maximum}, not {value}")
+    return value

@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from concord.cli import board, db, list_, task, user
+from concord.cli import board, db, list_, serve, task, user
 from concord.cli.errors import run_with_error_policy
 
 app = typer.Typer(
@@ -44,6 +44,7 @@ app.add_typer(board.app, name="board")
 app.add_typer(list_.app, name="list")
 app.add_typer(task.app, name="task")
 app.add_typer(user.app, name="user")
+app.command("serve")(serve.serve)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,10 +3,14 @@
 Repositories never commit and never set the isolation level; the unit of work owns both.
 """
 
-from concord.repositories.activity import ActivityRepository
+from concord.repositories.activity import ActivityEntry, ActivityRepository, DeferredActivity
 from concord.repositories.boards import BoardRepository
 from concord.repositories.lists import ListRepository
 from concord.repositories.tasks import TaskRepository
 from concord.repositories.users import UserRepository
 
-__all__ = ["ActivityRepository", "BoardRepository", "ListRepository", "TaskRepository", "UserRepository"]
+__all__ = [
+    "ActivityEntry",
+    "ActivityRepository",
+    "DeferredActivity",
+    "BoardRepository", "ListRepository", "TaskRepository", "UserRepository"]

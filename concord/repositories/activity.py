@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
+
 from concord import queries
-from concord.models import Activity
+from concord.models import Activity, Board, Task
 from concord.repositories.base import Repository
+
+
+@dataclass(frozen=True)
+class ActivityEntry:
+    """One activity record not yet written."""
+
+    board_id: int
+    action: str
+    task_id: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 class ActivityRepository(Repository):
@@ -17,6 +30,37 @@ class ActivityRepository(Repository):
         self.session.flush()
         return entry
 
+    def record_later(self, entries: list[ActivityEntry]) -> int:
+        """Write entries collected earlier; returns how many were written.
+
+        Time has passed since they were collected: an entry whose board is gone is dropped (its
+        feed went with the board), and one whose task is gone keeps its text but loses the link,
+        as ON DELETE SET NULL would have done.
+        """
+        written = 0
+        for entry in entries:
+            if self.session.get(Board, entry.board_id) is None:
+                continue
+            task_id = entry.task_id
+            if task_id is not None and self.session.scalar(sa.select(Task.id).where(Task.id == task_id)) is None:
+                task_id = None
+            self.record(entry.board_id, entry.action, task_id=task_id, detail=entry.detail)
+            written += 1
+        return written
+
     def feed(self, board_id: int, limit: int = 50) -> list[Activity]:
         """The board's newest entries first."""
         return list(self.session.scalars(queries.activity_feed(board_id, limit)))
+
+
+class DeferredActivity:
+    """Stands in for `ActivityRepository` in a unit of work that defers its activity log."""
+
+    def __init__(self) -> None:
+        self.entries: list[ActivityEntry] = []
+
+    def record(self, board_id: int, action: str, *, task_id: int | None = None,
+               detail: dict[str, Any] | None = None) -> ActivityEntry:
+        entry = ActivityEntry(board_id, action, task_id, dict(detail or {}))
+        self.entries.append(entry)
+        return entry

@@ -1,0 +1,40 @@
+"""The HTTP face of concord: a thin FastAPI shim over the same library.
+
+Routes parse, call one use case and return its result; no SQL and no commit happens in a route.
+`create_app()` builds the app; `concord serve` runs it with uvicorn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from concord.api import boards, problems, tasks
+from concord.client import connect
+
+
+def create_app(database_url: str | None = None) -> FastAPI:
+    """The API on ``database_url`` (default: CONCORD_DATABASE_URL, else the embedded server)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in a thread pool of 40: size the pool so that requests queued behind a
+        # row lock hold a connection each without exhausting it.
+        app.state.db = connect(database_url, pool_size=10, max_overflow=40)
+        try:
+            yield
+        finally:
+            app.state.db.close()
+
+    app = FastAPI(
+        title="concord",
+        summary="A task board whose writes are made safe with PostgreSQL locking strategies.",
+        lifespan=lifespan,
+        responses=problems.PROBLEM_RESPONSES,
+    )
+    problems.install(app)
+    app.include_router(boards.router)
+    app.include_router(tasks.router)
+    return app

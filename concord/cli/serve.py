@@ -1,0 +1,42 @@
+"""`concord serve`: the HTTP shim under uvicorn (needs the `api` extra)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from typing import Annotated
+
+import typer
+
+from concord.cli.common import DatabaseUrl, error_console
+from concord.cli.errors import UsageError
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind; loopback unless you say otherwise.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes.", min=1)] = 1,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Serve the task board over HTTP (OpenAPI docs at /docs)."""
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise UsageError("concord serve needs the api extra: pip install 'concord[api]'") from exc
+    if not _is_loopback(host):
+        error_console().print(f"[yellow]warning:[/] binding to {host}: the API has no authentication")
+    from concord.db.urls import resolve_url
+
+    # Resolve (and start the embedded server) once here; workers read the URL from the environment.
+    os.environ["CONCORD_DATABASE_URL"] = resolve_url(database_url).render_as_string(hide_password=False)
+    uvicorn.run("concord.api:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
