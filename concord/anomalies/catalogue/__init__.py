@@ -1,0 +1,48 @@
+"""The catalogue of anomaly tests, in matrix order, and how names select from it.
+
+The anomaly ids are those of Adya's thesis as used by Hermitage and Elle. A name in ``--only``
+is an id (every variant of it, case-insensitive) or ``id/variant`` for one form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from concord.anomalies.catalogue import dirty, single_antidependency, skew, vanishing
+from concord.anomalies.script import AnomalyTest
+from concord.errors import InvalidInput
+
+CATALOGUE: tuple[AnomalyTest, ...] = (
+    *dirty.TESTS,
+    *vanishing.TESTS,
+    *single_antidependency.TESTS,
+    *skew.TESTS,
+)
+
+
+def anomaly_ids() -> list[str]:
+    """The anomaly ids in catalogue order, each once."""
+    return list(dict.fromkeys(test.anomaly for test in CATALOGUE))
+
+
+def select(names: Iterable[str] | None = None) -> list[AnomalyTest]:
+    """The tests named (all when ``names`` is empty), in catalogue order.
+
+    Raises `InvalidInput` naming the first unknown name and the known ids.
+    """
+    wanted = [name.strip() for name in names or () if name.strip()]
+    if not wanted:
+        return list(CATALOGUE)
+    chosen: set[str] = set()
+    for name in wanted:
+        found = [test.key for test in CATALOGUE if _matches(test, name)]
+        if not found:
+            raise InvalidInput(f"unknown anomaly {name!r}: choose from {', '.join(anomaly_ids())} "
+                               "(or id/variant)")
+        chosen.update(found)
+    return [test for test in CATALOGUE if test.key in chosen]
+
+
+def _matches(test: AnomalyTest, name: str) -> bool:
+    key = name.casefold()
+    return key in (test.anomaly.casefold(), test.key.casefold())
