@@ -21,8 +21,9 @@ class UserRepository(Repository):
         return self._one(queries.user_by_name(name), "user", repr(name))
 
     def resolve(self, ref: int | str) -> User:
-        """A user by id (an int or a string of digits) or else by name."""
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        """A user by id (an int or a string of ASCII digits) or else by name."""
+        # isascii: str.isdigit() is also true for '²' or '١', which int() refuses.
+        if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
             return self.get(int(ref))
         return self.by_name(ref)
 
