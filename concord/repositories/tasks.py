@@ -15,6 +15,7 @@ from concord import queries
 from concord.errors import NotFound, StaleVersion
 from concord.models import Task
 from concord.repositories.base import Repository
+from concord.validation import is_id
 
 WRITABLE = frozenset({"title", "description", "status", "points", "position", "list_id", "assignee_id"})
 
@@ -62,6 +63,8 @@ class TaskRepository(Repository):
         unknown = set(changes) - WRITABLE
         if unknown:
             raise ValueError(f"not writable on a task: {sorted(unknown)}")
+        if not is_id(task_id):
+            raise NotFound("task", task_id)
         statement = (
             sa.update(Task)
             .where(Task.id == task_id)
@@ -79,6 +82,24 @@ class TaskRepository(Repository):
             raise NotFound("task", task_id)
         assert expected_version is not None  # an unconditional UPDATE of an existing row matched it
         raise StaleVersion("task", task_id, expected_version, current)
+
+    def make_room(self, list_id: int, position: int, *, moving: int | None = None) -> int:
+        """Free ``position`` in a list for a task placed there: the tasks at or below it move down one.
+
+        Positions are sort keys (ties go to the older task, gaps are allowed), so this only
+        shifts anything when another task holds ``position`` already. Shifting is not a change
+        to those tasks' content: their versions stay. Returns how many tasks moved down.
+        """
+        others = Task.list_id == list_id
+        if moving is not None:
+            others = sa.and_(others, Task.id != moving)
+        taken = self.session.scalar(sa.select(sa.exists().where(others, Task.position == position)))
+        if not taken:
+            return 0
+        shifted = self.session.execute(
+            sa.update(Task).where(others, Task.position >= position).values(position=Task.position + 1)
+        )
+        return shifted.rowcount
 
     def delete(self, task_id: int, *, expected_version: int | None = None) -> Task:
         task = self.get(task_id)

@@ -6,7 +6,7 @@ from typing import Any
 
 from concord import validation
 from concord.errors import AlreadyAssigned, InvalidInput, StaleVersion, WipLimitExceeded
-from concord.models import Task
+from concord.models import Task, TaskList
 from concord.uow import UnitOfWork
 
 
@@ -21,12 +21,21 @@ def create_task(
     assignee: int | str | None = None,
     position: int | None = None,
 ) -> Task:
-    task_list = uow.lists.get(list_id)
+    """Add a task to a list (last unless ``position``), within the list's WIP limit.
+
+    The list row is locked (FOR UPDATE) first, as a move into it does, so concurrent creates and
+    moves cannot together overfill it, and the default position (last) is not handed out twice.
+    Every input is checked before anything is written.
+    """
+    clean_title, status, points = validation.title(title), validation.status(status), validation.points(points)
+    position = validation.position(position)
+    task_list = uow.lists.lock(list_id)
     assignee_id = uow.users.resolve(assignee).id if assignee is not None else None
-    task = uow.tasks.add(
-        list_id, validation.title(title), description=description, status=validation.status(status),
-        points=validation.points(points), assignee_id=assignee_id, position=validation.position(position),
-    )
+    _check_room(uow, task_list, "adding a task")
+    if position is not None:
+        uow.tasks.make_room(list_id, position)
+    task = uow.tasks.add(list_id, clean_title, description=description, status=status, points=points,
+                         assignee_id=assignee_id, position=position)
     uow.activity.record(task_list.board_id, "task.created", task_id=task.id, detail={"title": task.title})
     return task
 
@@ -80,21 +89,25 @@ def move_task(
     The target list's row is locked (FOR UPDATE) before its tasks are counted, so two concurrent
     moves into the same list are serialised and cannot both pass the check (write skew).
     """
+    position = validation.position(position)
+    expected_version = validation.version(expected_version)
     task = uow.tasks.get(task_id)
+    if expected_version is not None and task.version != expected_version:
+        raise StaleVersion("task", task_id, expected_version, task.version)  # before touching its neighbours
     source = uow.lists.get(task.list_id)
     target = uow.lists.lock(to_list_id)
     if target.board_id != source.board_id:
-        raise InvalidInput(f"list {to_list_id} is on board {target.board_id}, task {task_id} on board "
-                           f"{source.board_id}: tasks move within their board")
-    if target.id != task.list_id and target.wip_limit is not None:
-        held = uow.lists.count_tasks(target.id)
-        if held >= target.wip_limit:
-            raise WipLimitExceeded(f"list {target.id} holds {held} of its {target.wip_limit} tasks: the move "
-                                   "would exceed its WIP limit")
+        raise InvalidInput(f"list {to_list_id} is on board {target.board_id} but task {task_id} is on board "
+                           f"{source.board_id}: tasks move only within their board, pick a list of board "
+                           f"{source.board_id}")
+    if target.id != task.list_id:
+        _check_room(uow, target, "the move")
     if position is None:
         position = task.position if target.id == task.list_id else uow.tasks.next_position(target.id)
-    changes = {"list_id": target.id, "position": validation.position(position)}
-    moved = uow.tasks.write(task_id, changes, expected_version=validation.version(expected_version))
+    else:
+        uow.tasks.make_room(target.id, position, moving=task_id)
+    changes = {"list_id": target.id, "position": position}
+    moved = uow.tasks.write(task_id, changes, expected_version=expected_version)
     _record(uow, moved, "task.moved", {"from_list": source.id, "to_list": target.id, "position": position})
     return moved
 
@@ -119,7 +132,9 @@ def assign_task(
     if task.assignee_id == assignee.id:
         return task
     if task.assignee_id is not None and not reassign:
-        raise AlreadyAssigned(f"task {task_id} is already assigned to user {task.assignee_id}")
+        holder = uow.users.get(task.assignee_id)
+        raise AlreadyAssigned(f"task {task_id} is already assigned to {holder.name!r} (user {holder.id}): "
+                              "reassign it explicitly to take it over")
     assigned = uow.tasks.write(task_id, {"assignee_id": assignee.id})
     _record(uow, assigned, "task.assigned", {"user_id": assignee.id, "user": assignee.name})
     return assigned
@@ -130,6 +145,18 @@ def delete_task(uow: UnitOfWork, task_id: int, *, expected_version: int | None =
     board_id = uow.lists.get(task.list_id).board_id
     uow.activity.record(board_id, "task.deleted", detail={"task_id": task_id, "title": task.title})
     return task
+
+
+def _check_room(uow: UnitOfWork, task_list: TaskList, what: str) -> None:
+    """Refuse to add a task to a list that holds its WIP limit already (the list must be locked)."""
+    if task_list.wip_limit is None:
+        return
+    held = uow.lists.count_tasks(task_list.id)
+    if held >= task_list.wip_limit:
+        raise WipLimitExceeded(
+            f"list {task_list.id} holds {held} tasks, its WIP limit is {task_list.wip_limit}: {what} would "
+            "exceed it; move a task out of the list first or choose another list"
+        )
 
 
 def _record(uow: UnitOfWork, task: Task, action: str, detail: dict[str, Any]) -> None:

@@ -11,9 +11,10 @@ from concord.uow import UnitOfWork
 def create_user(uow: UnitOfWork, name: str) -> User:
     clean = validation.name(name)
     if clean.isdigit():
-        raise InvalidInput(f"a user name cannot be all digits ({clean!r} would read as an id)")
+        raise InvalidInput(f"a user name cannot be all digits ({clean!r} would read as a user id): "
+                           "add a letter")
     if uow.users.exists(clean):
-        raise UniqueViolation(f"user {clean!r} already exists")
+        raise UniqueViolation(f"user {clean!r} already exists: choose another name")
     return uow.users.add(clean)
 
 
