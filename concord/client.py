@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy import URL
 from sqlalchemy.exc import DBAPIError
 
-from concord.db import migrate
+from concord.db import admin, migrate
 from concord.db.engine import Isolation, create_engine
 from concord.db.urls import mask_url, resolve_url
-from concord.errors import translate
+from concord.errors import DatabaseUnavailable, NotMigrated, translate
 from concord.uow import UnitOfWork
 
 P = ParamSpec("P")
@@ -85,10 +85,20 @@ def connect(database_url: str | URL | None = None, *, ensure_schema: bool = True
     if ensure_schema:
         try:
             migrate.ensure_schema(engine)
-        except DBAPIError as exc:
+        except BaseException as exc:
             engine.dispose()
-            raise translate(exc) from exc
-        except BaseException:
-            engine.dispose()
-            raise
+            error = _explain(exc, url)
+            if error is exc:
+                raise
+            raise error from exc
     return Concord(url, engine)
+
+
+def _explain(exc: BaseException, url: URL) -> BaseException:
+    """The error to raise for a failed first contact: typed, and naming the (masked) URL."""
+    error = translate(exc) if isinstance(exc, DBAPIError) else exc
+    if isinstance(error, DatabaseUnavailable):
+        return DatabaseUnavailable.at(mask_url(url), error)
+    if isinstance(error, NotMigrated):
+        return admin.explain_not_migrated(url) or error
+    return error

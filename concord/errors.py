@@ -47,7 +47,8 @@ class StaleVersion(Conflict):
     """An optimistic write named a version that is no longer current."""
 
     def __init__(self, entity: str, key: Any, expected: int, current: int | None) -> None:
-        now = "it was deleted" if current is None else f"it is now at version {current}"
+        now = ("it was deleted" if current is None
+               else f"it is now at version {current}; read it again and retry with version {current}")
         super().__init__(f"{entity} {key} changed since version {expected}: {now}")
         self.entity = entity
         self.key = key
@@ -96,6 +97,18 @@ class QueryCanceled(ConcordError):
 class DatabaseUnavailable(ConcordError):
     """The server could not be reached, refused the connection, or went away."""
 
+    #: The driver's own first line, without concord's wording around it.
+    detail: str | None = None
+
+    @classmethod
+    def at(cls, where: str, cause: BaseException) -> DatabaseUnavailable:
+        """The error for a connection to ``where`` (a URL with its password masked) that failed."""
+        detail = getattr(cause, "detail", None) or _first_line(getattr(cause, "orig", None) or cause)
+        error = cls(f"cannot reach the database at {where}: {detail}; {_connection_hint(detail)}",
+                    sqlstate=getattr(cause, "sqlstate", None))
+        error.detail = detail
+        return error
+
 
 class NotMigrated(ConcordError):
     """The database schema is missing or behind the code's migrations."""
@@ -136,8 +149,19 @@ def translate(exc: BaseException) -> BaseException:
     if state is None and _is_client_side_data_error(exc):
         return InvalidInput(detail)
     if state is None and _is_connection_failure(exc):
-        return DatabaseUnavailable(f"cannot reach the database: {detail}")
+        error = DatabaseUnavailable(f"cannot reach the database: {detail}")
+        error.detail = detail
+        return error
     return exc
+
+
+def _connection_hint(detail: str) -> str:
+    """What to do about a failed connection, judged from the driver's message."""
+    if "database" in detail and "does not exist" in detail:
+        return "create that database, or check --database-url"
+    if "authentication failed" in detail or "no password supplied" in detail:
+        return "check the user and password in --database-url"
+    return "is the server running? check --database-url"
 
 
 def _is_client_side_data_error(exc: BaseException) -> bool:

@@ -30,7 +30,7 @@ def status(database_url: DatabaseUrl = None, as_json: Json = False) -> None:
 def upgrade(database_url: DatabaseUrl = None, revision: str = typer.Option("head", help="Target revision.")) -> None:
     """Apply migrations up to head (or --revision)."""
     before, after = admin.upgrade(database_url, revision)
-    typer.echo(f"migrated from {before or 'an empty database'} to {after}")
+    typer.echo(f"migrated from {before or 'no concord schema'} to {after}")
 
 
 @app.command()
@@ -46,7 +46,7 @@ def reset(
 
 
 @app.command()
-def stop() -> None:
-    """Stop the embedded server (a no-op when it is not running)."""
-    stopped = admin.stop_embedded()
+def stop(database_url: DatabaseUrl = None) -> None:
+    """Stop the embedded server (a no-op when it is not running; refused for an external server)."""
+    stopped = admin.stop_embedded(database_url)
     typer.echo("embedded server stopped" if stopped else "embedded server was not running")

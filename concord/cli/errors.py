@@ -8,7 +8,7 @@ import traceback
 import typer
 
 from concord import config
-from concord.errors import ConcordError, Conflict, InvalidInput
+from concord.errors import AlreadyAssigned, ConcordError, Conflict, InvalidInput, NotFound
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -44,7 +44,7 @@ def run_with_error_policy(app: typer.Typer, argv: list[str] | None) -> int:
         print("concord: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except ConcordError as exc:
-        return _report(exc, exc.message, exit_code_for(exc))
+        return _report(exc, with_hint(exc), exit_code_for(exc))
     except Exception as exc:  # a click/typer usage error or a bug
         usage = _usage_error(exc)
         if usage is not None:
@@ -52,6 +52,24 @@ def run_with_error_policy(app: typer.Typer, argv: list[str] | None) -> int:
         return _report(exc, f"unexpected {type(exc).__name__}: {exc} (CONCORD_DEBUG=1 shows the traceback)",
                        EXIT_ERROR)
     return outcome if isinstance(outcome, int) else EXIT_OK
+
+
+# Where to look up a valid id, for each kind of thing the command line names by id.
+_FIND = {
+    "board": "`concord board list` shows the boards",
+    "list": "`concord board show BOARD_ID` shows a board's lists",
+    "task": "`concord board show BOARD_ID` shows a board's tasks",
+    "user": "`concord user list` shows the users; `concord user create NAME` adds one",
+}
+
+
+def with_hint(exc: ConcordError) -> str:
+    """The error's message, plus what to do at the command line where the library cannot say it."""
+    if isinstance(exc, NotFound) and exc.entity in _FIND:
+        return f"{exc.message}: {_FIND[exc.entity]}"
+    if isinstance(exc, AlreadyAssigned):
+        return f"{exc.message} (--reassign)"
+    return exc.message
 
 
 def _usage_error(exc: Exception) -> int | None:
@@ -67,5 +85,6 @@ def _usage_error(exc: Exception) -> int | None:
 def _report(exc: BaseException, message: str, code: int) -> int:
     if config.debug():
         traceback.print_exception(exc)
-    print(f"concord: {message}", file=sys.stderr)
+    one_line = " ".join(message.split())  # a driver message may span lines; the policy is one
+    print(f"concord: {one_line}", file=sys.stderr)
     return code
