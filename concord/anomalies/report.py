@@ -41,10 +41,10 @@ def explain(cell: Cell) -> tuple[str, str]:
                 "Every session was rolled back and closed; rerun with a larger --step-timeout if the "
                 "server was only slow.")
     if cell.verdict is Verdict.POSSIBLE:
-        first = f"{cell.title} happened at {cell.isolation}: {cell.evidence}."
+        first = f"{cell.title} happened at {cell.isolation}: {cell.observation}."
     else:
-        by = ", ".join(cell.prevented_by)
-        first = f"{cell.title} was prevented at {cell.isolation} ({by}): {cell.evidence}."
+        by = " and ".join(cell.prevented_by)
+        first = f"{cell.title} was prevented at {cell.isolation} by {by}: {cell.observation}."
     return first, LEVEL_BEHAVIOUR[cell.isolation]
 
 
@@ -64,6 +64,14 @@ def write_results(document: dict[str, Any], out_dir: Path) -> Path:
     """Save the document as ``<out_dir>/<UTC timestamp>-anomalies.json`` and return its path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = document["started_at"][:19].replace(":", "").replace("-", "")
-    path = out_dir / f"{stamp}Z-anomalies.json"
-    path.write_text(json.dumps(document, indent=2, default=str) + "\n")
-    return path
+    text = json.dumps(document, indent=2, default=str) + "\n"
+    for attempt in range(1, 100):
+        suffix = "" if attempt == 1 else f"-{attempt}"
+        path = out_dir / f"{stamp}Z-anomalies{suffix}.json"
+        try:
+            with path.open("x") as file:  # two runs in one second must not overwrite each other
+                file.write(text)
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"too many results files for {stamp} in {out_dir}")

@@ -40,6 +40,7 @@ class Cell:
     isolation: Level
     verdict: Verdict
     evidence: str
+    observation: str = ""
     prevented_by: list[str] = field(default_factory=list)
     transcript: Transcript = field(default_factory=Transcript)
     seconds: float = 0.0
@@ -52,6 +53,7 @@ class Cell:
             "isolation": self.isolation.value,
             "verdict": self.verdict.value,
             "evidence": self.evidence,
+            "observation": self.observation,
             "prevented_by": self.prevented_by,
             "seconds": round(self.seconds, 4),
             "transcript": self.transcript.as_list(),
@@ -75,6 +77,7 @@ def decide(run: CellRun) -> Cell:
     except Inconclusive as exc:
         cell.evidence = f"inconclusive: {exc}"
         return cell
+    cell.observation = finding.detail
     if finding.observed:
         cell.verdict, cell.evidence = Verdict.POSSIBLE, finding.detail
         return cell

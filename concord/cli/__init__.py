@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from concord.cli import board, db, list_, serve, task, user
+from concord.cli import anomalies, board, db, list_, serve, task, user
 from concord.cli.errors import run_with_error_policy
 
 app = typer.Typer(
@@ -45,6 +45,7 @@ app.add_typer(list_.app, name="list")
 app.add_typer(task.app, name="task")
 app.add_typer(user.app, name="user")
 app.command("serve")(serve.serve)
+app.command("anomalies")(anomalies.prove)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -44,5 +44,12 @@ def select(names: Iterable[str] | None = None) -> list[AnomalyTest]:
 
 
 def _matches(test: AnomalyTest, name: str) -> bool:
-    key = name.casefold()
-    return key in (test.anomaly.casefold(), test.key.casefold())
+    key = _normal(name)
+    return key in (_normal(test.anomaly), _normal(test.key))
+
+
+def _normal(name: str) -> str:
+    """Case, dashes, underscores and runs of spaces do not matter: g-single/Item-Read works."""
+    anomaly, _, variant = name.casefold().partition("/")
+    words = " ".join(variant.replace("-", " ").replace("_", " ").split())
+    return f"{anomaly.strip()}/{words}" if variant else anomaly.strip()

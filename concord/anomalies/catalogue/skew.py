@@ -79,7 +79,7 @@ G2_ITEM = AnomalyTest(
 )
 
 G2_PREDICATE = AnomalyTest(
-    "G2", "predicate, two sessions", "Anti-dependency cycle",
+    "G2", "predicate read", "Anti-dependency cycle",
     "T1 and T2 each find no row with value % 3 = 0 and each insert one; both must not commit.",
     TWO_ROWS,
     (
@@ -95,7 +95,7 @@ G2_PREDICATE = AnomalyTest(
 )
 
 G2_READ_ONLY = AnomalyTest(
-    "G2", "read-only, three sessions", "Anti-dependency cycle",
+    "G2", "read-only transaction", "Anti-dependency cycle",
     "Savings x and checking y start at 0. T2 withdraws 10 from x (penalty 1 if x + y goes negative), "
     "T1 deposits 20 into y, read-only T3 reads both (Fekete, O'Neil and O'Neil).",
     (
