@@ -1,0 +1,83 @@
+"""Retrying a transaction after a conflict: classification by SQLSTATE and bounded backoff.
+
+Every attempt ends in one outcome. Conflicts worth retrying are the server's serialization
+failures (40001) and deadlocks (40P01) for every strategy, plus what a strategy expects of itself
+(`LockNotAvailable` 55P03 for NOWAIT, `StaleVersion` for optimistic writes). A retry runs the
+*whole* transaction again after a rollback, never just the failed statement.
+
+Backoff is exponential with full jitter (sleep a uniform random time up to
+``base * 2**(attempt-1)``, capped): colliding workers spread out instead of colliding again in
+lock-step, and the cap keeps one unlucky worker from sleeping through the run.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from concord.errors import StaleVersion, sqlstate_of
+
+T = TypeVar("T")
+
+#: SQLSTATE -> conflict kind, the names used in result documents.
+CONFLICT_KINDS: dict[str, str] = {
+    "40001": "serialization_failure",
+    "40P01": "deadlock",
+    "55P03": "lock_not_available",
+    "57014": "query_canceled",
+    "23505": "unique_violation",
+}
+ALWAYS_RETRIED = frozenset({"serialization_failure", "deadlock"})
+
+
+def classify(exc: BaseException) -> tuple[str, str | None]:
+    """The outcome kind and SQLSTATE of a failed attempt (``("error", state)`` when unknown)."""
+    if isinstance(exc, StaleVersion):
+        return "stale_version", None
+    state = sqlstate_of(exc)
+    return CONFLICT_KINDS.get(state or "", "error"), state
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a conflicting transaction is run again."""
+
+    max_tries: int = 10
+    base_delay_s: float = 0.002
+    max_delay_s: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.max_tries < 1:
+            raise ValueError("max_tries must be at least 1")
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
+        return (rng or random).uniform(0, ceiling)
+
+
+def run_with_retries(
+    transaction: Callable[[], T],
+    *,
+    retry_on: frozenset[str] = ALWAYS_RETRIED,
+    policy: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``transaction()`` until it succeeds, a non-retryable error escapes, or tries run out.
+
+    ``transaction`` must open, run and commit its own transaction (a rollback must already have
+    happened when it raises, as with ``with engine.begin():``).
+    """
+    policy = policy or RetryPolicy()
+    for attempt in range(1, policy.max_tries + 1):
+        try:
+            return transaction()
+        except Exception as exc:
+            kind, _ = classify(exc)
+            if kind not in retry_on or attempt == policy.max_tries:
+                raise
+            sleep(policy.delay(attempt))
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,198 @@
+"""An experiment: one scenario and the matrix of strategies x isolation levels x worker counts.
+
+Experiments are declared in TOML (``experiments/*.toml``) or built in code; the command line
+builds one from its options. Validation happens here, once, with `InvalidInput` for anything a
+user could mistype.
+
+    scenario   = "counter"
+    strategies = ["none", "pessimistic"]        # or "all": every strategy that fits the scenario
+    isolations = ["read committed"]             # or "all"
+    workers    = [8, 50]
+    executor   = "threads"
+    duration   = 3.0                            # seconds per cell; or ops = 5000 in total per cell
+    max_tries  = 10
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from concord.db.engine import Isolation
+from concord.errors import InvalidInput
+from concord.locking import STRATEGIES, get_strategy
+from concord.race.executors import EXECUTORS
+from concord.race.scenarios import get_scenario
+
+DEFAULT_SCENARIO = "counter"
+DEFAULT_EXECUTOR = "threads"
+DEFAULT_DURATION_S = 3.0
+DEFAULT_MAX_TRIES = 10
+DEFAULT_WORKERS = (8,)
+
+
+@dataclass(frozen=True)
+class Cell:
+    scenario: str
+    strategy: str
+    isolation: str
+    workers: int
+
+
+@dataclass(frozen=True)
+class Experiment:
+    scenario: str = DEFAULT_SCENARIO
+    strategies: tuple[str, ...] = ()
+    isolations: tuple[str, ...] = ()
+    workers: tuple[int, ...] = DEFAULT_WORKERS
+    executor: str = DEFAULT_EXECUTOR
+    duration_s: float | None = None
+    ops: int | None = None
+    max_tries: int = DEFAULT_MAX_TRIES
+    name: str | None = None
+    description: str = ""
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def validated(self) -> Experiment:
+        """This experiment with names normalised and defaults filled; `InvalidInput` if malformed."""
+        scenario = get_scenario(self.scenario)
+        strategies = self.strategies or scenario.default_strategies
+        isolations = self.isolations or scenario.default_isolations
+        if self.executor.strip().lower() not in EXECUTORS:
+            raise InvalidInput(f"unknown executor {self.executor!r}: choose one of {', '.join(EXECUTORS)}")
+        for count in self.workers:
+            if not isinstance(count, int) or count < 1:
+                raise InvalidInput(f"workers must be at least 1, not {count!r}")
+        if not self.workers:
+            raise InvalidInput("workers: give at least one worker count")
+        if self.duration_s is not None and self.ops is not None:
+            raise InvalidInput("give either a duration or a number of operations, not both")
+        if self.duration_s is not None and not self.duration_s > 0:
+            raise InvalidInput(f"duration must be positive, not {self.duration_s!r}")
+        if self.ops is not None and self.ops < 1:
+            raise InvalidInput(f"ops must be at least 1, not {self.ops!r}")
+        if self.max_tries < 1:
+            raise InvalidInput(f"max tries must be at least 1, not {self.max_tries!r}")
+        names = expand_strategies(strategies, scenario)
+        return replace(
+            self,
+            scenario=scenario.name,
+            strategies=names,
+            isolations=expand_isolations(isolations),
+            executor=self.executor.strip().lower(),
+            duration_s=self.duration_s
+            if self.duration_s is not None or self.ops is not None
+            else DEFAULT_DURATION_S,
+        )
+
+    def cells(self) -> list[Cell]:
+        """The matrix, strategy-major: every isolation and worker count of one strategy together."""
+        return [
+            Cell(self.scenario, s, i, w)
+            for s in self.strategies
+            for i in self.isolations
+            for w in self.workers
+        ]
+
+    def parameters(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["strategies"], out["isolations"], out["workers"] = (
+            list(self.strategies),
+            list(self.isolations),
+            list(self.workers),
+        )
+        return out
+
+
+def expand_strategies(names: tuple[str, ...] | list[str], scenario) -> tuple[str, ...]:
+    """Strategy names checked and normalised; 'all' means every strategy the scenario accepts."""
+    if [n.strip().lower() for n in names] == ["all"]:
+        return tuple(n for n in STRATEGIES if scenario.refusal(get_strategy(n)) is None)
+    out: list[str] = []
+    for name in names:
+        strategy = get_strategy(name)
+        refusal = scenario.refusal(strategy)
+        if refusal:
+            raise InvalidInput(refusal)
+        if strategy.name not in out:
+            out.append(strategy.name)
+    return tuple(out)
+
+
+def expand_isolations(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    if [n.strip().lower() for n in names] == ["all"]:
+        return tuple(level.value for level in Isolation)
+    out: list[str] = []
+    for name in names:
+        level = Isolation.parse(name).value
+        if level not in out:
+            out.append(level)
+    return tuple(out)
+
+
+def split_list(value: str) -> list[str]:
+    """'a, b,c' -> ['a', 'b', 'c'] (the command line's comma-separated values)."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def parse_workers(value: str) -> tuple[int, ...]:
+    counts = []
+    for part in split_list(value):
+        try:
+            counts.append(int(part))
+        except ValueError:
+            raise InvalidInput(f"workers must be whole numbers, not {part!r}") from None
+    return tuple(counts)
+
+
+_TOML_KEYS = {
+    "name",
+    "description",
+    "scenario",
+    "strategies",
+    "isolations",
+    "workers",
+    "executor",
+    "duration",
+    "ops",
+    "max_tries",
+    "seed",
+}
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read an experiment file (TOML); unknown keys and bad values are `InvalidInput`."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise InvalidInput(f"experiment file {path} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"experiment file {path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - _TOML_KEYS)
+    if unknown:
+        raise InvalidInput(f"experiment file {path}: unknown keys {', '.join(unknown)}")
+    return Experiment(
+        scenario=data.get("scenario", DEFAULT_SCENARIO),
+        strategies=tuple(_as_list(data.get("strategies", ()))),
+        isolations=tuple(_as_list(data.get("isolations", ()))),
+        workers=tuple(_as_list(data.get("workers", list(DEFAULT_WORKERS)))),
+        executor=data.get("executor", DEFAULT_EXECUTOR),
+        duration_s=data.get("duration"),
+        ops=data.get("ops"),
+        max_tries=data.get("max_tries", DEFAULT_MAX_TRIES),
+        name=data.get("name", path.stem),
+        description=data.get("description", ""),
+        seed=data.get("seed", 0),
+    )
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, str):
+        return split_list(value)
+    if isinstance(value, int):
+        return [value]
+    return list(value)

@@ -1,0 +1,116 @@
+"""Operations as plain generators of SQL steps, so one scenario runs on every executor.
+
+A scenario's operation is a generator: it yields ``(Sql, params)`` pairs and receives each
+statement's result (a row, a scalar, a row count, or None), then returns an `Outcome`. It never
+touches a connection. A sync driver (threads, processes) and an async driver (asyncio) execute
+the steps on a psycopg connection, so the logic of a race is written once.
+
+Statements are SQLAlchemy Core statements (those of `concord.locking` and the scenario),
+compiled once per cell into psycopg's ``%(name)s`` text: nothing is compiled, and no ORM object
+is built, inside a locked section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+
+from concord.errors import Conflict
+
+
+class Fetch(Enum):
+    """What the driver sends back into the operation after running a statement."""
+
+    NOTHING = "nothing"
+    ROW = "row"  # the first row (a tuple) or None
+    SCALAR = "scalar"  # the first column of the first row, or None
+    ROWCOUNT = "rowcount"
+
+
+@dataclass(frozen=True, slots=True)
+class Sql:
+    """One compiled statement: its text, the constants it binds, and what to fetch."""
+
+    text: str
+    fetch: Fetch
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, statement: sa.Executable, fetch: Fetch) -> Sql:
+        """Compile a Core statement for psycopg 3 (``%(name)s`` placeholders with casts)."""
+        from sqlalchemy.dialects.postgresql.psycopg import dialect
+
+        compiled = statement.compile(dialect=dialect())
+        defaults = {k: v for k, v in compiled.params.items() if v is not None}
+        return cls(str(compiled), fetch, defaults)
+
+    def bind(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {**self.defaults, **params} if self.defaults else params
+
+
+class Status(Enum):
+    DONE = "done"  # the operation did what it set out to do
+    DECLINED = "declined"  # it committed, but the domain said no (lost the race, list full)
+    EXHAUSTED = "exhausted"  # nothing left to do: the worker stops
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: Status
+    payload: Any = None
+
+
+DONE = Outcome(Status.DONE)
+DECLINED = Outcome(Status.DECLINED)
+EXHAUSTED = Outcome(Status.EXHAUSTED)
+
+Step = tuple[Sql, dict[str, Any]]
+Operation = Generator[Step, Any, Outcome]
+
+
+class RowMissed(Conflict):
+    """A locking read returned no row although some are left: run the transaction again."""
+
+
+def drive(cursor: Any, operation: Operation) -> Outcome:
+    """Run every step of ``operation`` on a sync psycopg cursor; return its outcome."""
+    try:
+        sql, params = next(operation)
+        while True:
+            cursor.execute(sql.text, sql.bind(params), prepare=True)
+            sql, params = operation.send(_result(cursor, sql.fetch, cursor.fetchone))
+    except StopIteration as done:
+        return done.value
+
+
+async def drive_async(cursor: Any, operation: Operation) -> Outcome:
+    """`drive` for a psycopg ``AsyncCursor``."""
+    try:
+        sql, params = next(operation)
+        while True:
+            await cursor.execute(sql.text, sql.bind(params), prepare=True)
+            if sql.fetch is Fetch.ROW or sql.fetch is Fetch.SCALAR:
+                value = _shape(await cursor.fetchone(), sql.fetch)
+            else:
+                value = cursor.rowcount if sql.fetch is Fetch.ROWCOUNT else None
+            sql, params = operation.send(value)
+    except StopIteration as done:
+        return done.value
+
+
+def _result(cursor: Any, fetch: Fetch, fetchone: Any) -> Any:
+    if fetch is Fetch.ROWCOUNT:
+        return cursor.rowcount
+    if fetch is Fetch.NOTHING:
+        return None
+    return _shape(fetchone(), fetch)
+
+
+def _shape(row: Any, fetch: Fetch) -> Any:
+    if fetch is Fetch.SCALAR:
+        return None if row is None else row[0]
+    return row

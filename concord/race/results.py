@@ -1,0 +1,117 @@
+"""The result document of a race: one `RaceResult` with a `CellResult` per cell.
+
+`RaceResult.document()` is what ``--json`` prints and ``results/<stamp>-<scenario>.json``
+holds. Key names are a contract (see issue 3): top level ``concord_version``, ``started_at``,
+``database``, ``parameters``, ``interrupted``, ``cells``; per cell ``scenario``, ``strategy``,
+``isolation``, ``executor``, ``workers``, ``duration_s``, ``attempts``, ``commits``,
+``retries``, ``failures``, ``conflicts``, ``violations``, ``invariant``, ``throughput``,
+``latency_ms``. Extra keys are additions, never renamings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+CONFLICT_KEYS = ("serialization_failure", "deadlock", "lock_not_available", "stale_version", "row_missed")
+
+
+@dataclass
+class CellResult:
+    scenario: str
+    strategy: str
+    isolation: str
+    executor: str
+    workers: int
+    duration_s: float
+    attempts: int
+    commits: int
+    retries: int
+    failures: int
+    conflicts: dict[str, int]
+    violations: int | None
+    invariant: str
+    throughput: float
+    latency_ms: dict[str, float | None]
+    verdict: str
+    finding: str
+    operations: dict[str, int]
+    details: dict[str, Any] = field(default_factory=dict)
+    worker_errors: list[str] = field(default_factory=list)
+    dead_workers: list[dict[str, Any]] = field(default_factory=list)
+    interrupted: bool = False
+    trace: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class RaceResult:
+    concord_version: str
+    started_at: str
+    database: dict[str, Any]
+    parameters: dict[str, Any]
+    interrupted: bool = False
+    cells: list[CellResult] = field(default_factory=list)
+    error: str | None = None
+    files: dict[str, str] = field(default_factory=dict)
+    #: Per-cell attempt traces (worker, seq, attempt, start, end, outcome, sqlstate); not in the document.
+    traces: list[list[tuple]] = field(default_factory=list, repr=False)
+
+    def document(self) -> dict[str, Any]:
+        doc = {
+            "concord_version": self.concord_version,
+            "started_at": self.started_at,
+            "database": self.database,
+            "parameters": self.parameters,
+            "interrupted": self.interrupted,
+            "cells": [cell.to_dict() for cell in self.cells],
+        }
+        if self.error:
+            doc["error"] = self.error
+        if self.files:
+            doc["files"] = self.files
+        return doc
+
+
+def percentiles(samples: list[float]) -> dict[str, float | None]:
+    """p50, p95, p99 and max (nearest rank), rounded to microseconds; None without samples."""
+    if not samples:
+        return {"p50": None, "p95": None, "p99": None, "max": None}
+    ordered = sorted(samples)
+
+    def rank(p: float) -> float:
+        index = max(0, min(len(ordered) - 1, -(-len(ordered) * p // 100) - 1))
+        return round(ordered[int(index)], 3)
+
+    return {"p50": rank(50), "p95": rank(95), "p99": rank(99), "max": round(ordered[-1], 3)}
+
+
+_PHRASES = {
+    "serialization_failure": ("serialization failure", "serialization failures"),
+    "deadlock": ("deadlock", "deadlocks"),
+    "lock_not_available": ("lock-not-available error", "lock-not-available errors"),
+    "stale_version": ("stale version", "stale versions"),
+    "row_missed": ("claim that found every row held", "claims that found every row held"),
+}
+
+
+def conflict_phrase(kind: str, count: int) -> str:
+    """'deadlock' / 'deadlocks', 'stale version' / 'stale versions', ..."""
+    one, many = _PHRASES.get(kind, (kind.replace("_", " "), kind.replace("_", " ") + "s"))
+    return one if count == 1 else many
+
+
+def verdict(violations: int | None, finding: str, conflicts: dict[str, int], failures: int) -> str:
+    """One plain-language sentence: the anomaly found, or 'no anomaly' and what it cost."""
+    if violations is None:
+        return f"invariant not checked: {finding}"
+    if violations:
+        return finding
+    costs = [
+        f"{count:,} {conflict_phrase(kind, count)} retried" for kind, count in conflicts.items() if count
+    ]
+    if failures:
+        costs.append(f"{failures:,} gave up after max tries")
+    return "; ".join(["no anomaly", *costs])

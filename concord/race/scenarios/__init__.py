@@ -1,0 +1,28 @@
+"""The races concord runs, each with an invariant checked in the database afterwards."""
+
+from __future__ import annotations
+
+from concord.errors import InvalidInput
+from concord.race.scenarios.assign import Assign
+from concord.race.scenarios.base import Check, Fixture, Program, Scenario, Tally
+from concord.race.scenarios.claim_queue import ClaimQueue
+from concord.race.scenarios.counter import Counter
+from concord.race.scenarios.transfer import Transfer
+from concord.race.scenarios.wip_limit import WipLimit
+
+SCENARIOS: dict[str, type[Scenario]] = {
+    cls.name: cls for cls in (Counter, Assign, WipLimit, ClaimQueue, Transfer)
+}
+
+
+def get_scenario(name: str | Scenario) -> Scenario:
+    """The scenario called ``name`` ('wip_limit' and 'WIP-LIMIT' are accepted too)."""
+    if isinstance(name, Scenario):
+        return name
+    key = name.strip().lower().replace("_", "-")
+    if key not in SCENARIOS:
+        raise InvalidInput(f"unknown scenario {name!r}: choose one of {', '.join(SCENARIOS)}")
+    return SCENARIOS[key]()
+
+
+__all__ = ["SCENARIOS", "Check", "Fixture", "Program", "Scenario", "Tally", "get_scenario"]

@@ -1,0 +1,124 @@
+"""`assign`: workers race to assign each unassigned task to themselves.
+
+The tasks are raced in order: every worker tries task 0, then task 1, and so on, so each task
+has all the workers contending for it. Invariant: each task has exactly one winner (a worker
+told "assigned to you"), every other worker was told it lost, and the winner is the assignee
+the database shows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import ClassVar
+
+import sqlalchemy as sa
+
+from concord.locking import EntityKey, LockingStrategy
+from concord.models import Task
+from concord.race.program import DECLINED, Fetch, Operation, Outcome, Sql, Status
+from concord.race.scenarios.base import (
+    Check,
+    Fixture,
+    Program,
+    Scenario,
+    Tally,
+    cell_tag,
+    make_board,
+    make_list,
+    make_tasks,
+    make_users,
+)
+
+TASKS = Task.__table__
+DEFAULT_TASKS = 2000
+
+
+class AssignProgram(Program):
+    def __init__(self, strategy: LockingStrategy, fixture: Fixture) -> None:
+        super().__init__(strategy, fixture)
+        read = sa.select(TASKS.c.assignee_id, TASKS.c.version).where(TASKS.c.id == sa.bindparam("task_id"))
+        self.read = Sql.of(strategy.read(read), Fetch.ROW)
+        update = (
+            sa.update(TASKS)
+            .where(TASKS.c.id == sa.bindparam("task_id"))
+            .values(assignee_id=sa.bindparam("user_id"))
+        )
+        self.write = self.write_sql(update, TASKS.c.version)
+
+    def operation(self, worker: int, seq: int) -> Operation | None:
+        if seq >= len(self.fixture.tasks):
+            return None
+        return self._assign(self.fixture.tasks[seq], self.fixture.users[worker])
+
+    def _assign(self, task_id: int, user_id: int) -> Operation:
+        yield from self.guard(EntityKey("tasks", task_id))
+        assignee, version = yield self.read, {"task_id": task_id}
+        if assignee is not None:
+            return DECLINED  # told: someone else has it
+        params = self.write_params({"task_id": task_id, "user_id": user_id}, version)
+        written = yield self.write, params
+        self.strategy.check_written(written, "task", task_id, version)
+        return Outcome(Status.DONE, task_id)  # told: it is yours
+
+
+class Assign(Scenario):
+    name = "assign"
+    summary = "workers race to assign each unassigned task to themselves"
+    invariant = "each task has exactly one winner, the assignee in the database; every loser is told so"
+    refused: ClassVar[dict[str, str]] = {
+        "skip_locked": "SKIP LOCKED skips the named task while someone holds it, so the loser cannot "
+        "know whether it was taken; it is for claiming any free row (try claim-queue)",
+    }
+    default_strategies = ("none", "pessimistic", "nowait", "optimistic", "advisory")
+
+    def setup(self, conn: sa.Connection, workers: int, ops: int | None) -> Fixture:
+        tag = cell_tag()
+        count = DEFAULT_TASKS if ops is None else max(1, -(-ops // workers))
+        board = make_board(conn, f"race assign {tag}")
+        backlog = make_list(conn, board, "unassigned")
+        return Fixture(
+            board_id=board,
+            workers=workers,
+            lists={"backlog": backlog},
+            tasks=make_tasks(conn, backlog, count, "assign me"),
+            users=make_users(conn, tag, workers),
+        )
+
+    def program(self, strategy: LockingStrategy, fixture: Fixture) -> Program:
+        return AssignProgram(strategy, fixture)
+
+    def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
+        rows = conn.execute(
+            sa.select(TASKS.c.id, TASKS.c.assignee_id).where(TASKS.c.list_id == fixture.lists["backlog"])
+        )
+        assignee = dict(rows.all())
+        user_of = dict(enumerate(fixture.users))
+        dead_users = {user_of[w] for w in tally.dead_workers}
+        winners: dict[int, list[int]] = {}
+        for worker, task_id in tally.payloads:
+            winners.setdefault(task_id, []).append(user_of[worker])
+        extra_winners = sum(len(users) - 1 for users in winners.values())
+        wrong = sum(1 for task_id, users in winners.items() if assignee[task_id] not in users)
+        silent = sum(
+            1
+            for task_id, user in assignee.items()
+            if user is not None and task_id not in winners and user not in dead_users
+        )
+        violations = extra_winners + wrong + silent
+        tasks_won = len(winners)
+        doubled = Counter(len(users) for users in winners.values() if len(users) > 1)
+        if violations:
+            finding = (
+                f"{extra_winners:,} extra winners told 'yours' on {sum(doubled.values()):,} "
+                f"of {tasks_won:,} tasks"
+                + (f"; {wrong + silent:,} assignees disagree" if wrong + silent else "")
+            )
+        else:
+            finding = f"{tasks_won:,} tasks, one winner each; {tally.declined:,} losers told so"
+        details = {
+            "tasks_raced": tasks_won,
+            "extra_winners": extra_winners,
+            "assignee_mismatches": wrong + silent,
+            "losers_told": tally.declined,
+        }
+        return Check(violations, finding, details)

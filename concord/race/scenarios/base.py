@@ -1,0 +1,172 @@
+"""What every scenario provides: fixture rows, an operation per worker, and an invariant.
+
+A scenario is used in three steps for each cell of a matrix:
+
+1. `Scenario.setup` creates the cell's own rows (a board of its own, lists, tasks, users) in the
+   target database and returns a picklable `Fixture`; cells never share rows.
+2. `Scenario.program` compiles the statements for one locking strategy into a picklable
+   `Program`, whose ``operation(worker, seq)`` is the generator each worker runs (see
+   `concord.race.program`); None means the worker has nothing left to do.
+3. `Scenario.check` reads the database after the run and compares it with what the workers
+   reported: the number of invariant breaches and a plain-language account.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+
+from concord.locking import EXPECTED_VERSION, EntityKey, LockingStrategy
+from concord.models import Board, Task, TaskList, User
+from concord.race.program import Fetch, Operation, Sql
+
+
+@dataclass
+class Fixture:
+    """The rows a cell created: plain ids, so the fixture travels to worker processes."""
+
+    board_id: int
+    workers: int
+    lists: dict[str, int] = field(default_factory=dict)
+    tasks: list[int] = field(default_factory=list)
+    users: list[int] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What the workers of a cell reported, summed, as a scenario's check needs it."""
+
+    done: int  # operations that did what they set out to do
+    declined: int
+    payloads: list[tuple[int, Any]]  # (worker, payload) of every DONE operation
+    exhausted_workers: int  # workers that stopped because nothing was left
+    dead_workers: frozenset[int] = frozenset()  # workers that died without reporting
+
+
+@dataclass(frozen=True)
+class Check:
+    """The invariant's verdict: breaches (0 when it held) and what was found."""
+
+    violations: int
+    finding: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Program:
+    """The compiled operation of one scenario under one strategy (picklable)."""
+
+    def __init__(self, strategy: LockingStrategy, fixture: Fixture) -> None:
+        self.strategy = strategy
+        self.fixture = fixture
+        guard = strategy.guard_statement()
+        self.guard_sql = Sql.of(guard, Fetch.NOTHING) if guard is not None else None
+
+    def operation(self, worker: int, seq: int) -> Operation | None:
+        raise NotImplementedError
+
+    def guard(self, *keys: EntityKey) -> list[tuple[Sql, dict[str, Any]]]:
+        """The guard steps (advisory locks) for ``keys``, in the strategy's lock order."""
+        if self.guard_sql is None:
+            return []
+        return [(self.guard_sql, {"key": self.strategy.guard_key(k)}) for k in self.strategy.order(keys)]
+
+    def write_sql(self, update: sa.Update, version: sa.ColumnElement[int]) -> Sql:
+        """An UPDATE that bumps ``version``, as a compare-and-set when the strategy wants one."""
+        update = update.values({version.key: version + sa.literal_column("1")})
+        return Sql.of(self.strategy.write(update, version), Fetch.ROWCOUNT)
+
+    def write_params(self, params: dict[str, Any], version: int) -> dict[str, Any]:
+        if self.strategy.compares_version:
+            params[EXPECTED_VERSION] = version
+        return params
+
+
+class Scenario:
+    """A race with an invariant. Subclasses fill the class attributes and the three steps."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    invariant: ClassVar[str]
+    #: strategy name -> why it makes no sense here
+    refused: ClassVar[dict[str, str]] = {}
+    default_strategies: ClassVar[tuple[str, ...]] = ("none", "pessimistic", "optimistic", "advisory")
+    default_isolations: ClassVar[tuple[str, ...]] = ("read committed",)
+
+    def refusal(self, strategy: LockingStrategy) -> str | None:
+        """Why ``strategy`` cannot run this scenario, or None when it can."""
+        reason = self.refused.get(strategy.name)
+        return f"{strategy.name} makes no sense for {self.name}: {reason}" if reason else None
+
+    def setup(self, conn: sa.Connection, workers: int, ops: int | None) -> Fixture:
+        raise NotImplementedError
+
+    def program(self, strategy: LockingStrategy, fixture: Fixture) -> Program:
+        raise NotImplementedError
+
+    def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
+        raise NotImplementedError
+
+    def teardown(self, conn: sa.Connection, fixture: Fixture) -> None:
+        """Delete the cell's rows (the board cascades to its lists and tasks; then the racers)."""
+        conn.execute(sa.delete(Board).where(Board.id == fixture.board_id))
+        if fixture.users:
+            conn.execute(sa.delete(User).where(User.id.in_(fixture.users)))
+
+
+# Fixture building blocks: every cell gets rows of its own under a board of its own.
+
+
+def cell_tag() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def make_board(conn: sa.Connection, name: str) -> int:
+    return conn.execute(sa.insert(Board).values(name=name).returning(Board.id)).scalar_one()
+
+
+def make_list(
+    conn: sa.Connection, board_id: int, name: str, *, position: int = 0, wip_limit: int | None = None
+) -> int:
+    statement = sa.insert(TaskList).values(
+        board_id=board_id, name=name, position=position, wip_limit=wip_limit
+    )
+    return conn.execute(statement.returning(TaskList.id)).scalar_one()
+
+
+def make_lists(
+    conn: sa.Connection, board_id: int, prefix: str, count: int, *, wip_limit: int | None
+) -> list[int]:
+    rows = [
+        {"board_id": board_id, "name": f"{prefix} {i}", "position": i + 1, "wip_limit": wip_limit}
+        for i in range(count)
+    ]
+    return list(
+        conn.execute(sa.insert(TaskList).returning(TaskList.id, sort_by_parameter_order=True), rows).scalars()
+    )
+
+
+def make_tasks(conn: sa.Connection, list_id: int, count: int, title: str = "task") -> list[int]:
+    """``count`` tasks at positions 0..count-1, ids returned in position order."""
+    statement = sa.text(
+        "INSERT INTO tasks (list_id, title, position) "
+        "SELECT :list_id, :title || ' ' || n, n FROM generate_series(0, :count - 1) AS n "
+        "RETURNING id, position"
+    )
+    rows = conn.execute(statement, {"list_id": list_id, "title": title, "count": count}).all()
+    return [task_id for task_id, _ in sorted(rows, key=lambda r: r[1])]
+
+
+def make_users(conn: sa.Connection, tag: str, count: int) -> list[int]:
+    rows = [{"name": f"racer {tag} {i}"} for i in range(count)]
+    return list(
+        conn.execute(sa.insert(User).returning(User.id, sort_by_parameter_order=True), rows).scalars()
+    )
+
+
+def task_columns(*names: str) -> Sequence[sa.ColumnElement[Any]]:
+    return [Task.__table__.c[n] for n in names]

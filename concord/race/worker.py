@@ -1,0 +1,300 @@
+"""One racing worker: a connection held for the whole run, operations, retries, bookkeeping.
+
+The same loop runs in a thread or a child process (`run_worker`) and as an asyncio task
+(`run_worker_async`). Per transaction the client does only this: execute the operation's
+prepared statements on a cursor it keeps, commit, and count. The isolation level is set once on
+the connection (psycopg then opens every transaction with ``BEGIN ISOLATION LEVEL ...``).
+
+A worker stops when the coordinator sets ``stop`` (between operations; a query in flight is
+cancelled by the coordinator with ``pg_cancel_backend``), when its share of ``--ops`` is done, or
+when its scenario has nothing left. It never lets an exception escape: a fatal error (the server
+went away) is recorded in its report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import psycopg
+
+from concord.locking.retry import ALWAYS_RETRIED, RetryPolicy, classify
+from concord.race.program import Outcome, RowMissed, Status, drive, drive_async
+from concord.race.scenarios.base import Program
+
+ISOLATION_LEVELS = {
+    "read committed": psycopg.IsolationLevel.READ_COMMITTED,
+    "repeatable read": psycopg.IsolationLevel.REPEATABLE_READ,
+    "serializable": psycopg.IsolationLevel.SERIALIZABLE,
+}
+#: Retried whatever the strategy: SKIP LOCKED (or a FOR UPDATE whose row was taken while it
+#: waited) found no free row although the backlog is not empty.
+SCENARIO_RETRIES = frozenset({"row_missed"})
+
+
+@dataclass
+class WorkerJob:
+    """Everything one worker needs, picklable so it can travel to a child process."""
+
+    worker: int
+    dsn: str
+    isolation: str
+    program: Program
+    policy: RetryPolicy
+    retry_on: frozenset[str]
+    ops: int | None  # this worker's share of --ops, or None to run until stopped
+    trace_cap: int
+    seed: int
+
+
+@dataclass
+class WorkerReport:
+    """What one worker did, summed; sent back to the coordinator when the worker ends."""
+
+    worker: int
+    backend_pid: int | None = None
+    attempts: int = 0
+    done: int = 0
+    declined: int = 0
+    retries: int = 0
+    failures: int = 0
+    exhausted: bool = False
+    conflicts: dict[str, int] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+    payloads: list[Any] = field(default_factory=list)
+    traces: list[tuple] = field(default_factory=list)
+    traces_dropped: int = 0
+    error: str | None = None
+
+    @property
+    def commits(self) -> int:
+        return self.done + self.declined
+
+
+class Control(Protocol):
+    """The coordinator's side, as a worker sees it (threads, processes and asyncio differ)."""
+
+    progress: Any  # a flat array: [2w] commits, [2w + 1] conflicts of worker w
+
+    def ready(self, worker: int, backend_pid: int | None) -> None: ...
+    def wait_go(self) -> bool: ...
+    def stopping(self) -> bool: ...
+    def pause(self, seconds: float) -> bool: ...  # sleep; True when stop was asked meanwhile
+
+
+class Stopped(Exception):
+    """The coordinator asked the worker to stop while it was waiting or querying."""
+
+
+class Fatal(Exception):
+    """An attempt failed in a way retrying cannot help (server gone, a bug, a bad statement)."""
+
+
+def classify_attempt(exc: BaseException) -> tuple[str, str | None]:
+    if isinstance(exc, RowMissed):
+        return "row_missed", None
+    return classify(exc)
+
+
+def retry_kinds(strategy_retries: frozenset[str]) -> frozenset[str]:
+    return ALWAYS_RETRIED | strategy_retries | SCENARIO_RETRIES
+
+
+class Book:
+    """The accounting of one worker: attempts, outcomes, latencies, traces, live progress."""
+
+    def __init__(self, job: WorkerJob, report: WorkerReport, control: Control) -> None:
+        import random
+
+        self.job, self.report, self.control = job, report, control
+        self.rng = random.Random(job.seed)
+        self.slot = 2 * job.worker
+
+    def failed(self, seq: int, attempt: int, started: float, exc: BaseException) -> float | None:
+        """Record a failed attempt; the pause before retrying, or None to give up."""
+        kind, state = classify_attempt(exc)
+        self._trace(seq, attempt, started, kind, state)
+        report = self.report
+        report.attempts += 1
+        if kind == "query_canceled" and self.control.stopping():
+            raise Stopped from exc
+        if kind not in self.job.retry_on:
+            raise Fatal(f"{kind}{f' ({state})' if state else ''}: {_first_line(exc)}") from exc
+        report.conflicts[kind] = report.conflicts.get(kind, 0) + 1
+        self.control.progress[self.slot + 1] += 1
+        if attempt >= self.job.policy.max_tries:
+            report.failures += 1
+            return None
+        report.retries += 1
+        return self.job.policy.delay(attempt, self.rng)
+
+    def committed(self, seq: int, attempt: int, started: float, op_started: float, outcome: Outcome) -> None:
+        self._trace(seq, attempt, started, "committed", None)
+        report = self.report
+        report.attempts += 1
+        if outcome.status is Status.DONE:
+            report.done += 1
+            if outcome.payload is not None:
+                report.payloads.append(outcome.payload)
+        elif outcome.status is Status.DECLINED:
+            report.declined += 1
+        report.latencies_ms.append((time.perf_counter() - op_started) * 1000.0)
+        self.control.progress[self.slot] += 1
+
+    def _trace(self, seq: int, attempt: int, started: float, outcome: str, state: str | None) -> None:
+        if len(self.report.traces) >= self.job.trace_cap:
+            self.report.traces_dropped += 1
+            return
+        self.report.traces.append((self.job.worker, seq, attempt, started, time.time(), outcome, state))
+
+
+GAVE_UP = Outcome(Status.DECLINED, "gave up")
+
+
+def run_worker(job: WorkerJob, control: Control) -> WorkerReport:
+    """Connect, wait for the start signal, race until told to stop; never raises."""
+    report = WorkerReport(job.worker)
+    try:
+        conn = psycopg.connect(job.dsn, autocommit=False)
+    except psycopg.Error as exc:
+        report.error = f"worker {job.worker} could not connect: {_first_line(exc)}"
+        control.ready(job.worker, None)
+        return report
+    try:
+        conn.isolation_level = ISOLATION_LEVELS[job.isolation]
+        report.backend_pid = conn.info.backend_pid
+        control.ready(job.worker, report.backend_pid)
+        if control.wait_go():
+            _race(job, conn, control, report)
+    except Fatal as exc:
+        report.error = f"worker {job.worker}: {exc}"
+    except Stopped:
+        pass
+    finally:
+        _close(conn)
+    return report
+
+
+def _race(job: WorkerJob, conn: psycopg.Connection, control: Control, report: WorkerReport) -> None:
+    book = Book(job, report, control)
+    cursor = conn.cursor()
+    seq = 0
+    while not control.stopping() and (job.ops is None or seq < job.ops):
+        outcome = _operation(job, conn, cursor, book, control, seq)
+        if outcome is None or outcome.status is Status.EXHAUSTED:
+            report.exhausted = True
+            return
+        seq += 1
+
+
+def _operation(job, conn, cursor, book: Book, control: Control, seq: int) -> Outcome | None:
+    op_started = time.perf_counter()
+    attempt = 0
+    while True:
+        attempt += 1
+        operation = job.program.operation(job.worker, seq)
+        if operation is None:
+            return None
+        started = time.time()
+        try:
+            outcome = drive(cursor, operation)
+            conn.commit()
+        except Exception as exc:
+            _rollback(conn)
+            pause = book.failed(seq, attempt, started, exc)
+            if pause is None:
+                return GAVE_UP
+            if control.pause(pause):
+                raise Stopped from exc
+            continue
+        book.committed(seq, attempt, started, op_started, outcome)
+        return outcome
+
+
+async def run_worker_async(job: WorkerJob, control: Any) -> WorkerReport:
+    """`run_worker` on a psycopg ``AsyncConnection`` (control: an asyncio-aware `Control`)."""
+    report = WorkerReport(job.worker)
+    try:
+        conn = await psycopg.AsyncConnection.connect(job.dsn, autocommit=False)
+    except psycopg.Error as exc:
+        report.error = f"worker {job.worker} could not connect: {_first_line(exc)}"
+        control.ready(job.worker, None)
+        return report
+    try:
+        await conn.set_isolation_level(ISOLATION_LEVELS[job.isolation])
+        report.backend_pid = conn.info.backend_pid
+        control.ready(job.worker, report.backend_pid)
+        if await control.wait_go_async():
+            await _race_async(job, conn, control, report)
+    except Fatal as exc:
+        report.error = f"worker {job.worker}: {exc}"
+    except Stopped:
+        pass
+    finally:
+        await _close_async(conn)
+    return report
+
+
+async def _race_async(job: WorkerJob, conn, control, report: WorkerReport) -> None:
+    book = Book(job, report, control)
+    cursor = conn.cursor()
+    seq = 0
+    while not control.stopping() and (job.ops is None or seq < job.ops):
+        outcome = await _operation_async(job, conn, cursor, book, control, seq)
+        if outcome is None or outcome.status is Status.EXHAUSTED:
+            report.exhausted = True
+            return
+        seq += 1
+
+
+async def _operation_async(job, conn, cursor, book: Book, control, seq: int) -> Outcome | None:
+    op_started = time.perf_counter()
+    attempt = 0
+    while True:
+        attempt += 1
+        operation = job.program.operation(job.worker, seq)
+        if operation is None:
+            return None
+        started = time.time()
+        try:
+            outcome = await drive_async(cursor, operation)
+            await conn.commit()
+        except Exception as exc:
+            await _rollback_async(conn)
+            pause = book.failed(seq, attempt, started, exc)
+            if pause is None:
+                return GAVE_UP
+            if await control.pause_async(pause):
+                raise Stopped from exc
+            continue
+        book.committed(seq, attempt, started, op_started, outcome)
+        return outcome
+
+
+def _rollback(conn: psycopg.Connection) -> None:
+    try:
+        conn.rollback()
+    except psycopg.Error:
+        pass  # the connection is broken; the next statement reports it as fatal
+
+
+async def _rollback_async(conn: psycopg.AsyncConnection) -> None:
+    with contextlib.suppress(psycopg.Error):
+        await conn.rollback()
+
+
+def _close(conn: psycopg.Connection) -> None:
+    _rollback(conn)  # never leave a transaction open behind us
+    conn.close()
+
+
+async def _close_async(conn: psycopg.AsyncConnection) -> None:
+    await _rollback_async(conn)
+    await conn.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

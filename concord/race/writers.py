@@ -1,0 +1,150 @@
+"""Results on disk: ``results/<stamp>-<scenario>.json``, ``.csv`` and ``.md``, and the attempt
+traces as JSON Lines in ``logs/<stamp>-<scenario>.jsonl``.
+
+Traces are bounded: each worker keeps its first ``cap_per_worker`` attempts of a cell
+(``TRACE_LINES_PER_CELL`` shared out between the workers, 20,000 by default), and the rest are
+only counted (``trace.dropped`` in the cell). A 50-worker run therefore writes at most about
+20,000 lines (a few MB) per cell, whatever its length.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from concord.race.results import CONFLICT_KEYS, CellResult, RaceResult
+
+TRACE_FIELDS = ("worker", "op", "attempt", "start", "end", "outcome", "sqlstate")
+CSV_FIELDS = (
+    "scenario",
+    "strategy",
+    "isolation",
+    "executor",
+    "workers",
+    "duration_s",
+    "attempts",
+    "commits",
+    "retries",
+    "failures",
+    *CONFLICT_KEYS,
+    "violations",
+    "throughput",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "max_ms",
+    "verdict",
+)
+
+
+def write_results(result: RaceResult, out_dir: str | Path = ".") -> dict[str, str]:
+    """Write the four files under ``out_dir/results`` and ``out_dir/logs``; return their paths."""
+    out = Path(out_dir)
+    stamp = result.started_at.replace(":", "").replace("-", "").replace("Z", "")
+    scenario = result.parameters.get("scenario", "race")
+    results_dir, logs_dir = out / "results", out / "logs"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    base = f"{stamp}Z-{scenario}"
+    paths = {
+        "json": results_dir / f"{base}.json",
+        "csv": results_dir / f"{base}.csv",
+        "md": results_dir / f"{base}.md",
+        "traces": logs_dir / f"{base}.jsonl",
+    }
+    result.files = {kind: str(path) for kind, path in paths.items()}
+    for index, cell in enumerate(result.cells):
+        cell.trace["file"] = str(paths["traces"])
+        cell.trace["cell"] = index
+    write_traces(paths["traces"], result)
+    paths["json"].write_text(json.dumps(result.document(), indent=2) + "\n")
+    write_csv(paths["csv"], result.cells)
+    paths["md"].write_text(markdown(result))
+    return result.files
+
+
+def write_traces(path: Path, result: RaceResult) -> None:
+    with path.open("w") as out:
+        for index, traces in enumerate(result.traces):
+            cell = result.cells[index]
+            for worker, op, attempt, start, end, outcome, state in traces:
+                out.write(
+                    json.dumps(
+                        {
+                            "cell": index,
+                            "strategy": cell.strategy,
+                            "isolation": cell.isolation,
+                            "workers": cell.workers,
+                            "worker": worker,
+                            "op": op,
+                            "attempt": attempt,
+                            "start": round(start, 6),
+                            "end": round(end, 6),
+                            "outcome": outcome,
+                            "sqlstate": state,
+                        }
+                    )
+                    + "\n"
+                )
+
+
+def csv_row(cell: CellResult) -> dict[str, object]:
+    row: dict[str, object] = {k: getattr(cell, k) for k in CSV_FIELDS if hasattr(cell, k)}
+    row.update({k: cell.conflicts.get(k, 0) for k in CONFLICT_KEYS})
+    row.update({f"{k}_ms": cell.latency_ms.get(k) for k in ("p50", "p95", "p99", "max")})
+    return row
+
+
+def write_csv(path: Path, cells: list[CellResult]) -> None:
+    with path.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        for cell in cells:
+            writer.writerow(csv_row(cell))
+
+
+def markdown(result: RaceResult) -> str:
+    params = result.parameters
+    lines = [
+        f"# concord race: {params.get('scenario')}",
+        "",
+        f"Started {result.started_at} on PostgreSQL {result.database.get('server_version')}, "
+        f"executor {params.get('executor')}, "
+        + (
+            f"{params['duration_s']} s per cell"
+            if params.get("duration_s")
+            else f"{params.get('ops')} ops per cell"
+        )
+        + (". **Interrupted**: partial results." if result.interrupted else "."),
+        "",
+        f"Invariant: {result.cells[0].invariant}." if result.cells else "No cell ran.",
+        "",
+        "| strategy | isolation | workers | commits/s | commits | retries | gave up | conflicts | p50 ms "
+        "| p99 ms | violations | verdict |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
+    ]
+    for c in result.cells:
+        lines.append(
+            f"| {c.strategy} | {c.isolation} | {c.workers} | {c.throughput:,.0f} | {c.commits:,} | {c.retries:,} "
+            f"| {c.failures:,} | {conflict_summary(c)} | {_ms(c.latency_ms['p50'])} | {_ms(c.latency_ms['p99'])} "
+            f"| {'?' if c.violations is None else c.violations} | {c.verdict} |"
+        )
+    if result.error:
+        lines += ["", f"Error: {result.error}"]
+    lines += [
+        "",
+        "Traces: the first attempts of each worker per cell, as JSON Lines (see the `trace` key of each "
+        "cell in the JSON document for the cap and how many were dropped).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def conflict_summary(cell: CellResult) -> str:
+    found = [f"{kind.replace('_', ' ')} {count:,}" for kind, count in cell.conflicts.items() if count]
+    return ", ".join(found) or "-"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
