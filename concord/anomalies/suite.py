@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 
-from concord.anomalies.catalogue import select
+from concord.anomalies.catalogue import CATALOGUE, select
 from concord.anomalies.levels import Level
 from concord.anomalies.monitor import Monitor
 from concord.anomalies.runner import run_cell
+from concord.anomalies.script import AnomalyTest
 from concord.anomalies.verdict import Cell, decide
 from concord.db.urls import libpq_dsn, mask_url, resolve_url
 from concord.errors import DatabaseUnavailable, InvalidInput
@@ -40,17 +41,19 @@ def run_suite(
     isolations: Iterable[str | Level] | None = None,
     step_timeout: float = DEFAULT_STEP_TIMEOUT_S,
     on_cell: Callable[[Cell], None] | None = None,
+    catalogue: Sequence[AnomalyTest] = CATALOGUE,
 ) -> SuiteResult:
     """Run the anomaly tests named in ``only`` (all by default) at each level in ``isolations``.
 
     Every test runs in a schema created for this run and dropped at its end, so nothing else in the
     database is touched. A cell that times out or fails unexpectedly becomes an ``error`` cell and
-    the suite goes on; ``on_cell`` is called after each cell (for progress).
+    the suite goes on; ``on_cell`` is called after each cell (for progress). ``catalogue`` is the
+    list ``only`` selects from (the built-in one unless a caller brings its own scripts).
 
     Raises `InvalidInput` for an unknown anomaly or level, or a step timeout that is not positive,
     and `DatabaseUnavailable` when the server cannot be reached.
     """
-    tests = select(only)
+    tests = select(only, catalogue=catalogue)
     levels = _levels(isolations)
     if not step_timeout > 0:
         raise InvalidInput(f"the step timeout must be positive, not {step_timeout}")

@@ -6,7 +6,7 @@ is an id (every variant of it, case-insensitive) or ``id/variant`` for one form.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from concord.anomalies.catalogue import dirty, single_antidependency, skew, vanishing
 from concord.anomalies.script import AnomalyTest
@@ -25,22 +25,23 @@ def anomaly_ids() -> list[str]:
     return list(dict.fromkeys(test.anomaly for test in CATALOGUE))
 
 
-def select(names: Iterable[str] | None = None) -> list[AnomalyTest]:
+def select(names: Iterable[str] | None = None, *,
+           catalogue: Sequence[AnomalyTest] = CATALOGUE) -> list[AnomalyTest]:
     """The tests named (all when ``names`` is empty), in catalogue order.
 
     Raises `InvalidInput` naming the first unknown name and the known ids.
     """
     wanted = [name.strip() for name in names or () if name.strip()]
     if not wanted:
-        return list(CATALOGUE)
+        return list(catalogue)
     chosen: set[str] = set()
     for name in wanted:
-        found = [test.key for test in CATALOGUE if _matches(test, name)]
+        found = [test.key for test in catalogue if _matches(test, name)]
         if not found:
-            raise InvalidInput(f"unknown anomaly {name!r}: choose from {', '.join(anomaly_ids())} "
-                               "(or id/variant)")
+            known = ", ".join(dict.fromkeys(test.anomaly for test in catalogue))
+            raise InvalidInput(f"unknown anomaly {name!r}: choose from {known} (or id/variant)")
         chosen.update(found)
-    return [test for test in CATALOGUE if test.key in chosen]
+    return [test for test in catalogue if test.key in chosen]
 
 
 def _matches(test: AnomalyTest, name: str) -> bool:
