@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from rich.tree import Tree
 
-from concord.cli.common import DatabaseUrl, Json, open_db, render
+from concord.cli.common import DatabaseUrl, Json, render, transact
 from concord.models import Board
 from concord.services import boards
 
@@ -20,14 +20,14 @@ Name = Annotated[str, typer.Argument(help="Board name (1-200 characters).", show
 @app.command()
 def create(name: Name, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Create a board."""
-    board = open_db(database_url).transact(boards.create_board, name)
+    board = transact(database_url, boards.create_board, name)
     render(board.as_dict(), as_json=as_json, human=lambda c: c.print(f"created board {board.id}: {board.name}"))
 
 
 @app.command("list")
 def list_boards(database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """List every board."""
-    found = open_db(database_url).transact(boards.list_boards)
+    found = transact(database_url, boards.list_boards)
 
     def human(console) -> None:
         table = Table("id", "name", "created")
@@ -41,21 +41,21 @@ def list_boards(database_url: DatabaseUrl = None, as_json: Json = False) -> None
 @app.command()
 def show(board_id: BoardId, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Show a board as a tree of its lists and tasks."""
-    board = open_db(database_url).transact(boards.board_tree, board_id)
+    board = transact(database_url, boards.board_tree, board_id)
     render(board_document(board), as_json=as_json, human=lambda c: c.print(board_tree(board)))
 
 
 @app.command()
 def rename(board_id: BoardId, name: Name, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Rename a board."""
-    board = open_db(database_url).transact(boards.rename_board, board_id, name)
+    board = transact(database_url, boards.rename_board, board_id, name)
     render(board.as_dict(), as_json=as_json, human=lambda c: c.print(f"board {board.id} is now {board.name!r}"))
 
 
 @app.command()
 def delete(board_id: BoardId, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Delete a board with its lists, tasks and activity."""
-    board = open_db(database_url).transact(boards.delete_board, board_id)
+    board = transact(database_url, boards.delete_board, board_id)
     render(board.as_dict(), as_json=as_json, human=lambda c: c.print(f"deleted board {board.id}"))
 
 

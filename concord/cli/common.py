@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from concord.client import Concord, connect
+
+R = TypeVar("R")
 
 DatabaseUrl = Annotated[
     str | None,
@@ -27,6 +29,16 @@ Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on s
 def open_db(database_url: str | None) -> Concord:
     """Connect (migrating a fresh database) for one command."""
     return connect(database_url)
+
+
+def transact(database_url: str | None, operation: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
+    """Connect, run one use case in its own transaction, and close the connections again.
+
+    Closing matters when commands run in-process (tests, a long-lived shell): each command would
+    otherwise leave a pool of idle connections behind.
+    """
+    with open_db(database_url) as db:
+        return db.transact(operation, *args, **kwargs)
 
 
 def console() -> Console:

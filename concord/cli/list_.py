@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from concord.cli.common import DatabaseUrl, Json, open_db, render
+from concord.cli.common import DatabaseUrl, Json, render, transact
 from concord.services import lists
 
 app = typer.Typer(help="Lists: the columns of a board, optionally with a WIP limit.", no_args_is_help=True)
@@ -25,8 +25,8 @@ def create(
     as_json: Json = False,
 ) -> None:
     """Create a list on a board."""
-    task_list = open_db(database_url).transact(
-        lists.create_list, board, name, wip_limit=wip_limit, position=position
+    task_list = transact(
+        database_url, lists.create_list, board, name, wip_limit=wip_limit, position=position
     )
     render(task_list.as_dict(), as_json=as_json,
            human=lambda c: c.print(f"created list {task_list.id}: {task_list.name} on board {task_list.board_id}"))
@@ -39,7 +39,7 @@ def list_lists(
     as_json: Json = False,
 ) -> None:
     """List the lists of a board."""
-    found = open_db(database_url).transact(lists.lists_of_board, board)
+    found = transact(database_url, lists.lists_of_board, board)
 
     def human(console) -> None:
         table = Table("id", "name", "position", "wip limit")
@@ -53,7 +53,7 @@ def list_lists(
 @app.command()
 def rename(list_id: ListId, name: Name, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Rename a list."""
-    task_list = open_db(database_url).transact(lists.rename_list, list_id, name)
+    task_list = transact(database_url, lists.rename_list, list_id, name)
     render(task_list.as_dict(), as_json=as_json,
            human=lambda c: c.print(f"list {task_list.id} is now {task_list.name!r}"))
 
@@ -61,5 +61,5 @@ def rename(list_id: ListId, name: Name, database_url: DatabaseUrl = None, as_jso
 @app.command()
 def delete(list_id: ListId, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Delete a list and its tasks."""
-    task_list = open_db(database_url).transact(lists.delete_list, list_id)
+    task_list = transact(database_url, lists.delete_list, list_id)
     render(task_list.as_dict(), as_json=as_json, human=lambda c: c.print(f"deleted list {task_list.id}"))

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from concord.cli.common import DatabaseUrl, Json, open_db, render
+from concord.cli.common import DatabaseUrl, Json, render, transact
 from concord.models import Task
 from concord.services import tasks
 
@@ -32,8 +32,8 @@ def create(
     as_json: Json = False,
 ) -> None:
     """Create a task in a list."""
-    task = open_db(database_url).transact(
-        tasks.create_task, list_id, title, description=description, status=status, points=points,
+    task = transact(
+        database_url, tasks.create_task, list_id, title, description=description, status=status, points=points,
         assignee=assignee, position=position,
     )
     render(task.as_dict(), as_json=as_json, human=lambda c: c.print(f"created task {task.id}: {task.title}"))
@@ -42,7 +42,7 @@ def create(
 @app.command()
 def show(task_id: TaskId, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Show one task."""
-    task = open_db(database_url).transact(tasks.get_task, task_id)
+    task = transact(database_url, tasks.get_task, task_id)
     render(task.as_dict(), as_json=as_json, human=lambda c: c.print(task_table(task)))
 
 
@@ -58,8 +58,8 @@ def update(
     as_json: Json = False,
 ) -> None:
     """Change a task's fields; with --expected-version, only if nobody wrote it since."""
-    task = open_db(database_url).transact(
-        tasks.update_task, task_id, expected_version=expected_version, title=title,
+    task = transact(
+        database_url, tasks.update_task, task_id, expected_version=expected_version, title=title,
         description=description, status=status, points=points,
     )
     render(task.as_dict(), as_json=as_json, human=lambda c: c.print(f"updated task {task.id}, now version {task.version}"))
@@ -75,8 +75,8 @@ def move(
     as_json: Json = False,
 ) -> None:
     """Move a task to another list of its board, within the list's WIP limit."""
-    task = open_db(database_url).transact(
-        tasks.move_task, task_id, to_list, position=position, expected_version=expected_version
+    task = transact(
+        database_url, tasks.move_task, task_id, to_list, position=position, expected_version=expected_version
     )
     render(task.as_dict(), as_json=as_json,
            human=lambda c: c.print(f"moved task {task.id} to list {task.list_id} at position {task.position}"))
@@ -92,8 +92,8 @@ def assign(
     as_json: Json = False,
 ) -> None:
     """Assign a task to a user (refused, exit 3, if someone else holds it)."""
-    task = open_db(database_url).transact(
-        tasks.assign_task, task_id, to, reassign=reassign, expected_version=expected_version
+    task = transact(
+        database_url, tasks.assign_task, task_id, to, reassign=reassign, expected_version=expected_version
     )
     render(task.as_dict(), as_json=as_json,
            human=lambda c: c.print(f"task {task.id} assigned to user {task.assignee_id}"))
@@ -104,7 +104,7 @@ def delete(
     task_id: TaskId, expected_version: ExpectedVersion = None, database_url: DatabaseUrl = None, as_json: Json = False
 ) -> None:
     """Delete a task."""
-    task = open_db(database_url).transact(tasks.delete_task, task_id, expected_version=expected_version)
+    task = transact(database_url, tasks.delete_task, task_id, expected_version=expected_version)
     render(task.as_dict(), as_json=as_json, human=lambda c: c.print(f"deleted task {task.id}"))
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from concord.cli.common import DatabaseUrl, Json, open_db, render
+from concord.cli.common import DatabaseUrl, Json, render, transact
 from concord.services import users
 
 app = typer.Typer(help="Users: who tasks are assigned to.", no_args_is_help=True)
@@ -20,14 +20,14 @@ def create(
     as_json: Json = False,
 ) -> None:
     """Create a user."""
-    user = open_db(database_url).transact(users.create_user, name)
+    user = transact(database_url, users.create_user, name)
     render(user.as_dict(), as_json=as_json, human=lambda c: c.print(f"created user {user.id}: {user.name}"))
 
 
 @app.command("list")
 def list_users(database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """List every user."""
-    found = open_db(database_url).transact(users.list_users)
+    found = transact(database_url, users.list_users)
 
     def human(console) -> None:
         table = Table("id", "name")
