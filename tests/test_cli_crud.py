@@ -1,0 +1,372 @@
+"""Every CRUD command of `concord` through Typer's CliRunner: output, --json shapes, exit codes."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from cli_runner import on, run, url_text
+from typer.testing import CliRunner
+
+from concord.cli import app
+from concord.models import Activity, Task
+
+TASK_KEYS = {"id", "list_id", "title", "description", "position", "status", "points", "assignee_id",
+             "version", "created_at", "updated_at"}
+
+
+def ok(result) -> dict | list | str:
+    """The command succeeded quietly on stderr: its JSON document (or its text without --json)."""
+    assert (result.exit_code, result.stderr) == (0, ""), result.stderr
+    return result.json() if result.stdout.startswith(("{", "[")) else result.stdout
+
+
+def make_board(url, name="Roadmap") -> dict:
+    return ok(on(url, "board", "create", name, "--json"))
+
+
+def make_list(url, board_id, name="Todo", *extra) -> dict:
+    return ok(on(url, "list", "create", "--board", str(board_id), name, *extra, "--json"))
+
+
+def make_task(url, list_id, title="Write tests", *extra) -> dict:
+    return ok(on(url, "task", "create", "--list", str(list_id), title, *extra, "--json"))
+
+
+# board
+
+
+def test_board_create_json_prints_the_new_board_with_its_id(database_url):
+    board = make_board(database_url)
+    assert set(board) == {"id", "name", "created_at"}
+    assert board["name"] == "Roadmap"
+    assert isinstance(board["id"], int) and board["id"] >= 1
+
+
+def test_board_create_without_json_prints_one_human_line(database_url):
+    result = on(database_url, "board", "create", "Roadmap")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == "created board 1: Roadmap\n"
+
+
+def test_board_create_trims_the_name(database_url):
+    assert make_board(database_url, "  Spaced  ")["name"] == "Spaced"
+
+
+def test_board_list_json_lists_every_board_in_id_order(database_url):
+    first, second = make_board(database_url, "A"), make_board(database_url, "B")
+    listed = ok(on(database_url, "board", "list", "--json"))
+    assert [(b["id"], b["name"]) for b in listed] == [(first["id"], "A"), (second["id"], "B")]
+
+
+def test_board_list_of_no_boards_is_an_empty_json_list(database_url):
+    assert ok(on(database_url, "board", "list", "--json")) == []
+
+
+def test_board_list_without_json_draws_a_table_with_each_board(database_url):
+    make_board(database_url, "Roadmap")
+    result = on(database_url, "board", "list")
+    assert result.exit_code == 0
+    assert "Roadmap" in result.stdout and "id" in result.stdout
+
+
+def test_board_show_json_nests_lists_and_tasks_in_board_order(database_url):
+    board = make_board(database_url)
+    todo = make_list(database_url, board["id"], "Todo")
+    done = make_list(database_url, board["id"], "Done")
+    ok(on(database_url, "user", "create", "alice"))
+    first = make_task(database_url, todo["id"], "First", "--assignee", "alice")
+    second = make_task(database_url, todo["id"], "Second")
+
+    shown = ok(on(database_url, "board", "show", str(board["id"]), "--json"))
+
+    assert [lst["name"] for lst in shown["lists"]] == ["Todo", "Done"]
+    assert [t["id"] for t in shown["lists"][0]["tasks"]] == [first["id"], second["id"]]
+    assert shown["lists"][0]["tasks"][0]["assignee_id"] == 1
+    assert set(shown["lists"][0]["tasks"][0]) == TASK_KEYS
+    assert shown["lists"][1] == {**done, "tasks": []}
+
+
+def test_board_show_draws_a_tree_with_an_assigned_task(database_url):
+    board = make_board(database_url)
+    todo = make_list(database_url, board["id"], "Todo", "--wip-limit", "3")
+    ok(on(database_url, "user", "create", "alice"))
+    make_task(database_url, todo["id"], "First", "--assignee", "alice", "--points", "5")
+
+    result = on(database_url, "board", "show", str(board["id"]))
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Roadmap board 1"
+    assert lines[1] == "└── Todo list 1, WIP 1/3"
+    assert lines[2] == "    └── First task 1 · todo · 5 pts · v1 @1"
+
+
+def test_board_rename_changes_the_name_and_prints_the_board(database_url):
+    board = make_board(database_url)
+    renamed = ok(on(database_url, "board", "rename", str(board["id"]), "Plan", "--json"))
+    assert renamed == {**board, "name": "Plan"}
+    human = on(database_url, "board", "rename", str(board["id"]), "Plan B")
+    assert human.stdout == "board 1 is now 'Plan B'\n"
+
+
+def test_board_delete_removes_the_board_with_its_lists_tasks_and_activity(database_url, db):
+    board = make_board(database_url)
+    todo = make_list(database_url, board["id"])
+    make_task(database_url, todo["id"])
+
+    deleted = ok(on(database_url, "board", "delete", str(board["id"]), "--json"))
+
+    assert deleted == board
+    assert ok(on(database_url, "board", "list", "--json")) == []
+    with db.engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(Task)) == 0
+        assert conn.scalar(sa.select(sa.func.count()).select_from(Activity)) == 0
+
+
+# list
+
+
+def test_list_create_json_prints_the_list_with_its_wip_limit(database_url):
+    board = make_board(database_url)
+    created = make_list(database_url, board["id"], "Doing", "--wip-limit", "2")
+    assert set(created) == {"id", "board_id", "name", "position", "wip_limit", "created_at"}
+    assert (created["board_id"], created["name"], created["position"], created["wip_limit"]) == (
+        board["id"], "Doing", 0, 2)
+
+
+def test_list_create_appends_lists_at_the_next_position(database_url):
+    board = make_board(database_url)
+    positions = [make_list(database_url, board["id"], name)["position"] for name in ("A", "B", "C")]
+    assert positions == [0, 1, 2]
+
+
+def test_list_list_shows_the_lists_of_one_board_in_order(database_url):
+    board, other = make_board(database_url), make_board(database_url, "Other")
+    make_list(database_url, board["id"], "B", "--position", "5")
+    make_list(database_url, board["id"], "A", "--position", "1")
+    make_list(database_url, other["id"], "Elsewhere")
+    listed = ok(on(database_url, "list", "list", "--board", str(board["id"]), "--json"))
+    assert [lst["name"] for lst in listed] == ["A", "B"]
+    human = on(database_url, "list", "list", "--board", str(board["id"]))
+    assert "A" in human.stdout and "wip limit" in human.stdout
+
+
+def test_list_rename_and_delete_work_and_print_the_list(database_url):
+    board = make_board(database_url)
+    todo = make_list(database_url, board["id"])
+    assert ok(on(database_url, "list", "rename", str(todo["id"]), "Backlog", "--json"))["name"] == "Backlog"
+    make_task(database_url, todo["id"])
+    assert ok(on(database_url, "list", "delete", str(todo["id"]), "--json"))["id"] == todo["id"]
+    assert ok(on(database_url, "list", "list", "--board", str(board["id"]), "--json")) == []
+    assert on(database_url, "task", "show", "1").exit_code == 1  # the task went with its list
+
+
+# task
+
+
+def test_task_create_json_prints_the_task_at_version_one(database_url):
+    board = make_board(database_url)
+    todo = make_list(database_url, board["id"])
+    ok(on(database_url, "user", "create", "alice"))
+    task = make_task(database_url, todo["id"], "Ship", "--description", "soon", "--status", "doing",
+                     "--points", "3", "--assignee", "alice")
+    assert set(task) == TASK_KEYS
+    assert {k: task[k] for k in ("list_id", "title", "description", "status", "points", "assignee_id",
+                                 "version", "position")} == {
+        "list_id": todo["id"], "title": "Ship", "description": "soon", "status": "doing", "points": 3,
+        "assignee_id": 1, "version": 1, "position": 0}
+
+
+def test_task_show_prints_the_same_document_as_create(database_url):
+    board = make_board(database_url)
+    task = make_task(database_url, make_list(database_url, board["id"])["id"])
+    assert ok(on(database_url, "task", "show", str(task["id"]), "--json")) == task
+    human = on(database_url, "task", "show", str(task["id"]))
+    assert "Write tests" in human.stdout and "version" in human.stdout
+
+
+def test_task_update_with_the_current_version_bumps_it(database_url):
+    board = make_board(database_url)
+    task = make_task(database_url, make_list(database_url, board["id"])["id"])
+    updated = ok(on(database_url, "task", "update", str(task["id"]), "--title", "Better", "--status", "done",
+                    "--points", "8", "--description", "d", "--expected-version", "1", "--json"))
+    assert (updated["title"], updated["status"], updated["points"], updated["description"], updated["version"]) == (
+        "Better", "done", 8, "d", 2)
+    human = on(database_url, "task", "update", str(task["id"]), "--title", "Again")
+    assert human.stdout == "updated task 1, now version 3\n"
+
+
+def test_task_update_with_a_stale_version_exits_3_and_names_the_current_version(database_url):
+    board = make_board(database_url)
+    task = make_task(database_url, make_list(database_url, board["id"])["id"])
+    ok(on(database_url, "task", "update", str(task["id"]), "--title", "Theirs", "--json"))
+
+    result = on(database_url, "task", "update", str(task["id"]), "--title", "Mine", "--expected-version", "1")
+
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert result.stderr == (
+        "concord: task 1 changed since version 1: it is now at version 2; read it again and retry with "
+        "version 2\n")
+    assert ok(on(database_url, "task", "show", "1", "--json"))["title"] == "Theirs"
+
+
+def test_task_move_to_another_list_goes_last_and_bumps_the_version(database_url):
+    board = make_board(database_url)
+    todo, doing = make_list(database_url, board["id"]), make_list(database_url, board["id"], "Doing")
+    make_task(database_url, doing["id"], "Already there")
+    task = make_task(database_url, todo["id"])
+    moved = ok(on(database_url, "task", "move", str(task["id"]), "--to-list", str(doing["id"]), "--json"))
+    assert (moved["list_id"], moved["position"], moved["version"]) == (doing["id"], 1, 2)
+    human = on(database_url, "task", "move", str(task["id"]), "--to-list", str(todo["id"]), "--position", "0")
+    assert human.stdout == f"moved task {task['id']} to list {todo['id']} at position 0\n"
+
+
+def test_task_move_into_a_full_list_exits_3_and_moves_nothing(database_url):
+    board = make_board(database_url)
+    todo = make_list(database_url, board["id"])
+    doing = make_list(database_url, board["id"], "Doing", "--wip-limit", "1")
+    make_task(database_url, doing["id"], "Busy")
+    task = make_task(database_url, todo["id"])
+
+    result = on(database_url, "task", "move", str(task["id"]), "--to-list", str(doing["id"]))
+
+    assert result.exit_code == 3
+    assert result.stderr == (
+        "concord: list 2 holds 1 tasks, its WIP limit is 1: the move would exceed it; move a task out of "
+        "the list first or choose another list\n")
+    assert ok(on(database_url, "task", "show", str(task["id"]), "--json"))["list_id"] == todo["id"]
+
+
+def test_task_assign_by_name_or_id_and_a_second_claim_exits_3(database_url):
+    board = make_board(database_url)
+    task = make_task(database_url, make_list(database_url, board["id"])["id"])
+    alice = ok(on(database_url, "user", "create", "alice", "--json"))
+    ok(on(database_url, "user", "create", "bob"))
+
+    assigned = ok(on(database_url, "task", "assign", str(task["id"]), "--to", "alice", "--json"))
+    again = on(database_url, "task", "assign", str(task["id"]), "--to", "bob")
+    taken = ok(on(database_url, "task", "assign", str(task["id"]), "--to", "2", "--reassign", "--json"))
+
+    assert (assigned["assignee_id"], assigned["version"]) == (alice["id"], 2)
+    assert again.exit_code == 3
+    assert again.stderr == ("concord: task 1 is already assigned to 'alice' (user 1): reassign it explicitly "
+                            "to take it over (--reassign)\n")
+    assert (taken["assignee_id"], taken["version"]) == (2, 3)
+
+
+def test_task_delete_removes_it_and_prints_it(database_url):
+    board = make_board(database_url)
+    task = make_task(database_url, make_list(database_url, board["id"])["id"])
+    deleted = ok(on(database_url, "task", "delete", str(task["id"]), "--expected-version", "1", "--json"))
+    assert deleted == task
+    assert on(database_url, "task", "show", str(task["id"])).exit_code == 1
+
+
+# user
+
+
+def test_user_create_and_list(database_url):
+    alice = ok(on(database_url, "user", "create", "alice", "--json"))
+    assert set(alice) == {"id", "name", "created_at"}
+    human = on(database_url, "user", "create", "bob")
+    assert human.stdout == "created user 2: bob\n"
+    assert [u["name"] for u in ok(on(database_url, "user", "list", "--json"))] == ["alice", "bob"]
+    assert "bob" in on(database_url, "user", "list").stdout
+
+
+def test_user_create_with_a_taken_name_exits_3(database_url):
+    ok(on(database_url, "user", "create", "alice"))
+    result = on(database_url, "user", "create", " alice ")
+    assert (result.exit_code, result.stderr) == (3, "concord: user 'alice' already exists: choose another name\n")
+    assert len(ok(on(database_url, "user", "list", "--json"))) == 1
+
+
+def test_user_create_with_an_all_digit_name_exits_1(database_url):
+    result = on(database_url, "user", "create", "42")
+    assert result.exit_code == 1
+    assert result.stderr == ("concord: a user name cannot be all digits ('42' would read as a user id): "
+                             "add a letter\n")
+    assert ok(on(database_url, "user", "list", "--json")) == []
+
+
+# db
+
+
+def test_db_status_json_reports_an_external_server_at_head(database_url):
+    report = ok(on(database_url, "db", "status", "--json"))
+    assert report["server"] == "external"
+    assert report["url"] == database_url.render_as_string(hide_password=True)
+    assert report["revision"] == report["head"]
+    assert report["up_to_date"] is True
+    assert int(report["server_version"].split(".")[0]) >= 16
+
+
+def test_db_status_without_json_draws_a_table(database_url):
+    result = on(database_url, "db", "status")
+    assert result.exit_code == 0
+    assert "up to date" in result.stdout and "True" in result.stdout
+
+
+def test_db_upgrade_migrates_an_empty_database_and_then_has_nothing_to_do(empty_database_url):
+    first = on(empty_database_url, "db", "upgrade")
+    second = on(empty_database_url, "db", "upgrade")
+    assert (first.exit_code, first.stdout) == (0, "migrated from no concord schema to 0001\n")
+    assert (second.exit_code, second.stdout) == (0, "migrated from 0001 to 0001\n")
+    assert make_board(empty_database_url)["id"] == 1
+
+
+def test_db_reset_with_yes_deletes_everything_and_migrates_again(database_url):
+    make_board(database_url)
+    ok(on(database_url, "user", "create", "alice"))
+    result = on(database_url, "db", "reset", "--yes")
+    assert (result.exit_code, result.stdout) == (0, "database reset to revision 0001\n")
+    assert ok(on(database_url, "board", "list", "--json")) == []
+    assert ok(on(database_url, "user", "list", "--json")) == []
+    assert make_board(database_url)["id"] == 1  # identities start over too
+
+
+def test_db_reset_without_yes_refuses_with_exit_2_and_keeps_the_data(database_url):
+    make_board(database_url)
+    result = on(database_url, "db", "reset")
+    assert (result.exit_code, result.stderr) == (2, "concord: db reset deletes all data: add --yes to confirm\n")
+    assert len(ok(on(database_url, "board", "list", "--json"))) == 1
+
+
+def test_db_stop_refuses_an_external_server_and_stops_nothing(database_url, server_url):
+    result = on(database_url, "db", "stop")
+    assert result.exit_code == 1
+    masked = database_url.set(drivername="postgresql+psycopg").render_as_string(hide_password=True)
+    assert result.stderr == (
+        f"concord: the database at {masked} is an external server, not concord's embedded one: stop it with "
+        "its own tools (pg_ctl, systemctl), or unset --database-url / CONCORD_DATABASE_URL to stop the "
+        "embedded server\n")
+    assert ok(on(database_url, "board", "list", "--json")) == []  # the server still answers
+
+
+def test_db_stop_refuses_when_the_url_comes_from_the_environment(database_url):
+    result = run("db", "stop", env={"CONCORD_DATABASE_URL": url_text(database_url)})
+    assert result.exit_code == 1
+    assert "is an external server" in result.stderr
+
+
+# the root option and Typer's own runner
+
+
+def test_root_database_url_option_applies_to_the_subcommand(database_url):
+    result = run("--database-url", url_text(database_url), "board", "create", "Root", "--json")
+    assert ok(result)["name"] == "Root"
+
+
+def test_typer_clirunner_invoke_runs_a_command_against_the_database(database_url):
+    result = CliRunner().invoke(
+        app, ["board", "create", "Via invoke", "--json", "--database-url", url_text(database_url)],
+        catch_exceptions=False, env={"CONCORD_DATABASE_URL": None},
+    )
+    assert (result.exit_code, result.exception) == (0, None)
+    assert ok(on(database_url, "board", "list", "--json"))[0]["name"] == "Via invoke"
+
+
+def test_a_usage_error_exits_2_with_typers_message(database_url):
+    result = on(database_url, "board", "lst")
+    assert result.exit_code == 2
+    assert "No such command 'lst'" in result.stderr
