@@ -15,6 +15,7 @@ import sys
 import typer
 
 from concord.cli import anomalies, board, db, list_, serve, task, user
+from concord.cli import race as race_cli
 from concord.cli.errors import run_with_error_policy
 
 app = typer.Typer(
@@ -44,6 +45,7 @@ app.add_typer(board.app, name="board")
 app.add_typer(list_.app, name="list")
 app.add_typer(task.app, name="task")
 app.add_typer(user.app, name="user")
+app.command("race")(race_cli.race)
 app.command("serve")(serve.serve)
 app.command("anomalies")(anomalies.prove)
 

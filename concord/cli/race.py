@@ -1,0 +1,281 @@
+"""`concord race`: race workers against the board over a matrix of strategies and isolation levels.
+
+Parse the options into an `Experiment`, call `run_experiment`, write the results, render. A live
+display (on stderr, only on a terminal) shows the cell in progress; the table goes to stdout, or
+the JSON document alone with --json.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from concord.cli.common import DatabaseUrl, Json, error_console, render
+from concord.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, UsageError
+from concord.errors import InvalidInput
+from concord.race import Experiment, Progress, RaceResult, load_experiment, run_experiment, write_results
+from concord.race.experiment import parse_workers, split_list
+
+LIST_HELP = "comma-separated, or all"
+
+
+def race(
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            "-s",
+            show_default=False,
+            help="counter, assign, wip-limit, claim-queue or transfer. Default: counter.",
+        ),
+    ] = None,
+    strategy: Annotated[
+        str | None,
+        typer.Option(
+            "--strategy",
+            show_default=False,
+            help=f"Locking strategies ({LIST_HELP}): none, pessimistic, ordered, nowait, skip_locked, "
+            "optimistic, advisory. Default: the scenario's own set.",
+        ),
+    ] = None,
+    isolation: Annotated[
+        str | None,
+        typer.Option(
+            "--isolation",
+            "-i",
+            show_default=False,
+            help=f"Isolation levels ({LIST_HELP}): 'read committed', 'repeatable read', serializable. "
+            "Default: read committed (wip-limit: all three).",
+        ),
+    ] = None,
+    workers: Annotated[
+        str | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            show_default=False,
+            help="Worker counts, comma-separated (one connection each). Default: 8.",
+        ),
+    ] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor", "-e", show_default=False, help="threads, processes or asyncio. Default: threads."
+        ),
+    ] = None,
+    duration: Annotated[
+        float | None,
+        typer.Option("--duration", "-d", show_default=False, help="Seconds per cell. Default: 3."),
+    ] = None,
+    ops: Annotated[
+        int | None,
+        typer.Option(
+            "--ops", show_default=False, help="Operations per cell in total, instead of a duration."
+        ),
+    ] = None,
+    max_tries: Annotated[
+        int | None,
+        typer.Option(
+            "--max-tries",
+            show_default=False,
+            help="Attempts per operation before giving up (conflicts are retried with jittered backoff) "
+            "[default: 10].",
+        ),
+    ] = None,
+    experiment: Annotated[
+        Path | None,
+        typer.Option(
+            "--experiment",
+            "-x",
+            show_default=False,
+            help="An experiment file (TOML); options given here override it.",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Write results/ and logs/ under this directory.")] = Path(
+        "."
+    ),
+    database_url: DatabaseUrl = None,
+    as_json: Json = False,
+) -> None:
+    """Race workers against the board; report throughput, latency, conflicts and anomalies per cell."""
+    plan = build_experiment(
+        experiment,
+        scenario=scenario,
+        strategy=strategy,
+        isolation=isolation,
+        workers=workers,
+        executor=executor,
+        duration=duration,
+        ops=ops,
+        max_tries=max_tries,
+    )
+    result = run_with_live_display(plan, database_url, live=not as_json)
+    write_results(result, out)
+    render(result.document(), as_json=as_json, human=lambda console: print_result(console, result))
+    if result.error:
+        error_console().print(f"concord: {result.error}", markup=False)
+        raise typer.Exit(EXIT_ERROR)
+    if result.interrupted:
+        error_console().print("concord: interrupted; partial results written", markup=False)
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def build_experiment(path: Path | None, **given) -> Experiment:
+    """The experiment file (or the defaults) with every option the user gave laid over it."""
+    try:
+        base = load_experiment(path) if path is not None else Experiment()
+        changes: dict = {}
+        if given["scenario"] is not None:
+            changes["scenario"] = given["scenario"]
+            if path is None or given["scenario"] != base.scenario:
+                changes.update(strategies=(), isolations=())  # the new scenario's own defaults
+        if given["strategy"] is not None:
+            changes["strategies"] = tuple(split_list(given["strategy"]))
+        if given["isolation"] is not None:
+            changes["isolations"] = tuple(split_list(given["isolation"]))
+        if given["workers"] is not None:
+            changes["workers"] = parse_workers(given["workers"])
+        if given["executor"] is not None:
+            changes["executor"] = given["executor"]
+        if given["duration"] is not None:
+            changes.update(duration_s=given["duration"], ops=None)
+        if given["ops"] is not None:
+            changes.update(ops=given["ops"], duration_s=None)
+        if given["max_tries"] is not None:
+            changes["max_tries"] = given["max_tries"]
+        from dataclasses import replace
+
+        return replace(base, **changes).validated()
+    except InvalidInput as exc:
+        raise UsageError(exc.message) from exc
+
+
+def run_with_live_display(plan: Experiment, database_url: str | None, *, live: bool) -> RaceResult:
+    from concord.race import TooManyWorkers
+
+    stderr = Console(stderr=True, highlight=False)
+    try:
+        if not (live and stderr.is_terminal):
+            return run_experiment(plan, database_url=database_url)
+        with Live(Text("starting…"), console=stderr, refresh_per_second=8, transient=True) as display:
+            return run_experiment(
+                plan, database_url=database_url, on_progress=lambda p: display.update(progress_line(p))
+            )
+    except TooManyWorkers as exc:
+        raise UsageError(exc.message) from exc
+
+
+def progress_line(p: Progress) -> Text:
+    rate = p.commits / p.elapsed_s if p.elapsed_s > 0 else 0.0
+    left = f"{max(0.0, p.duration_s - p.elapsed_s):.1f} s left" if p.duration_s else f"{p.elapsed_s:.1f} s"
+    return Text.assemble(
+        (f"cell {p.cell_index + 1}/{p.cells} ", "bold"),
+        f"{p.cell.scenario} · {p.cell.strategy} · {p.cell.isolation} · {p.cell.workers} workers   ",
+        (f"{p.commits:,} commits ({rate:,.0f}/s)", "green"),
+        "   ",
+        (f"{p.conflicts:,} conflicts", "yellow"),
+        f"   {left}",
+    )
+
+
+SHORT_ISOLATION = {"read committed": "RC", "repeatable read": "RR", "serializable": "SER"}
+WIDE = 130  # below this many columns the verdicts go under the table instead of in it
+
+
+def print_result(console: Console, result: RaceResult) -> None:
+    """The table: one row per cell, numbers first, then the verdict (in the table when it fits)."""
+    params = result.parameters
+    per_cell = (
+        f"{params['duration_s']:g} s per cell"
+        if params.get("duration_s")
+        else f"{params['ops']:,} ops per cell"
+    )
+    wide = console.width >= WIDE
+    table = Table(
+        title=f"concord race: {params['scenario']} ({params['executor']}, {per_cell})",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    columns = [
+        "#",
+        "strategy",
+        "iso",
+        "workers",
+        "commits/s",
+        "commits",
+        "retries",
+        "gave up",
+        "p50 ms",
+        "p99 ms",
+        "violations",
+    ]
+    if not wide:  # fit 80 columns: the verdicts below say what the dropped columns would
+        columns = [c for c in columns if c not in ("commits", "p50 ms")]
+    for name in columns:
+        table.add_column(name, justify="left" if name in ("strategy", "iso") else "right", no_wrap=True)
+    if wide:
+        table.add_column("verdict", ratio=1)
+    for n, c in enumerate(result.cells, 1):
+        values = {
+            "#": str(n),
+            "strategy": c.strategy,
+            "iso": SHORT_ISOLATION.get(c.isolation, c.isolation),
+            "workers": str(c.workers),
+            "commits/s": f"{c.throughput:,.0f}",
+            "commits": f"{c.commits:,}",
+            "retries": f"{c.retries:,}",
+            "gave up": f"{c.failures:,}",
+            "p50 ms": _ms(c.latency_ms["p50"]),
+            "p99 ms": _ms(c.latency_ms["p99"]),
+            "violations": Text("?" if c.violations is None else f"{c.violations:,}", style=_style(c)),
+        }
+        table.add_row(*(values[name] for name in columns), *([_verdict(c)] if wide else []))
+    console.print(table)
+    if not wide:
+        for n, c in enumerate(result.cells, 1):
+            console.print(
+                Text.assemble(f"{n:>2}. {c.strategy}, {c.isolation}, {c.workers} workers: ", _verdict(c))
+            )
+    if result.cells:
+        console.print(
+            f"invariant: {result.cells[0].invariant}; RC/RR/SER = read committed/repeatable read/"
+            "serializable",
+            markup=False,
+            highlight=False,
+        )
+    for c in result.cells:
+        for problem in [
+            *c.worker_errors[:3],
+            *(f"worker {d['worker']}: {d['reason']}" for d in c.dead_workers),
+        ]:
+            console.print(
+                f"{c.strategy}/{c.isolation}: {problem}", style="yellow", markup=False, highlight=False
+            )
+    if result.interrupted:
+        console.print("interrupted: partial results", style="bold yellow")
+    if result.files:
+        console.print(
+            f"results: {result.files['json']} (.csv, .md); traces: {result.files['traces']}",
+            markup=False,
+            highlight=False,
+        )
+
+
+def _style(cell) -> str:
+    return "bold red" if cell.violations is None or cell.violations > 0 else "green"
+
+
+def _verdict(cell) -> Text:
+    return Text(cell.verdict, style=_style(cell))
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
