@@ -52,7 +52,8 @@ class Session:
             dsn,
             autocommit=True,
             prepare_threshold=None,
-            application_name=f"concord anomalies {name}",
+            # The schema is unique per run: anyone can find this run's sessions in pg_stat_activity.
+            application_name=f"concord anomalies {schema} {name}",
             options=f"-c search_path={schema}",
         )
         return cls(name, conn)
