@@ -9,8 +9,19 @@ from typer.testing import CliRunner
 from concord.cli import app
 from concord.models import Activity, Task
 
-TASK_KEYS = {"id", "list_id", "title", "description", "position", "status", "points", "assignee_id",
-             "version", "created_at", "updated_at"}
+TASK_KEYS = {
+    "id",
+    "list_id",
+    "title",
+    "description",
+    "position",
+    "status",
+    "points",
+    "assignee_id",
+    "version",
+    "created_at",
+    "updated_at",
+}
 
 
 def ok(result) -> dict | list | str:
@@ -130,7 +141,11 @@ def test_list_create_json_prints_the_list_with_its_wip_limit(database_url):
     created = make_list(database_url, board["id"], "Doing", "--wip-limit", "2")
     assert set(created) == {"id", "board_id", "name", "position", "wip_limit", "created_at"}
     assert (created["board_id"], created["name"], created["position"], created["wip_limit"]) == (
-        board["id"], "Doing", 0, 2)
+        board["id"],
+        "Doing",
+        0,
+        2,
+    )
 
 
 def test_list_create_appends_lists_at_the_next_position(database_url):
@@ -167,13 +182,33 @@ def test_task_create_json_prints_the_task_at_version_one(database_url):
     board = make_board(database_url)
     todo = make_list(database_url, board["id"])
     ok(on(database_url, "user", "create", "alice"))
-    task = make_task(database_url, todo["id"], "Ship", "--description", "soon", "--status", "doing",
-                     "--points", "3", "--assignee", "alice")
+    task = make_task(
+        database_url,
+        todo["id"],
+        "Ship",
+        "--description",
+        "soon",
+        "--status",
+        "doing",
+        "--points",
+        "3",
+        "--assignee",
+        "alice",
+    )
     assert set(task) == TASK_KEYS
-    assert {k: task[k] for k in ("list_id", "title", "description", "status", "points", "assignee_id",
-                                 "version", "position")} == {
-        "list_id": todo["id"], "title": "Ship", "description": "soon", "status": "doing", "points": 3,
-        "assignee_id": 1, "version": 1, "position": 0}
+    assert {
+        k: task[k]
+        for k in ("list_id", "title", "description", "status", "points", "assignee_id", "version", "position")
+    } == {
+        "list_id": todo["id"],
+        "title": "Ship",
+        "description": "soon",
+        "status": "doing",
+        "points": 3,
+        "assignee_id": 1,
+        "version": 1,
+        "position": 0,
+    }
 
 
 def test_task_show_prints_the_same_document_as_create(database_url):
@@ -187,10 +222,32 @@ def test_task_show_prints_the_same_document_as_create(database_url):
 def test_task_update_with_the_current_version_bumps_it(database_url):
     board = make_board(database_url)
     task = make_task(database_url, make_list(database_url, board["id"])["id"])
-    updated = ok(on(database_url, "task", "update", str(task["id"]), "--title", "Better", "--status", "done",
-                    "--points", "8", "--description", "d", "--expected-version", "1", "--json"))
-    assert (updated["title"], updated["status"], updated["points"], updated["description"], updated["version"]) == (
-        "Better", "done", 8, "d", 2)
+    updated = ok(
+        on(
+            database_url,
+            "task",
+            "update",
+            str(task["id"]),
+            "--title",
+            "Better",
+            "--status",
+            "done",
+            "--points",
+            "8",
+            "--description",
+            "d",
+            "--expected-version",
+            "1",
+            "--json",
+        )
+    )
+    assert (
+        updated["title"],
+        updated["status"],
+        updated["points"],
+        updated["description"],
+        updated["version"],
+    ) == ("Better", "done", 8, "d", 2)
     human = on(database_url, "task", "update", str(task["id"]), "--title", "Again")
     assert human.stdout == "updated task 1, now version 3\n"
 
@@ -206,7 +263,8 @@ def test_task_update_with_a_stale_version_exits_3_and_names_the_current_version(
     assert result.stdout == ""
     assert result.stderr == (
         "concord: task 1 changed since version 1: it is now at version 2; read it again and retry with "
-        "version 2\n")
+        "version 2\n"
+    )
     assert ok(on(database_url, "task", "show", "1", "--json"))["title"] == "Theirs"
 
 
@@ -233,7 +291,8 @@ def test_task_move_into_a_full_list_exits_3_and_moves_nothing(database_url):
     assert result.exit_code == 3
     assert result.stderr == (
         "concord: list 2 holds 1 tasks, its WIP limit is 1: the move would exceed it; move a task out of "
-        "the list first or choose another list\n")
+        "the list first or choose another list\n"
+    )
     assert ok(on(database_url, "task", "show", str(task["id"]), "--json"))["list_id"] == todo["id"]
 
 
@@ -249,8 +308,10 @@ def test_task_assign_by_name_or_id_and_a_second_claim_exits_3(database_url):
 
     assert (assigned["assignee_id"], assigned["version"]) == (alice["id"], 2)
     assert again.exit_code == 3
-    assert again.stderr == ("concord: task 1 is already assigned to 'alice' (user 1): reassign it explicitly "
-                            "to take it over (--reassign)\n")
+    assert again.stderr == (
+        "concord: task 1 is already assigned to 'alice' (user 1): reassign it explicitly "
+        "to take it over (--reassign)\n"
+    )
     assert (taken["assignee_id"], taken["version"]) == (2, 3)
 
 
@@ -277,15 +338,19 @@ def test_user_create_and_list(database_url):
 def test_user_create_with_a_taken_name_exits_3(database_url):
     ok(on(database_url, "user", "create", "alice"))
     result = on(database_url, "user", "create", " alice ")
-    assert (result.exit_code, result.stderr) == (3, "concord: user 'alice' already exists: choose another name\n")
+    assert (result.exit_code, result.stderr) == (
+        3,
+        "concord: user 'alice' already exists: choose another name\n",
+    )
     assert len(ok(on(database_url, "user", "list", "--json"))) == 1
 
 
 def test_user_create_with_an_all_digit_name_exits_1(database_url):
     result = on(database_url, "user", "create", "42")
     assert result.exit_code == 1
-    assert result.stderr == ("concord: a user name cannot be all digits ('42' would read as a user id): "
-                             "add a letter\n")
+    assert result.stderr == (
+        "concord: a user name cannot be all digits ('42' would read as a user id): add a letter\n"
+    )
     assert ok(on(database_url, "user", "list", "--json")) == []
 
 
@@ -328,7 +393,10 @@ def test_db_reset_with_yes_deletes_everything_and_migrates_again(database_url):
 def test_db_reset_without_yes_refuses_with_exit_2_and_keeps_the_data(database_url):
     make_board(database_url)
     result = on(database_url, "db", "reset")
-    assert (result.exit_code, result.stderr) == (2, "concord: db reset deletes all data: add --yes to confirm\n")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "concord: db reset deletes all data: add --yes to confirm\n",
+    )
     assert len(ok(on(database_url, "board", "list", "--json"))) == 1
 
 
@@ -339,7 +407,8 @@ def test_db_stop_refuses_an_external_server_and_stops_nothing(database_url, serv
     assert result.stderr == (
         f"concord: the database at {masked} is an external server, not concord's embedded one: stop it with "
         "its own tools (pg_ctl, systemctl), or unset --database-url / CONCORD_DATABASE_URL to stop the "
-        "embedded server\n")
+        "embedded server\n"
+    )
     assert ok(on(database_url, "board", "list", "--json")) == []  # the server still answers
 
 
@@ -359,8 +428,10 @@ def test_root_database_url_option_applies_to_the_subcommand(database_url):
 
 def test_typer_clirunner_invoke_runs_a_command_against_the_database(database_url):
     result = CliRunner().invoke(
-        app, ["board", "create", "Via invoke", "--json", "--database-url", url_text(database_url)],
-        catch_exceptions=False, env={"CONCORD_DATABASE_URL": None},
+        app,
+        ["board", "create", "Via invoke", "--json", "--database-url", url_text(database_url)],
+        catch_exceptions=False,
+        env={"CONCORD_DATABASE_URL": None},
     )
     assert (result.exit_code, result.exception) == (0, None)
     assert ok(on(database_url, "board", "list", "--json"))[0]["name"] == "Via invoke"
