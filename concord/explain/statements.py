@@ -1,0 +1,70 @@
+"""Statements as the driver receives them: SQL text and parameters.
+
+Two ways to get them, both from the library's own code rather than copies of its SQL:
+
+- `compile_statement` compiles a SQLAlchemy statement (a builder of `concord.queries`, a locking
+  strategy's lock statement) with the connection's dialect, as executing it would;
+- `capture` runs a library call (a repository method) and records what reached the cursor, for
+  statements built inline or emitted by the ORM (the selectin loads of the board tree, the
+  compare-and-set UPDATE of `TaskRepository.write`). The call runs in a savepoint that is rolled
+  back, so its writes are undone before the captured statement is explained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement in the driver's paramstyle (``%(name)s``) with its parameter values."""
+
+    sql: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def compile_statement(
+    statement: sa.Executable, dialect: sa.Dialect, values: Mapping[str, Any] | None = None
+) -> Statement:
+    """The SQL and parameters that executing ``statement`` with ``values`` would send."""
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    return Statement(str(compiled), dict(compiled.construct_params(dict(values or {}))))
+
+
+def bind_names(statement: sa.Executable) -> list[str]:
+    """Names of the bind parameters a statement needs a value for (``:id``, ``:list_id``, ...)."""
+    compiled = statement.compile()
+    return [name for name, bind in compiled.binds.items() if bind.required]
+
+
+@contextmanager
+def _recording(connection: sa.Connection) -> Iterator[list[Statement]]:
+    seen: list[Statement] = []
+
+    def record(conn, cursor, sql, parameters, context, executemany) -> None:
+        seen.append(Statement(sql, dict(parameters or {})))
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+def capture(connection: sa.Connection, call: Callable[[Session], object]) -> list[Statement]:
+    """Run ``call(session)`` on ``connection`` in a savepoint, roll it back, and return every
+    statement it sent, in order."""
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        with _recording(connection) as seen:
+            call(session)
+    finally:
+        session.close()  # rolls the savepoint back: the call's writes never happened
+    return [s for s in seen if not s.sql.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]

@@ -1,0 +1,146 @@
+"""Bulk-load realistic, skewed data so query plans mean something (`concord seed`).
+
+    from concord.seed import SeedPlan, seed
+    report = seed("postgresql://...", SeedPlan(tasks=100_000, seed=7))
+
+Rows come from a seeded generator (`concord.seed.generate`), go in through binary COPY in one
+transaction (`concord.seed.load`), and the tables are analyzed afterwards. A database that
+already holds data is refused unless the caller asks to append to it or to reset it first.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy import URL
+
+from concord.db import migrate
+from concord.db.engine import create_engine
+from concord.db.urls import libpq_dsn, resolve_url
+from concord.errors import InvalidInput, translate
+from concord.seed import load
+from concord.seed.generate import IdBase, Rows, SeedPlan
+
+__all__ = ["DatabaseNotEmpty", "ExistingData", "SeedPlan", "SeedReport", "seed"]
+
+
+class ExistingData(StrEnum):
+    """What to do when the database already holds boards, tasks or users."""
+
+    REFUSE = "refuse"
+    APPEND = "append"
+    RESET = "reset"
+
+
+class DatabaseNotEmpty(InvalidInput):
+    """Seeding was refused because the database already holds data."""
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    """What was loaded and how fast."""
+
+    rows: dict[str, int]
+    fresh: bool
+    seconds: float
+    phases: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.total_rows / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "rows": self.rows,
+            "total_rows": self.total_rows,
+            "fresh_load": self.fresh,
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": round(self.rows_per_second),
+            "phases": {name: round(value, 3) for name, value in self.phases.items()},
+        }
+
+
+def seed(
+    database_url: str | URL | None,
+    plan: SeedPlan,
+    *,
+    existing: ExistingData = ExistingData.REFUSE,
+    progress: load.Progress | None = None,
+) -> SeedReport:
+    """Load ``plan``'s rows into the database (migrating a fresh one first) and ANALYZE it."""
+    _check(plan)
+    url = resolve_url(str(database_url) if isinstance(database_url, URL) else database_url)
+    _ensure_schema(url)
+    report = progress or (lambda _what, _rows: None)
+    try:
+        with psycopg.connect(libpq_dsn(url)) as conn:
+            started = time.perf_counter()
+            fresh, loaded_at = _load(conn, plan, existing, report)
+            conn.commit()
+            report("analyzing", plan_total(plan))
+            conn.autocommit = True
+            load.analyze(conn, vacuum=not fresh)
+            finished = time.perf_counter()
+    except psycopg.Error as exc:
+        raise translate(exc) from exc
+    phases = {
+        "copy": loaded_at[0] - started,
+        "indexes_and_keys": loaded_at[1] - loaded_at[0],
+        "analyze": finished - loaded_at[1],
+    }
+    return SeedReport(rows=plan.row_counts(), fresh=fresh, seconds=finished - started, phases=phases)
+
+
+def plan_total(plan: SeedPlan) -> int:
+    """How many rows the plan loads in all tables (the length of the progress bar)."""
+    return sum(plan.row_counts().values())
+
+
+def _load(
+    conn: psycopg.Connection, plan: SeedPlan, existing: ExistingData, progress: load.Progress
+) -> tuple[bool, tuple[float, float]]:
+    load.begin(conn)
+    empty = load.is_empty(conn)
+    if not empty and existing is ExistingData.REFUSE:
+        raise DatabaseNotEmpty(
+            "the database already holds data: pass --append to add to it or --reset to replace it"
+        )
+    fresh = empty or existing is ExistingData.RESET
+    if fresh:
+        load.truncate(conn)  # also what makes COPY ... FREEZE legal in this transaction
+        dropped = load.drop_for_load(conn)
+    rows = Rows(plan, IdBase() if fresh else load.id_base(conn))
+    copied = 0
+    for table in load.TABLES:
+        copied = load.copy_table(conn, rows, table, freeze=fresh, progress=progress, copied=copied)
+    copy_done = time.perf_counter()
+    if fresh:
+        load.recreate(conn, dropped, progress, copied)
+    load.set_sequences(conn)
+    return fresh, (copy_done, time.perf_counter())
+
+
+def _check(plan: SeedPlan) -> None:
+    for name in ("boards", "lists_per_board", "tasks", "users"):
+        if getattr(plan, name) < 0:
+            raise InvalidInput(f"--{name.replace('_', '-')} must be 0 or more, not {getattr(plan, name)}")
+    if plan.tasks and not plan.lists:
+        raise InvalidInput("tasks need lists to go in: give --boards and --lists-per-board above 0")
+
+
+def _ensure_schema(url: URL) -> None:
+    engine = create_engine(url, poolclass=sa.NullPool)
+    try:
+        migrate.ensure_schema(engine)
+    except sa.exc.DBAPIError as exc:
+        raise translate(exc) from exc
+    finally:
+        engine.dispose()
