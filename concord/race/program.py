@@ -81,10 +81,15 @@ def drive(cursor: Any, operation: Operation) -> Outcome:
     try:
         sql, params = next(operation)
         while True:
-            cursor.execute(sql.text, sql.bind(params), prepare=True)
-            sql, params = operation.send(_result(cursor, sql.fetch, cursor.fetchone))
+            sql, params = operation.send(execute(cursor, sql, params))
     except StopIteration as done:
         return done.value
+
+
+def execute(cursor: Any, sql: Sql, params: dict[str, Any]) -> Any:
+    """Run one step on a sync cursor (as a server-side prepared statement); return what it fetches."""
+    cursor.execute(sql.text, sql.bind(params), prepare=True)
+    return _result(cursor, sql.fetch, cursor.fetchone)
 
 
 async def drive_async(cursor: Any, operation: Operation) -> Outcome:
