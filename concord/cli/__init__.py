@@ -16,6 +16,8 @@ import typer
 
 from concord.cli import anomalies, board, db, list_, serve, task, user
 from concord.cli import race as race_cli
+from concord.cli.explain import explain as explain_command
+from concord.cli.seed import seed_command
 from concord.cli.errors import run_with_error_policy
 
 app = typer.Typer(
@@ -48,6 +50,8 @@ app.add_typer(user.app, name="user")
 app.command("race")(race_cli.race)
 app.command("serve")(serve.serve)
 app.command("anomalies")(anomalies.prove)
+app.command("seed")(seed_command)
+app.command("explain")(explain_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,13 +8,12 @@ Every explain runs in a transaction that is rolled back (`concord.explain.runner
 made by the library's own code (`concord.explain.registry`).
 """
 
+from concord.explain.errors import ExplainFailed, ExplainUsageError
 from concord.explain.plan import Flag, Plan, PlanNode
 from concord.explain.registry import NamedQuery, registry
 from concord.explain.runner import (
     Comparison,
     Explained,
-    ExplainFailed,
-    ExplainUsageError,
     describe_queries,
     explain_all,
     explain_query,

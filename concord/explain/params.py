@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from concord.errors import InvalidInput
+from concord.explain.errors import ExplainUsageError
 from concord.locking import advisory_key
 
 FALLBACK = 1
@@ -35,7 +35,7 @@ class Param:
             try:
                 return int(raw)
             except ValueError:
-                raise InvalidInput(f"parameter {self.name} takes an integer, not {raw!r}") from None
+                raise ExplainUsageError(f"parameter {self.name} takes an integer, not {raw!r}") from None
         return raw
 
 
@@ -111,9 +111,9 @@ def parse_assignments(pairs: list[str]) -> dict[str, Any]:
         name, sep, raw = pair.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise InvalidInput(f"--param takes name=value, not {pair!r}")
+            raise ExplainUsageError(f"--param takes name=value, not {pair!r}")
         if name not in PARAMS:
-            raise InvalidInput(f"unknown parameter {name!r}: known are {', '.join(PARAMS)}")
+            raise ExplainUsageError(f"unknown parameter {name!r}: known are {', '.join(PARAMS)}")
         values[name] = PARAMS[name].parse(raw.strip())
     return values
 

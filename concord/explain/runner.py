@@ -27,21 +27,13 @@ from concord.db.engine import create_engine
 from concord.db.urls import resolve_url
 from concord.errors import ConcordError, InvalidInput, translate
 from concord.explain import params as params_
+from concord.explain.errors import ExplainFailed, ExplainUsageError
 from concord.explain.plan import Plan, analyse
 from concord.explain.registry import NamedQuery, get, registry
 from concord.explain.statements import Statement
 
 LOCK_TIMEOUT = "2s"
 T = TypeVar("T")
-
-
-class ExplainUsageError(InvalidInput):
-    """The caller named something that is not there: a query, an index, a parameter, or SQL the
-    server cannot parse (the command line exits 2)."""
-
-
-class ExplainFailed(ConcordError):
-    """The server could plan the statement but running it failed (the command line exits 1)."""
 
 
 @dataclass
