@@ -1,9 +1,11 @@
+# ruff: noqa: F811  (database_url, imported from shared_db, is a fixture that test arguments name)
 """Every CRUD command of `concord` through Typer's CliRunner: output, --json shapes, exit codes."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from cli_runner import on, run, url_text
+from shared_db import database_url, module_database_url  # noqa: F401
 from typer.testing import CliRunner
 
 from concord.cli import app
