@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from concord.explain.indexes import IndexAudit
 from concord.explain.plan import Plan, PlanNode
 from concord.explain.runner import Comparison, Explained
 
@@ -26,9 +27,7 @@ def plan_tree(plan: Plan, title: str) -> Tree:
     if plan.execution_ms is not None:
         timing.append(f"execution {plan.execution_ms:.3f} ms")
     for trigger in plan.document[0].get("Triggers", []):
-        timing.append(
-            f"{trigger.get('Trigger Name')} {trigger.get('Time', 0):.3f} ms x {trigger.get('Calls')}"
-        )
+        timing.append(f"{_trigger_name(trigger)} {trigger.get('Time', 0):.3f} ms x {trigger.get('Calls')}")
     if timing:
         tree.add(Text(" · ".join(timing), style="dim"))
     return tree
@@ -165,14 +164,60 @@ def _time(plan: Plan) -> str:
     return f"{plan.root.raw.get('Total Cost', 0):,.2f}"
 
 
+def _trigger_name(trigger: dict[str, Any]) -> str:
+    constraint = trigger.get("Constraint Name")
+    return f"trigger of {constraint}" if constraint else str(trigger.get("Trigger Name"))
+
+
 def _verdict(item: Comparison) -> str:
     with_plan, without_plan = item.with_index.plan, item.without_index.plan
+    fast, slow = with_plan.execution_ms, without_plan.execution_ms
+    ratio = slow / max(fast, 0.001) if fast is not None and slow is not None else None
     if with_plan.shape() == without_plan.shape() and with_plan.indexes() == without_plan.indexes():
+        triggers = [_trigger_name(t) for t in without_plan.document[0].get("Triggers", [])]
+        if ratio is not None and ratio >= 3 and triggers:
+            return (
+                f"same plan, but {ratio:,.1f}x slower without {item.index} ({fast:.3f} ms -> {slow:.3f} ms): "
+                f"the {', '.join(triggers)} (not part of the plan tree) used it"
+            )
         return f"same plan without {item.index}: this query does not depend on it"
-    if with_plan.execution_ms and without_plan.execution_ms:
-        ratio = without_plan.execution_ms / max(with_plan.execution_ms, 0.001)
+    if ratio is not None:
         return (
-            f"{item.index} turns {without_plan.shape()} ({without_plan.execution_ms:.3f} ms) into "
-            f"{with_plan.shape()} ({with_plan.execution_ms:.3f} ms): {ratio:,.1f}x"
+            f"{item.index} turns {without_plan.shape()} ({slow:.3f} ms) into "
+            f"{with_plan.shape()} ({fast:.3f} ms): {ratio:,.1f}x"
         )
     return f"{item.index} turns {without_plan.shape()} into {with_plan.shape()}"
+
+
+def index_audit(audit: IndexAudit) -> Group:
+    """Foreign keys and their supporting indexes, then every index and who uses it."""
+    keys = Table("foreign key", "table (columns)", "supporting index", title="foreign keys")
+    for fk in audit.foreign_keys:
+        keys.add_row(
+            fk.constraint,
+            f"{fk.table} ({', '.join(fk.columns)})",
+            Text(fk.index, style="green") if fk.index else Text("NONE", style="bold red"),
+        )
+    styles = {
+        "used": "green",
+        "constraint only": "yellow",
+        "foreign key only": "yellow",
+        "unused": "bold red",
+    }
+    indexes = Table("index", "table", "verdict", "used by", "enforces / supports", title="indexes")
+    for ix in audit.indexes:
+        reasons = ", ".join(filter(None, [ix.enforces, *ix.supports]))
+        indexes.add_row(
+            ix.index,
+            ix.table,
+            Text(ix.verdict, style=styles[ix.verdict]),
+            ", ".join(ix.used_by) or "-",
+            reasons or "-",
+        )
+    problems = [Text(f"⚠ {p}", style="bold red") for p in audit.problems] or [
+        Text(
+            "every foreign key has a supporting index; every index is used or enforces something",
+            style="green",
+        )
+    ]
+    return Group(keys, indexes, *problems)

@@ -88,7 +88,7 @@ def describe_queries(database_url: str | URL | None) -> list[dict[str, Any]]:
     def run(conn: sa.Connection) -> dict[str, Any]:
         return params_.resolve(conn, needed, {})
 
-    defaults = _in_rolled_back_transaction(database_url, run)
+    defaults = in_rolled_back_transaction(database_url, run)
     return [
         {"name": e.name, "description": e.description, "params": {p: defaults[p] for p in e.params}}
         for e in entries.values()
@@ -119,7 +119,7 @@ def explain_query(
         _drop_index(conn, without_index)
         return Comparison(without_index, real, _explain_entry(conn, entry, values, analyze))
 
-    return _in_rolled_back_transaction(database_url, run)
+    return in_rolled_back_transaction(database_url, run)
 
 
 def explain_all(database_url: str | URL | None, *, analyze: bool = True) -> list[Explained]:
@@ -131,7 +131,7 @@ def explain_all(database_url: str | URL | None, *, analyze: bool = True) -> list
         defaults = params_.resolve(conn, needed, {})
         return [_explain_entry(conn, e, {p: defaults[p] for p in e.params}, analyze) for e in entries]
 
-    return _in_rolled_back_transaction(database_url, run)
+    return in_rolled_back_transaction(database_url, run)
 
 
 def explain_sql(database_url: str | URL | None, sql: str, *, analyze: bool = True) -> Explained:
@@ -143,7 +143,7 @@ def explain_sql(database_url: str | URL | None, sql: str, *, analyze: bool = Tru
         plan = _explain(conn, Statement(sql), analyze, verbatim=True)
         return Explained("sql", "a statement given with --sql", Statement(sql), {}, plan)
 
-    return _in_rolled_back_transaction(database_url, run)
+    return in_rolled_back_transaction(database_url, run)
 
 
 def _entry(name: str) -> NamedQuery:
@@ -224,7 +224,7 @@ def _savepoint(conn: sa.Connection) -> Iterator[None]:
         savepoint.rollback()
 
 
-def _in_rolled_back_transaction(database_url: str | URL | None, run: Callable[[sa.Connection], T]) -> T:
+def in_rolled_back_transaction(database_url: str | URL | None, run: Callable[[sa.Connection], T]) -> T:
     url = resolve_url(str(database_url) if isinstance(database_url, URL) else database_url)
     engine = create_engine(url, poolclass=sa.NullPool)
     try:
