@@ -51,6 +51,7 @@ class Session:
         conn = psycopg.connect(
             dsn,
             autocommit=True,
+            connect_timeout=10,
             prepare_threshold=None,
             # The schema is unique per run: anyone can find this run's sessions in pg_stat_activity.
             application_name=f"concord anomalies {schema} {name}",
@@ -92,7 +93,8 @@ class Session:
                 self.conn.cancel_safe(timeout=_CANCEL_GRACE_S)
             thread.join(_CANCEL_GRACE_S)
             if thread.is_alive():
-                terminate(self.pid)
+                with contextlib.suppress(psycopg.Error):
+                    terminate(self.pid)
                 thread.join(_CANCEL_GRACE_S)
         try:
             if thread is None or not thread.is_alive():

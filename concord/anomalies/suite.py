@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -18,7 +19,7 @@ from concord.anomalies.runner import run_cell
 from concord.anomalies.script import AnomalyTest
 from concord.anomalies.verdict import Cell, decide
 from concord.db.urls import libpq_dsn, mask_url, resolve_url
-from concord.errors import DatabaseUnavailable, InvalidInput
+from concord.errors import ConcordError, DatabaseUnavailable, InvalidInput
 
 DEFAULT_STEP_TIMEOUT_S = 5.0
 
@@ -66,6 +67,7 @@ def run_suite(
         database = {"server_version": conn.execute("SHOW server_version").fetchone()[0],
                     "url": mask_url(url), "schema": schema}
         result = SuiteResult(started_at, 0.0, database, step_timeout)
+        _create_schema(conn, schema)
         try:
             for test in tests:
                 for level in levels:
@@ -75,7 +77,8 @@ def run_suite(
                     if on_cell is not None:
                         on_cell(cell)
         finally:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            with contextlib.suppress(psycopg.OperationalError):  # a server that went away keeps nothing
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     result.seconds = time.perf_counter() - clock
     return result
 
@@ -90,9 +93,19 @@ def _levels(isolations: Iterable[str | Level] | None) -> list[Level]:
     return [level for level in Level if level in chosen] if chosen else list(Level)
 
 
+def _create_schema(conn: psycopg.Connection, schema: str) -> None:
+    """Fail once, clearly, when the role may not create a schema, rather than in every cell."""
+    try:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    except psycopg.Error as exc:
+        raise ConcordError(f"cannot create the schema the anomaly tests run in: {exc.diag.message_primary}",
+                           sqlstate=exc.sqlstate) from exc
+
+
 def _connect(dsn: str, schema: str) -> psycopg.Connection:
     try:
-        return psycopg.connect(dsn, autocommit=True, application_name="concord anomalies monitor",
+        return psycopg.connect(dsn, autocommit=True, connect_timeout=10,
+                               application_name=f"concord anomalies {schema} monitor",
                                options=f"-c search_path={schema}")
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot reach the database: {str(exc).strip().splitlines()[0]}") from exc

@@ -25,6 +25,8 @@ CONSISTENT = "consistent reads"
 
 
 class Verdict(StrEnum):
+    """``possible``: the reads showed the anomaly; ``prevented``: they did not; ``error``: no verdict."""
+
     PREVENTED = "prevented"
     POSSIBLE = "possible"
     ERROR = "error"

@@ -55,7 +55,11 @@ def prove(
     database_url: DatabaseUrl = None,
     as_json: Json = False,
 ) -> None:
-    """Run each anomaly's script on live sessions at each isolation level and show what happened."""
+    """Prove each isolation level's guarantees: scripted anomalies (G0 ... G2) on live sessions.
+
+    Prints the matrix of verdicts, or with --explain the transcript behind cells. Exits 1 when a
+    cell could not be decided (a step timed out or failed unexpectedly).
+    """
     if explain_id and only:
         raise UsageError("give --explain or --only, not both")
     names, levels = _split(explain_id or only), _split(isolation)
