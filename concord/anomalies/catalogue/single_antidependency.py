@@ -65,7 +65,7 @@ def check_write_predicate_skew(t: Transcript) -> Finding:
     x = t.value("T1 reads x")
     deleted = t.rows("T1 deletes value = 20")
     if x is None or deleted is None:
-        return Finding(False, "T1's delete did not complete, so T1 acted on no mixed state")
+        return Finding(False, "T1's delete did not succeed, so T1 acted on no mixed state")
     removed = sorted(row[0] for row in deleted)
     seen = f"T1 read x = {x}; its DELETE ... WHERE value = 20 removed {removed}"
     if x == START_X and removed != [2]:

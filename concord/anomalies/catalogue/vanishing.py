@@ -49,7 +49,7 @@ def check_predicate_write(t: Transcript) -> Finding:
     read = t.values("T2 reads before deleting")
     deleted = t.rows("T2 deletes value = 20")
     if read is None or deleted is None:
-        return Finding(False, "T2's delete did not complete, so it acted on no state at all")
+        return Finding(False, "T2's delete did not succeed, so it acted on no state at all")
     expected = sorted(row for row, value in read.items() if value == 20)
     removed = sorted(row[0] for row in deleted)
     after = t.values("T2 reads after deleting")
