@@ -1,0 +1,224 @@
+"""The race engine end to end on the real server: executors, safe strategies, faults, files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import multiprocessing
+import os
+import re
+import signal
+from pathlib import Path
+
+import psycopg
+import pytest
+from test_race_support import dsn, url_text
+
+from concord.race import Experiment, TooManyWorkers, run_experiment, write_results
+from concord.race import engine as race_engine
+from concord.race.capacity import ensure_capacity
+
+RC, SER = "read committed", "serializable"
+
+# Every combination that must keep its invariant, run twice each against the real server.
+SAFE = [
+    ("counter", ("pessimistic", "nowait", "optimistic", "advisory"), (RC,)),
+    ("counter", ("none",), (SER,)),
+    ("assign", ("pessimistic", "nowait", "optimistic", "advisory"), (RC,)),
+    ("wip-limit", ("pessimistic", "nowait", "advisory"), (RC,)),
+    ("wip-limit", ("none",), (SER,)),
+    ("claim-queue", ("pessimistic", "nowait", "skip_locked", "optimistic", "advisory"), (RC,)),
+    ("transfer", ("ordered", "nowait", "optimistic"), (RC,)),
+]
+
+
+def backends_left(url) -> int:
+    """Sessions on the test database other than the one asking."""
+    with psycopg.connect(dsn(url), autocommit=True) as conn:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> %s"
+        return conn.execute(query, (conn.info.backend_pid,)).fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "strategies", "isolations"), SAFE, ids=[f"{s[0]}-{s[1][0]}" for s in SAFE]
+)
+def test_safe_combinations_keep_the_invariant_over_repeated_runs(
+    database_url, scenario, strategies, isolations
+):
+    experiment = Experiment(
+        scenario=scenario, strategies=strategies, isolations=isolations, workers=(4,), ops=80, max_tries=30
+    )
+    for run in range(2):
+        result = run_experiment(experiment, database_url=url_text(database_url))
+        found = [(c.strategy, c.isolation, c.violations, c.worker_errors) for c in result.cells]
+        assert found == [(s, i, 0, []) for s in strategies for i in isolations], f"run {run}"
+
+
+@pytest.mark.parametrize("executor", ["threads", "processes", "asyncio"])
+def test_each_executor_runs_a_small_cell_to_the_exact_number_of_operations(database_url, executor):
+    experiment = Experiment(
+        scenario="counter",
+        strategies=("pessimistic",),
+        isolations=(RC,),
+        workers=(3,),
+        executor=executor,
+        ops=30,
+    )
+    result = run_experiment(experiment, database_url=url_text(database_url))
+    [cell] = result.cells
+    assert (cell.executor, cell.commits, cell.attempts, cell.violations) == (executor, 30, 30, 0)
+    assert cell.details == {"expected": 30, "actual": 30, "lost_updates": 0}
+    assert cell.trace["lines"] == 30
+    assert backends_left(database_url) == 0
+    assert multiprocessing.active_children() == []
+
+
+def test_the_unsafe_counter_under_read_committed_reports_its_lost_updates_as_violations(database_url):
+    experiment = Experiment(scenario="counter", strategies=("none",), isolations=(RC,), workers=(4,), ops=200)
+    [cell] = run_experiment(experiment, database_url=url_text(database_url)).cells
+    lost = cell.details["lost_updates"]
+    assert cell.violations == lost == cell.details["expected"] - cell.details["actual"]
+    assert cell.verdict == (
+        f"lost {lost:,} of 200 updates (counter at {200 - lost:,})" if lost else "no anomaly"
+    )
+
+
+@pytest.mark.parametrize("executor", ["threads", "processes", "asyncio"])
+def test_an_interrupt_stops_the_workers_and_returns_partial_results_with_nothing_left_open(
+    database_url, executor
+):
+    seen = []
+
+    def interrupt(progress) -> None:
+        seen.append(progress)
+        if progress.commits >= 5:
+            raise KeyboardInterrupt
+
+    experiment = Experiment(
+        scenario="counter",
+        strategies=("pessimistic", "none"),
+        isolations=(RC,),
+        workers=(4,),
+        executor=executor,
+        duration_s=30,
+    )
+    result = run_experiment(experiment, database_url=url_text(database_url), on_progress=interrupt)
+    [cell] = result.cells  # the second strategy never started
+    assert (result.interrupted, cell.interrupted, cell.violations) == (True, True, 0)
+    assert cell.duration_s < 5
+    assert cell.commits >= 5
+    assert backends_left(database_url) == 0  # no session, so no open transaction, survives
+    assert multiprocessing.active_children() == []
+
+
+def test_a_worker_process_killed_mid_run_is_reported_and_the_invariant_is_still_checked(database_url):
+    killed = []
+
+    def kill_first_worker(running) -> None:
+        pid = running.pids()[0]
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+    experiment = Experiment(
+        scenario="counter",
+        strategies=("pessimistic",),
+        isolations=(RC,),
+        workers=(3,),
+        executor="processes",
+        duration_s=1.5,
+    )
+    result = run_experiment(experiment, database_url=url_text(database_url), on_running=kill_first_worker)
+    [cell] = result.cells
+    assert len(killed) == 1
+    assert cell.dead_workers == [{"worker": 0, "reason": "worker process exited with signal SIGKILL"}]
+    assert (result.interrupted, cell.violations, cell.details["lost_updates"]) == (False, 0, 0)
+    assert cell.commits > 0
+    assert backends_left(database_url) == 0
+
+
+def test_more_workers_than_the_server_accepts_are_refused_before_starting(database_url):
+    with psycopg.connect(dsn(database_url), autocommit=True) as conn, pytest.raises(TooManyWorkers) as caught:
+        ensure_capacity(conn, 100_000)
+    assert re.fullmatch(
+        r"100000 workers need 100002 connections but the server accepts only \d+ more "
+        r"\(max_connections = \d+\); use at most \d+ workers",
+        caught.value.message,
+    )
+
+
+def test_results_are_written_as_json_csv_markdown_and_bounded_traces(database_url, tmp_path, monkeypatch):
+    monkeypatch.setattr(race_engine, "TRACE_LINES_PER_CELL", 20)  # 10 per worker for 2 workers
+    experiment = Experiment(
+        scenario="counter", strategies=("none", "pessimistic"), isolations=(RC,), workers=(2,), ops=40
+    )
+    result = run_experiment(experiment, database_url=url_text(database_url))
+    files = write_results(result, tmp_path)
+    stamp = result.started_at.replace(":", "").replace("-", "")
+    assert files == {
+        "json": str(tmp_path / "results" / f"{stamp}-counter.json"),
+        "csv": str(tmp_path / "results" / f"{stamp}-counter.csv"),
+        "md": str(tmp_path / "results" / f"{stamp}-counter.md"),
+        "traces": str(tmp_path / "logs" / f"{stamp}-counter.jsonl"),
+    }
+    document = json.loads((tmp_path / "results" / f"{stamp}-counter.json").read_text())
+    assert list(document)[:6] == [
+        "concord_version",
+        "started_at",
+        "database",
+        "parameters",
+        "interrupted",
+        "cells",
+    ]
+    assert document["database"]["server_version"].startswith(("16", "17", "18"))
+    cell = document["cells"][1]
+    for key in (
+        "scenario",
+        "strategy",
+        "isolation",
+        "executor",
+        "workers",
+        "duration_s",
+        "attempts",
+        "commits",
+        "retries",
+        "failures",
+        "conflicts",
+        "violations",
+        "invariant",
+        "throughput",
+        "latency_ms",
+    ):
+        assert key in cell
+    assert (cell["strategy"], cell["commits"], cell["violations"]) == ("pessimistic", 40, 0)
+    assert set(cell["latency_ms"]) == {"p50", "p95", "p99", "max"}
+    assert set(cell["conflicts"]) >= {
+        "serialization_failure",
+        "deadlock",
+        "lock_not_available",
+        "stale_version",
+    }
+    assert cell["trace"] == {
+        "lines": 20,
+        "dropped": 20,
+        "cap_per_worker": 10,
+        "file": files["traces"],
+        "cell": 1,
+    }
+    rows = list(csv.DictReader(Path(files["csv"]).read_text().splitlines()))
+    assert [(r["strategy"], r["commits"]) for r in rows] == [("none", "40"), ("pessimistic", "40")]
+    traces = [json.loads(line) for line in Path(files["traces"]).read_text().splitlines()]
+    assert len(traces) == 40
+    assert set(traces[0]) == {
+        "cell",
+        "strategy",
+        "isolation",
+        "workers",
+        "worker",
+        "op",
+        "attempt",
+        "start",
+        "end",
+        "outcome",
+        "sqlstate",
+    }
+    assert "| pessimistic | read committed | 2 |" in Path(files["md"]).read_text()
