@@ -95,7 +95,7 @@ def test_explain_prints_the_transcript_and_two_lines_of_why(anomalies):
     )
     assert "8 T2 COMMIT ROLLBACK" in out
     assert (
-        "Lost update was prevented at repeatable read by blocking and 40001: 1 increment(s) committed (T1); "
+        "Lost update was prevented at repeatable read (blocking, 40001): 1 increment(s) committed (T1); "
         "final x = 11: no increment was lost."
     ) in out
     assert "Repeatable read reads one snapshot for the whole transaction" in out

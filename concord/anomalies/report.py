@@ -43,8 +43,10 @@ def explain(cell: Cell) -> tuple[str, str]:
     if cell.verdict is Verdict.POSSIBLE:
         first = f"{cell.title} happened at {cell.isolation}: {cell.observation}."
     else:
-        by = " and ".join(cell.prevented_by)
-        first = f"{cell.title} was prevented at {cell.isolation} by {by}: {cell.observation}."
+        # The tags say what the server did in this run (blocked a step, raised 40001), not which of
+        # those mattered: the observation and the transcript above say that.
+        tags = ", ".join(cell.prevented_by)
+        first = f"{cell.title} was prevented at {cell.isolation} ({tags}): {cell.observation}."
     return first, LEVEL_BEHAVIOUR[cell.isolation]
 
 
