@@ -225,7 +225,9 @@ def _savepoint(conn: sa.Connection) -> Iterator[None]:
 
 
 def in_rolled_back_transaction(database_url: str | URL | None, run: Callable[[sa.Connection], T]) -> T:
-    url = resolve_url(str(database_url) if isinstance(database_url, URL) else database_url)
+    url = resolve_url(
+        database_url.render_as_string(hide_password=False) if isinstance(database_url, URL) else database_url
+    )
     engine = create_engine(url, poolclass=sa.NullPool)
     try:
         with engine.connect() as conn, conn.begin() as transaction:

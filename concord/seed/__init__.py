@@ -77,7 +77,9 @@ def seed(
 ) -> SeedReport:
     """Load ``plan``'s rows into the database (migrating a fresh one first) and ANALYZE it."""
     _check(plan)
-    url = resolve_url(str(database_url) if isinstance(database_url, URL) else database_url)
+    url = resolve_url(
+        database_url.render_as_string(hide_password=False) if isinstance(database_url, URL) else database_url
+    )
     _ensure_schema(url)
     report = progress or (lambda _what, _rows: None)
     try:
