@@ -41,15 +41,11 @@ def seed_command(
         raise UsageError("choose one of --append and --reset")
     plan = SeedPlan(boards=boards, lists_per_board=lists_per_board, tasks=tasks, users=users, seed=seed_)
     existing = ExistingData.RESET if reset else ExistingData.APPEND if append else ExistingData.REFUSE
-    # The bar goes to stderr, so `--json` output on stdout stays one clean document.
-    with Progress(
-        TextColumn("{task.description:<44}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=error_console(),
-        transient=as_json,
-    ) as bar:
+    # The bar goes to stderr (stdout stays one clean --json document), only on a terminal, and
+    # vanishes when done: what remains is the summary, or the one-line error.
+    errors = error_console()
+    columns = (TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as bar:
         job = bar.add_task("connecting", total=plan_total(plan))
         try:
             report = seed(
