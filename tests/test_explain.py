@@ -82,13 +82,21 @@ def test_the_registry_holds_each_locking_strategys_statement_and_the_claim_next_
     entries = registry()
 
     names = {name for name in entries if name.startswith("lock.") or name == "claim_next"}
-    assert names == {"lock.pessimistic", "lock.ordered", "lock.nowait", "lock.optimistic", "lock.advisory",
-                     "claim_next"}
+    assert names == {
+        "lock.pessimistic",
+        "lock.ordered",
+        "lock.nowait",
+        "lock.optimistic",
+        "lock.advisory",
+        "claim_next",
+    }
 
 
 def test_the_lock_statements_render_their_locking_clauses(seeded_url):
-    sql = {name: explain_query(seeded_url, name, analyze=False).statement.sql
-           for name in ("claim_next", "lock.nowait", "lock.pessimistic", "lock.advisory", "lock.optimistic")}
+    sql = {
+        name: explain_query(seeded_url, name, analyze=False).statement.sql
+        for name in ("claim_next", "lock.nowait", "lock.pessimistic", "lock.advisory", "lock.optimistic")
+    }
 
     assert sql["claim_next"].endswith("FOR UPDATE SKIP LOCKED")
     assert sql["lock.nowait"].endswith("FOR UPDATE NOWAIT")

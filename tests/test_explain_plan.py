@@ -45,8 +45,9 @@ def test_a_parallel_sequential_scan_counts_as_a_sequential_scan():
 
 
 def test_an_estimate_off_by_more_than_ten_times_is_flagged():
-    scan = node("Index Scan", Relation_Name="tasks", Index_Name="ix", Plan_Rows=60, Actual_Rows=1200,
-                Actual_Loops=1)
+    scan = node(
+        "Index Scan", Relation_Name="tasks", Index_Name="ix", Plan_Rows=60, Actual_Rows=1200, Actual_Loops=1
+    )
     plan = analyse(plan_of(scan), {"tasks": 100})
 
     [flag] = plan.flags()
@@ -55,37 +56,46 @@ def test_an_estimate_off_by_more_than_ten_times_is_flagged():
 
 
 def test_an_estimate_off_by_ten_times_or_less_is_not_flagged():
-    scan = node("Index Scan", Relation_Name="tasks", Index_Name="ix", Plan_Rows=100, Actual_Rows=1000,
-                Actual_Loops=1)
+    scan = node(
+        "Index Scan", Relation_Name="tasks", Index_Name="ix", Plan_Rows=100, Actual_Rows=1000, Actual_Loops=1
+    )
 
     assert analyse(plan_of(scan), {}).flags() == []
 
 
 def test_tiny_row_counts_are_not_called_misestimates():
-    scan = node("Index Scan", Relation_Name="tasks", Index_Name="ix", Plan_Rows=0, Actual_Rows=9,
-                Actual_Loops=1)
+    scan = node(
+        "Index Scan", Relation_Name="tasks", Index_Name="ix", Plan_Rows=0, Actual_Rows=9, Actual_Loops=1
+    )
 
     assert analyse(plan_of(scan), {}).flags() == []
 
 
 def test_nodes_below_a_limit_stop_early_and_are_not_called_misestimates():
-    scan = node("Index Scan", Relation_Name="tasks", Index_Name="ix", Plan_Rows=800, Actual_Rows=1,
-                Actual_Loops=1)
+    scan = node(
+        "Index Scan", Relation_Name="tasks", Index_Name="ix", Plan_Rows=800, Actual_Rows=1, Actual_Loops=1
+    )
     root = node("Limit", scan, Plan_Rows=1, Actual_Rows=1, Actual_Loops=1)
 
     assert analyse(plan_of(root), {}).flags() == []
 
 
 def test_a_node_that_never_ran_is_not_called_a_misestimate():
-    scan = node("Index Scan", Relation_Name="tasks", Index_Name="ix", Plan_Rows=800, Actual_Rows=0,
-                Actual_Loops=0)
+    scan = node(
+        "Index Scan", Relation_Name="tasks", Index_Name="ix", Plan_Rows=800, Actual_Rows=0, Actual_Loops=0
+    )
 
     assert analyse(plan_of(scan), {}).flags() == []
 
 
 def test_a_sort_that_spilled_to_disk_is_flagged():
-    sort = node("Sort", node("Seq Scan", Relation_Name="tasks", Plan_Rows=10), Sort_Method="external merge",
-                Sort_Space_Used=4520, Sort_Space_Type="Disk")
+    sort = node(
+        "Sort",
+        node("Seq Scan", Relation_Name="tasks", Plan_Rows=10),
+        Sort_Method="external merge",
+        Sort_Space_Used=4520,
+        Sort_Space_Type="Disk",
+    )
     plan = analyse(plan_of(sort), {"tasks": 10})
 
     [flag] = plan.flags()
@@ -107,8 +117,12 @@ def test_the_shape_reads_the_tree_in_one_line():
 
 
 def test_indexes_are_listed_once_in_plan_order():
-    root = node("Append", node("Index Scan", Index_Name="b"), node("Bitmap Index Scan", Index_Name="a"),
-                node("Index Only Scan", Index_Name="b"))
+    root = node(
+        "Append",
+        node("Index Scan", Index_Name="b"),
+        node("Bitmap Index Scan", Index_Name="a"),
+        node("Index Only Scan", Index_Name="b"),
+    )
 
     assert plan_of(root).indexes() == ["b", "a"]
 

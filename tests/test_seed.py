@@ -27,22 +27,32 @@ def query(url, sql: str, *args) -> list[tuple]:
 
 
 def table_counts(url) -> dict[str, int]:
-    return {t: query(url, f"SELECT count(*) FROM {t}")[0][0]
-            for t in ("users", "boards", "task_lists", "tasks", "activity")}
+    return {
+        t: query(url, f"SELECT count(*) FROM {t}")[0][0]
+        for t in ("users", "boards", "task_lists", "tasks", "activity")
+    }
 
 
 def schema_objects(url) -> list[tuple]:
-    return query(url, """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+    return query(
+        url,
+        """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
                           WHERE connamespace = 'public'::regnamespace
                          UNION ALL SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'
-                         ORDER BY 1, 2""")
+                         ORDER BY 1, 2""",
+    )
 
 
 def test_seeding_loads_exactly_the_planned_rows(database_url):
     report = seed(database_url, SMALL)
 
-    assert table_counts(database_url) == {"users": 7, "boards": 4, "task_lists": 12, "tasks": 900,
-                                          "activity": 900}
+    assert table_counts(database_url) == {
+        "users": 7,
+        "boards": 4,
+        "task_lists": 12,
+        "tasks": 900,
+        "activity": 900,
+    }
     assert report.rows == table_counts(database_url)
     assert report.total_rows == 1823
     assert report.fresh is True
@@ -71,8 +81,12 @@ def test_the_generator_is_a_pure_function_of_the_plan():
 def test_sizes_assignees_and_statuses_are_skewed(database_url):
     seed(database_url, SeedPlan(boards=10, lists_per_board=6, tasks=6_000, users=40, seed=5))
     per_list = [n for (n,) in query(database_url, "SELECT count(*) FROM tasks GROUP BY list_id")]
-    per_user = [n for (n,) in query(database_url, "SELECT count(*) FROM tasks WHERE assignee_id IS NOT NULL "
-                                                  "GROUP BY assignee_id")]
+    per_user = [
+        n
+        for (n,) in query(
+            database_url, "SELECT count(*) FROM tasks WHERE assignee_id IS NOT NULL GROUP BY assignee_id"
+        )
+    ]
     [(unassigned,)] = query(database_url, "SELECT count(*) FROM tasks WHERE assignee_id IS NULL")
     statuses = dict(query(database_url, "SELECT status, count(*) FROM tasks GROUP BY status"))
 
@@ -86,8 +100,11 @@ def test_sizes_assignees_and_statuses_are_skewed(database_url):
 def test_positions_in_each_list_count_up_from_zero(database_url):
     seed(database_url, SMALL)
 
-    gaps = query(database_url, "SELECT list_id FROM tasks GROUP BY list_id "
-                               "HAVING min(position) <> 0 OR max(position) <> count(*) - 1")
+    gaps = query(
+        database_url,
+        "SELECT list_id FROM tasks GROUP BY list_id "
+        "HAVING min(position) <> 0 OR max(position) <> count(*) - 1",
+    )
     assert gaps == []
 
 
@@ -115,12 +132,20 @@ def test_appending_numbers_rows_after_the_existing_ones_and_crud_still_works(db,
     task = db.transact(task_service.create_task, 1, "after the seed")
 
     assert report.fresh is False
-    assert table_counts(database_url) == {"users": 14, "boards": 8, "task_lists": 24, "tasks": 1801,
-                                          "activity": 1801}
+    assert table_counts(database_url) == {
+        "users": 14,
+        "boards": 8,
+        "task_lists": 24,
+        "tasks": 1801,
+        "activity": 1801,
+    }
     assert query(database_url, "SELECT id FROM tasks WHERE title LIKE '%#1800'") == [(1800,)]
     assert task.id == 1801
-    assert query(database_url, "SELECT count(*) FROM tasks t JOIN task_lists l ON l.id = t.list_id "
-                               "WHERE t.id BETWEEN 901 AND 1800 AND l.id <= 12") == [(0,)]
+    assert query(
+        database_url,
+        "SELECT count(*) FROM tasks t JOIN task_lists l ON l.id = t.list_id "
+        "WHERE t.id BETWEEN 901 AND 1800 AND l.id <= 12",
+    ) == [(0,)]
 
 
 def test_resetting_replaces_the_data_and_restarts_the_ids(database_url):
@@ -145,8 +170,10 @@ def test_the_command_prints_rows_per_second_and_refuses_a_second_run(database_ur
     assert document["total_rows"] == 209
     assert document["rows_per_second"] > 0
     assert set(document["phases"]) == {"copy", "indexes_and_keys", "analyze"}
-    assert (again.exit_code, again.stderr) == (2, "concord: the database already holds data: pass --append "
-                                                  "to add to it or --reset to replace it\n")
+    assert (again.exit_code, again.stderr) == (
+        2,
+        "concord: the database already holds data: pass --append to add to it or --reset to replace it\n",
+    )
     assert (both.exit_code, both.stderr) == (2, "concord: choose one of --append and --reset\n")
 
 
