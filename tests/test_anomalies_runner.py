@@ -59,6 +59,18 @@ NEVER_RELEASED = script(
     commit("T1"),
 )
 
+DEADLOCK = script(
+    "deadlock",
+    begin("T1"),
+    begin("T2"),
+    sql("T1", "UPDATE test SET value = 11 WHERE id = 1"),
+    sql("T2", "UPDATE test SET value = 22 WHERE id = 2"),
+    sql("T1", "UPDATE test SET value = 21 WHERE id = 2", "T1 waits for T2"),
+    sql("T2", "UPDATE test SET value = 12 WHERE id = 1", "T2 closes the cycle"),
+    commit("T1"),
+    commit("T2"),
+)
+
 SLOW = script("slow", sql("T1", "SELECT pg_sleep(0.3)", "T1 sleeps"))
 ENDLESS = script("endless", sql("T1", "SELECT pg_sleep(60)", "T1 sleeps"))
 
@@ -108,6 +120,22 @@ def test_a_step_waiting_on_a_row_lock_is_blocked_and_released_by_the_holders_com
     assert (waiter.blocked, waiter.blocked_by, waiter.released_by) == (True, ["T1"], 5)
     assert (waiter.outcome, waiter.command) == (Outcome.OK, "UPDATE 1")
     assert [r.index for r in run.transcript.records if r.blocked] == [4]
+
+
+def test_a_deadlock_fails_one_waiter_with_40p01_and_lets_the_other_finish(lab):
+    run = lab.run(DEADLOCK)
+    waits = [run.transcript.step("T1 waits for T2"), run.transcript.step("T2 closes the cycle")]
+    assert run.error is None
+    assert all(step.blocked for step in waits)
+    [victim] = [step for step in waits if step.outcome is Outcome.FAILED]
+    [survivor] = [step for step in waits if step is not victim]
+    assert (victim.sqlstate, victim.note, victim.released_by) == (
+        "40P01",
+        "chosen as the deadlock victim by the server",
+        None,
+    )
+    # The victim's abort released the other waiter: that step is the one recorded as releasing it.
+    assert (survivor.outcome, survivor.released_by) == (Outcome.OK, victim.index)
 
 
 def test_a_slow_statement_is_running_not_blocked(lab):

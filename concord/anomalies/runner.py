@@ -13,6 +13,7 @@ rolls back and closes every session.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 
@@ -113,62 +114,73 @@ class _Play:
         self._drain()
 
     def _settle(self, index: int) -> None:
-        """Wait until every statement in flight has finished or waits on a lock."""
+        """After step ``index``: wait until all in flight is done or blocked; what finished, it released."""
+        self._quiesce()
+        _record_release(self._collect(), index)
+
+    def _quiesce(self) -> None:
+        """Wait until every statement in flight has finished or is shown waiting on a lock."""
         deadline = time.monotonic() + self.timeout
         poll = _FIRST_POLL_S
         while True:
-            self._collect(released_by=index)
-            waits = self.monitor.lock_waits([self.sessions[name].pid for name in self.in_flight])
-            running = []
-            for name, (record, future) in self.in_flight.items():
+            running = [(name, record, future) for name, (record, future) in self.in_flight.items()
+                       if not future.done()]
+            waits = self.monitor.lock_waits([self.sessions[name].pid for name, _, _ in running])
+            still = []
+            for name, record, future in running:
                 wait_info = waits.get(self.sessions[name].pid)
-                if wait_info is not None:
-                    self._mark_blocked(record, wait_info)
+                if wait_info is None:
+                    still.append((record, future))
                 else:
-                    running.append((record, future))
-            if not running:
+                    self._mark_blocked(record, wait_info)
+            if not still:
                 return
             if time.monotonic() > deadline:
-                record = running[0][0]
+                record = still[0][0]
                 raise StepStuck(f"step {record.index} ({record.session}: {record.sql}) neither finished nor "
                                 f"waited on a lock within {self.timeout:g}s")
-            wait([future for _, future in running], timeout=poll, return_when=FIRST_COMPLETED)
+            wait([future for _, future in still], timeout=poll, return_when=FIRST_COMPLETED)
             poll = min(poll * 2, _MAX_POLL_S)
 
     def _wait_for_session(self, name: str, index: int) -> None:
         """The script needs ``name`` again: its blocked statement must finish first."""
-        if name not in self.in_flight:
-            return
-        record, future = self.in_flight[name]
-        self._wait_or_fail([future], f"needed by step {index}")
-        record.note = "finished while the runner waited for it (no other step ran in between)"
-        self._collect(released_by=None)
+        self._wait_while(lambda: name in self.in_flight, name, f"needed by step {index}")
 
     def _drain(self) -> None:
         """The script is over: blocked statements must finish now."""
-        futures = [future for _, future in self.in_flight.values()]
-        if futures:
-            self._wait_or_fail(futures, "at the end of the script")
-        self._collect(released_by=None)
+        self._wait_while(lambda: bool(self.in_flight), None, "at the end of the script")
 
-    def _wait_or_fail(self, futures: list[Future[Result]], why: str) -> None:
-        _, pending = wait(futures, timeout=self.timeout)
-        if not pending:
-            return
-        self._collect(released_by=None)
-        record = next(record for record, future in self.in_flight.values() if future in pending)
+    def _wait_while(self, waiting: Callable[[], bool], name: str | None, why: str) -> None:
+        """Wait with no step to run. Of what ends (once all in flight is quiet again), a deadlock
+        victim or else the earliest step is recorded as releasing the others."""
+        deadline = time.monotonic() + self.timeout
+        while waiting():
+            futures = [future for _, future in self.in_flight.values()]
+            left = max(0.0, deadline - time.monotonic())
+            done, _ = wait(futures, timeout=left, return_when=FIRST_COMPLETED)
+            if not done:
+                raise self._stuck(name, why)
+            self._quiesce()
+            finished = self._collect()
+            first = min(finished, key=lambda record: (record.sqlstate != "40P01", record.index))
+            first.note = first.note or "finished while the runner waited, with no script step in between"
+            _record_release(finished, first.index)
+
+    def _stuck(self, name: str | None, why: str) -> StepStuck:
+        record = self.in_flight[name][0] if name else next(iter(self.in_flight.values()))[0]
         holders = ", ".join(record.blocked_by) or "nobody the server names"
-        raise StepStuck(f"step {record.index} ({record.session}: {record.sql}) still waited on a lock "
-                        f"held by {holders} after {self.timeout:g}s, {why}")
+        return StepStuck(f"step {record.index} ({record.session}: {record.sql}) still waited on a lock "
+                         f"held by {holders} after {self.timeout:g}s, {why}")
 
-    def _collect(self, released_by: int | None) -> None:
-        """Record every statement in flight that has finished."""
+    def _collect(self) -> list[StepRecord]:
+        """Record, and take out of flight, every statement that has finished."""
+        finished = []
         for name, (record, future) in list(self.in_flight.items()):
             if future.done():
                 del self.in_flight[name]
                 _finish(record, future.result())
-                if record.blocked and released_by is not None and released_by != record.index:
-                    record.released_by = released_by
+                finished.append(record)
+        return finished
 
     def _mark_blocked(self, record: StepRecord, wait_info: LockWait) -> None:
         record.blocked = True
@@ -178,7 +190,17 @@ class _Play:
                 record.blocked_by.append(holder)
 
 
+def _record_release(finished: list[StepRecord], releaser: int) -> None:
+    """Blocked steps that finished after step ``releaser`` were released by it (a deadlock victim
+    was ended by the server instead)."""
+    for record in finished:
+        if record.blocked and record.index != releaser and record.sqlstate != "40P01":
+            record.released_by = releaser
+
+
 def _finish(record: StepRecord, result: Result) -> None:
+    if result.failed and result.sqlstate == "40P01":
+        record.note = "chosen as the deadlock victim by the server"
     if result.failed:
         record.outcome = Outcome.FAILED
         record.sqlstate = result.sqlstate
