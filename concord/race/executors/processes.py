@@ -23,7 +23,9 @@ from concord.race.executors.base import Death, sum_progress, wait_until
 from concord.race.executors.threads import collect_ready
 from concord.race.worker import WorkerJob, WorkerReport, run_worker
 
-PRELOAD = ["concord.race.worker", "concord.race.scenarios"]
+# "__main__" first (the default): the fork server imports the main script once, so children do not
+# each re-run it (for the `concord` console script that would mean importing the whole CLI per child).
+PRELOAD = ["__main__", "concord.race.executors.processes"]
 
 
 def context() -> mp.context.BaseContext:
@@ -71,9 +73,14 @@ class ProcessCell:
             ctx.Process(target=child_main, args=(job, self.control), name=f"racer-{job.worker}", daemon=True)
             for job in jobs
         ]
-        for process in self.processes:
-            process.start()
         self.reports: dict[int, WorkerReport] = {}
+        try:
+            for process in self.processes:
+                process.start()
+        except BaseException:  # Ctrl-C while starting: take down what already started
+            self.stop()
+            self.kill_stragglers()
+            raise
 
     def pids(self) -> list[int]:
         """Operating-system pids of the worker processes, in worker order."""
@@ -110,7 +117,7 @@ class ProcessCell:
         return [self.reports[w] for w in sorted(self.reports)], deaths
 
     def kill_stragglers(self) -> list[int]:
-        stuck = [i for i, p in enumerate(self.processes) if p.is_alive()]
+        stuck = [i for i, p in enumerate(self.processes) if p.pid is not None and p.is_alive()]
         for i in stuck:
             self.processes[i].kill()
             self.processes[i].join(timeout=2)
