@@ -186,3 +186,24 @@ def test_the_suite_goes_on_after_a_stuck_cell_and_drops_its_schema(server_url):
             "SELECT count(*) FROM pg_namespace WHERE nspname = %s", (result.database["schema"],)
         ).fetchone()
     assert left == (0,)
+
+
+def _board_snapshot(conn: psycopg.Connection) -> tuple[list, list]:
+    tables = conn.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2"
+    ).fetchall()
+    schemas = conn.execute(
+        "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'concord_anomalies%'"
+    ).fetchall()
+    return tables, schemas
+
+
+def test_the_suite_leaves_a_board_database_exactly_as_it_found_it(database_url):
+    with psycopg.connect(libpq(database_url), autocommit=True) as conn:
+        before = _board_snapshot(conn)
+        result = run_suite(database_url.render_as_string(hide_password=False), only=["G0", "G2-item"])
+        after = _board_snapshot(conn)
+    assert {cell.verdict for cell in result.cells} == {Verdict.PREVENTED, Verdict.POSSIBLE}
+    assert after == before
+    assert before[1] == []
