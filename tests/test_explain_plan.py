@@ -23,11 +23,19 @@ def kinds(plan: Plan) -> list[str]:
 
 
 def test_a_sequential_scan_of_a_large_table_is_flagged():
+    scan = node("Seq Scan", Relation_Name="tasks", Plan_Rows=5, Filter="(title = 'x'::text)")
+    plan = analyse(plan_of(scan), {"tasks": LARGE_TABLE_ROWS})
+
+    [flag] = plan.flags()
+    assert (flag.kind, flag.relation) == ("seq_scan_large_table", "tasks")
+    assert flag.message == "sequential scan of tasks (10,000 rows): no index serves this filter"
+
+
+def test_a_sequential_scan_without_a_filter_says_it_reads_the_whole_table():
     plan = analyse(plan_of(node("Seq Scan", Relation_Name="tasks", Plan_Rows=5)), {"tasks": LARGE_TABLE_ROWS})
 
     [flag] = plan.flags()
-    assert flag.kind == "seq_scan_large_table"
-    assert flag.message == "sequential scan of tasks (10,000 rows): no index serves this filter"
+    assert flag.message == "sequential scan of tasks (10,000 rows): it reads the whole table"
 
 
 def test_a_sequential_scan_of_a_small_table_is_not_flagged():

@@ -27,9 +27,10 @@ class Flag:
 
     kind: str  # seq_scan_large_table | misestimate | sort_spilled
     message: str
+    relation: str | None = None
 
     def as_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "message": self.message}
+        return {"kind": self.kind, "message": self.message, "relation": self.relation}
 
 
 @dataclass
@@ -145,7 +146,9 @@ def _node_flags(node: PlanNode, table_rows: Mapping[str, float], under_limit: bo
         if size >= LARGE_TABLE_ROWS:
             yield Flag(
                 "seq_scan_large_table",
-                f"sequential scan of {node.relation} ({size:,.0f} rows): no index serves this filter",
+                f"sequential scan of {node.relation} ({size:,.0f} rows): "
+                + ("no index serves this filter" if node.raw.get("Filter") else "it reads the whole table"),
+                node.relation,
             )
     actual, loops = node.actual_rows, node.loops
     if actual is not None and loops and not under_limit:

@@ -147,12 +147,13 @@ def _title(item: Explained) -> str:
 
 def _index_cell(item: Explained) -> Text:
     plan = item.plan
+    large = {flag.relation for flag in plan.flags() if flag.kind == "seq_scan_large_table"}
     if plan.seq_scanned():
-        style = "yellow" if item.full_listing else "bold red"
-        reason = " (full listing)" if item.full_listing else ""
-        return Text(
-            ", ".join(plan.indexes() + [f"seq scan {t}{reason}" for t in plan.seq_scanned()]), style=style
-        )
+        scans = [f"seq scan {t}{'' if t in large else ' (small table)'}" for t in plan.seq_scanned()]
+        if item.full_listing:
+            scans = [f"{scan} (full listing)" for scan in scans]
+        style = "bold red" if large and not item.full_listing else "yellow"
+        return Text(", ".join(plan.indexes() + scans), style=style)
     if plan.indexes():
         return Text(", ".join(plan.indexes()), style="green")
     return Text("- (reads no table)", style="dim")

@@ -70,7 +70,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 class SeedPlan:
     """How much to load. Activity gets one ``task.created`` entry per task, as the library writes."""
 
-    boards: int = 100
+    boards: int = 500
     lists_per_board: int = 6
     tasks: int = 100_000
     users: int = 500

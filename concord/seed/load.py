@@ -1,12 +1,13 @@
 """Loading the generated rows with binary COPY, in one transaction.
 
 Into empty tables the load follows PostgreSQL's own advice for populating a database: the
-secondary indexes and the foreign keys of the loaded tables are dropped, the rows are copied with
-``FREEZE`` (allowed because the tables are truncated in the same transaction, and it leaves them
-all-visible, so index-only scans work at once), then the indexes are rebuilt by sorting and the
-foreign keys added back, which validates every reference in one pass. The definitions come from
-the catalog (``pg_get_indexdef``, ``pg_get_constraintdef``), so what is recreated is exactly what
-was there; a failure anywhere rolls the whole transaction back, definitions included.
+indexes and the key constraints (primary, unique, foreign) of the loaded tables are dropped, the
+rows are copied with ``FREEZE`` (allowed because the tables are truncated in the same transaction;
+it leaves them all-visible, so index-only scans work at once), then the keys and indexes are
+rebuilt by sorting and the foreign keys added back, which validates every reference in one pass
+(and the primary and unique keys check every row too). The definitions come from the catalog
+(``pg_get_indexdef``, ``pg_get_constraintdef``), so what is recreated is exactly what was there;
+a failure anywhere rolls the whole transaction back, definitions included.
 
 Appending keeps indexes and constraints in place (slower: every row is checked and indexed one
 by one) and numbers the new rows after the largest existing ids.
@@ -70,38 +71,46 @@ def truncate(conn: psycopg.Connection) -> None:
 
 
 def drop_for_load(conn: psycopg.Connection) -> list[Ddl]:
-    """Drop the foreign keys and non-unique secondary indexes of the loaded tables; return how to
-    recreate them (indexes first, then the keys that may rely on them)."""
-    foreign_keys = conn.execute(
-        """SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+    """Drop the constraints (foreign, primary, unique) and the indexes of the loaded tables; return
+    how to recreate them, in an order that works: keys first, then indexes, then the foreign keys
+    that need the keys they reference. Foreign keys to tables outside the load would keep their
+    referenced keys alive, so the drop only works on concord's own set of tables (it is)."""
+    constraints = conn.execute(
+        """SELECT c.contype, c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
              FROM pg_constraint c
-            WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[])
-            ORDER BY c.conname""",
+            WHERE c.contype IN ('f', 'p', 'u') AND c.conrelid = ANY(%s::regclass[])
+            ORDER BY c.contype, c.conname""",
         (list(TABLES),),
     ).fetchall()
     indexes = conn.execute(
         """SELECT ix.relname, pg_get_indexdef(i.indexrelid)
              FROM pg_index i JOIN pg_class ix ON ix.oid = i.indexrelid
-            WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary AND NOT i.indisunique
+            WHERE i.indrelid = ANY(%s::regclass[])
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
             ORDER BY ix.relname""",
         (list(TABLES),),
     ).fetchall()
-    keys = [
-        Ddl(
-            name,
-            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.SQL(table), sql.Identifier(name)),
-            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.SQL(table), sql.Identifier(name))
-            + sql.SQL(definition),
-        )
-        for table, name, definition in foreign_keys  # table is regclass text: already quoted if needed
-    ]
+    # table is regclass text: already quoted where it needs to be.
+    keys = {
+        kind: [
+            Ddl(
+                name,
+                sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.SQL(table), sql.Identifier(name)),
+                sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.SQL(table), sql.Identifier(name))
+                + sql.SQL(definition),
+            )
+            for contype, table, name, definition in constraints
+            if contype == kind
+        ]
+        for kind in ("f", "p", "u")
+    }
     index_ddl = [
         Ddl(name, sql.SQL("DROP INDEX {}").format(sql.Identifier(name)), sql.SQL(definition))
         for name, definition in indexes
     ]
-    for ddl in keys + index_ddl:
+    for ddl in keys["f"] + keys["p"] + keys["u"] + index_ddl:
         conn.execute(ddl.drop)
-    return index_ddl + keys
+    return keys["p"] + keys["u"] + index_ddl + keys["f"]
 
 
 def recreate(conn: psycopg.Connection, dropped: Iterable[Ddl], progress: Progress, copied: int) -> None:
