@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from concord import queries
 from concord.errors import InvalidInput
+from concord.explain.errors import ExplainUsageError
 from concord.explain.statements import Statement, bind_names, capture, compile_statement
 from concord.repositories import BoardRepository, TaskRepository
 
@@ -85,10 +86,17 @@ def captured(
     call: Callable[[Session, Mapping[str, Any]], object],
     index: int,
 ) -> NamedQuery:
-    """The ``index``-th statement (negative counts from the end) a library call sends."""
+    """The ``index``-th statement (from 0) a library call sends."""
 
     def make(connection: sa.Connection, values: Mapping[str, Any]) -> Statement:
-        return capture(connection, lambda session: call(session, values))[index]
+        sent = capture(connection, lambda session: call(session, values), index)
+        if len(sent) <= index:
+            shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
+            raise ExplainUsageError(
+                f"{name}: with {shown} the library sends no such statement "
+                f"({len(sent)} sent); try other parameters"
+            )
+        return sent[index]
 
     return NamedQuery(name, description, params, make)
 
@@ -133,6 +141,11 @@ def _write(session: Session, values: Mapping[str, Any]) -> object:
 
 def _delete(session: Session, values: Mapping[str, Any]) -> object:
     return TaskRepository(session).delete(values["task_id"])
+
+
+def _make_room(session: Session, values: Mapping[str, Any]) -> object:
+    # Position 0 of a list with tasks is taken, so the UPDATE that shifts the others is sent too.
+    return TaskRepository(session).make_room(values["list_id"], 0)
 
 
 def _entries() -> list[NamedQuery]:
@@ -187,7 +200,21 @@ def _entries() -> list[NamedQuery]:
             _write,
             0,
         ),
-        captured("task_delete", "TaskRepository.delete: the DELETE of one task", ("task_id",), _delete, -1),
+        captured("task_delete", "TaskRepository.delete: the DELETE of one task", ("task_id",), _delete, 1),
+        captured(
+            "position_taken",
+            "TaskRepository.make_room: is a position of the list taken?",
+            ("list_id",),
+            _make_room,
+            0,
+        ),
+        captured(
+            "make_room",
+            "TaskRepository.make_room: shift the tasks at and below a position down one",
+            ("list_id",),
+            _make_room,
+            1,
+        ),
         *_lock_entries(),
     ]
 

@@ -4,16 +4,19 @@ Two ways to get them, both from the library's own code rather than copies of its
 
 - `compile_statement` compiles a SQLAlchemy statement (a builder of `concord.queries`, a locking
   strategy's lock statement) with the connection's dialect, as executing it would;
-- `capture` runs a library call (a repository method) and records what reached the cursor, for
+- `capture` runs a library call (a repository method) and records what reaches the cursor, for
   statements built inline or emitted by the ORM (the selectin loads of the board tree, the
-  compare-and-set UPDATE of `TaskRepository.write`). The call runs in a savepoint that is rolled
-  back, so its writes are undone before the captured statement is explained.
+  compare-and-set UPDATE of `TaskRepository.write`). The call is stopped just before the wanted
+  statement would reach the server, so that statement runs only once, under EXPLAIN: a write
+  captured by running it would leave dead row versions behind that the explained run then reads.
+  The statements before it (the reads the call needs to get there) do run, in a savepoint that
+  is rolled back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,12 +47,23 @@ def bind_names(statement: sa.Executable) -> list[str]:
     return [name for name, bind in compiled.binds.items() if bind.required]
 
 
+class _Captured(Exception):
+    """Raised from the cursor hook to stop the call before the wanted statement is sent."""
+
+
+_TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK")
+
+
 @contextmanager
-def _recording(connection: sa.Connection) -> Iterator[list[Statement]]:
+def _recording(connection: sa.Connection, want: int) -> Iterator[list[Statement]]:
     seen: list[Statement] = []
 
     def record(conn, cursor, sql, parameters, context, executemany) -> None:
+        if sql.lstrip().upper().startswith(_TRANSACTION_CONTROL):
+            return
         seen.append(Statement(sql, dict(parameters or {})))
+        if len(seen) > want:
+            raise _Captured
 
     event.listen(connection, "before_cursor_execute", record)
     try:
@@ -58,13 +72,14 @@ def _recording(connection: sa.Connection) -> Iterator[list[Statement]]:
         event.remove(connection, "before_cursor_execute", record)
 
 
-def capture(connection: sa.Connection, call: Callable[[Session], object]) -> list[Statement]:
-    """Run ``call(session)`` on ``connection`` in a savepoint, roll it back, and return every
-    statement it sent, in order."""
+def capture(connection: sa.Connection, call: Callable[[Session], object], want: int) -> list[Statement]:
+    """Run ``call(session)`` on ``connection`` until it is about to send its statement number
+    ``want`` (from 0), without sending it; return the statements up to and including it (fewer
+    when the call ends first). Everything the call did runs in a savepoint that is rolled back."""
     session = Session(bind=connection, join_transaction_mode="create_savepoint")
     try:
-        with _recording(connection) as seen:
+        with _recording(connection, want) as seen, suppress(_Captured):
             call(session)
     finally:
         session.close()  # rolls the savepoint back: the call's writes never happened
-    return [s for s in seen if not s.sql.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
+    return seen
