@@ -443,3 +443,9 @@ def test_a_usage_error_exits_2_with_typers_message(database_url):
     result = on(database_url, "board", "lst")
     assert result.exit_code == 2
     assert "No such command 'lst'" in result.stderr
+
+
+def test_db_status_shows_the_whole_url_on_a_narrow_terminal(database_url):
+    result = on(database_url, "db", "status", env={"COLUMNS": "50"})
+    assert "…" not in result.stdout
+    assert database_url.database in "".join(line.strip() for line in result.stdout.splitlines())

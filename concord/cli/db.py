@@ -19,6 +19,8 @@ def status(database_url: DatabaseUrl = None, as_json: Json = False) -> None:
 
     def human(console) -> None:
         table = Table(show_header=False, box=None)
+        table.add_column()
+        table.add_column(overflow="fold")  # a long URL wraps instead of losing its end to an ellipsis
         for key, value in report.items():
             table.add_row(key.replace("_", " "), "-" if value is None else str(value))
         console.print(table)

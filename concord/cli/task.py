@@ -110,6 +110,8 @@ def delete(
 
 def task_table(task: Task) -> Table:
     table = Table(show_header=False, box=None)
+    table.add_column()
+    table.add_column(overflow="fold")  # long titles wrap rather than end in an ellipsis
     for key, value in task.as_dict().items():
         table.add_row(key.replace("_", " "), "-" if value is None else str(value))
     return table
