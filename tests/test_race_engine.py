@@ -222,3 +222,34 @@ def test_results_are_written_as_json_csv_markdown_and_bounded_traces(database_ur
         "sqlstate",
     }
     assert "| pessimistic | read committed | 2 |" in Path(files["md"]).read_text()
+
+
+def test_workers_whose_sessions_are_killed_are_reported_and_the_invariant_is_still_checked(database_url):
+    def terminate_workers(running) -> None:
+        with psycopg.connect(dsn(database_url), autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND application_name LIKE 'concord race worker %'"
+            )
+
+    experiment = Experiment(
+        scenario="counter", strategies=("pessimistic",), isolations=(RC,), workers=(2,), duration_s=1.0
+    )
+    result = run_experiment(experiment, database_url=url_text(database_url), on_running=terminate_workers)
+    [cell] = result.cells
+    assert sorted(e.split(":")[0] for e in cell.worker_errors) == ["worker 0", "worker 1"]
+    # A session killed mid-statement hears 57P01; one killed between statements finds the socket closed.
+    for error in cell.worker_errors:
+        assert "error (57P01): terminating connection" in error or "server closed the connection" in error, (
+            error
+        )
+    assert (cell.violations, result.error) == (0, None)  # the server itself stayed up
+
+
+def test_an_experiment_file_path_runs_directly(database_url, tmp_path):
+    spec = tmp_path / "assign.toml"
+    spec.write_text('scenario = "assign"\nstrategies = ["pessimistic"]\nworkers = [2]\nops = 10\n')
+    result = run_experiment(spec, database_url=url_text(database_url))
+    assert [(c.scenario, c.strategy, c.commits, c.violations) for c in result.cells] == [
+        ("assign", "pessimistic", 10, 0)
+    ]

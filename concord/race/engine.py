@@ -13,10 +13,12 @@ thread, process or open transaction behind.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -30,7 +32,7 @@ from concord.errors import ConcordError, translate
 from concord.locking import RetryPolicy, get_strategy
 from concord.race.capacity import ensure_capacity
 from concord.race.executors import RunningCell, get_executor
-from concord.race.experiment import Cell, Experiment
+from concord.race.experiment import Cell, Experiment, load_experiment
 from concord.race.results import CellResult, RaceResult, percentiles, verdict
 from concord.race.scenarios import Tally, get_scenario
 from concord.race.worker import WorkerJob, WorkerReport, retry_kinds
@@ -70,22 +72,28 @@ ProgressCallback = Callable[[Progress], None]
 
 
 def run_experiment(
-    experiment: Experiment,
+    experiment: Experiment | str | Path,
     *,
     database_url: str | None = None,
     on_progress: ProgressCallback | None = None,
     on_running: Callable[[RunningCell], None] | None = None,
 ) -> RaceResult:
-    """Run every cell of ``experiment`` against the database and return the result."""
+    """Run every cell of ``experiment`` (or of the experiment file it names) and return the result.
+
+    ``on_progress`` is called from the calling thread about ten times a second while a cell runs;
+    ``on_running`` once per cell, with the running executor, right after the workers are released.
+    """
     from concord import __version__
 
+    if not isinstance(experiment, Experiment):
+        experiment = load_experiment(experiment)
     experiment = experiment.validated()
     url = resolve_url(database_url)
     engine = create_engine(url, poolclass=sa.NullPool)
     try:
         ensure_schema(engine)
         dsn = libpq_dsn(url)
-        with psycopg.connect(dsn, autocommit=True) as control:
+        with psycopg.connect(dsn, autocommit=True, application_name="concord race control") as control:
             ensure_capacity(control, max(experiment.workers))
             result = RaceResult(
                 concord_version=__version__,
@@ -281,10 +289,8 @@ def terminate_backends(control: psycopg.Connection, pids: list[int]) -> None:
 
 
 def _quietly(control: psycopg.Connection, sql: str, pids: list[int]) -> None:
-    try:
+    with contextlib.suppress(psycopg.Error):  # the server is gone; its backends are too
         control.execute(sql, (pids,))
-    except psycopg.Error:
-        pass  # the server is gone; its backends are too
 
 
 def _server_gone(control: psycopg.Connection) -> bool:

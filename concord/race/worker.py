@@ -157,7 +157,7 @@ def run_worker(job: WorkerJob, control: Control) -> WorkerReport:
     """Connect, wait for the start signal, race until told to stop; never raises."""
     report = WorkerReport(job.worker)
     try:
-        conn = psycopg.connect(job.dsn, autocommit=False)
+        conn = psycopg.connect(job.dsn, autocommit=False, application_name=application_name(job))
     except psycopg.Error as exc:
         report.error = f"worker {job.worker} could not connect: {_first_line(exc)}"
         control.ready(job.worker, None)
@@ -217,7 +217,9 @@ async def run_worker_async(job: WorkerJob, control: Any) -> WorkerReport:
     """`run_worker` on a psycopg ``AsyncConnection`` (control: an asyncio-aware `Control`)."""
     report = WorkerReport(job.worker)
     try:
-        conn = await psycopg.AsyncConnection.connect(job.dsn, autocommit=False)
+        conn = await psycopg.AsyncConnection.connect(
+            job.dsn, autocommit=False, application_name=application_name(job)
+        )
     except psycopg.Error as exc:
         report.error = f"worker {job.worker} could not connect: {_first_line(exc)}"
         control.ready(job.worker, None)
@@ -274,10 +276,8 @@ async def _operation_async(job, conn, cursor, book: Book, control, seq: int) -> 
 
 
 def _rollback(conn: psycopg.Connection) -> None:
-    try:
+    with contextlib.suppress(psycopg.Error):  # broken: the next statement reports it as fatal
         conn.rollback()
-    except psycopg.Error:
-        pass  # the connection is broken; the next statement reports it as fatal
 
 
 async def _rollback_async(conn: psycopg.AsyncConnection) -> None:
@@ -293,6 +293,11 @@ def _close(conn: psycopg.Connection) -> None:
 async def _close_async(conn: psycopg.AsyncConnection) -> None:
     await _rollback_async(conn)
     await conn.close()
+
+
+def application_name(job: WorkerJob) -> str:
+    """How a worker's session shows in pg_stat_activity."""
+    return f"concord race worker {job.worker}"
 
 
 def _first_line(exc: BaseException) -> str:

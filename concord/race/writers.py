@@ -126,8 +126,9 @@ def markdown(result: RaceResult) -> str:
     ]
     for c in result.cells:
         lines.append(
-            f"| {c.strategy} | {c.isolation} | {c.workers} | {c.throughput:,.0f} | {c.commits:,} | {c.retries:,} "
-            f"| {c.failures:,} | {conflict_summary(c)} | {_ms(c.latency_ms['p50'])} | {_ms(c.latency_ms['p99'])} "
+            f"| {c.strategy} | {c.isolation} | {c.workers} | {c.throughput:,.0f} | {c.commits:,} "
+            f"| {c.retries:,} | {c.failures:,} | {conflict_summary(c)} | {_ms(c.latency_ms['p50'])} "
+            f"| {_ms(c.latency_ms['p99'])} "
             f"| {'?' if c.violations is None else c.violations} | {c.verdict} |"
         )
     if result.error:

@@ -9,6 +9,7 @@ no GIL contention between workers, but one core of client CPU at most.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 
@@ -47,10 +48,8 @@ class AsyncControl:
 
     def set_from_outside(self, event: asyncio.Event | None) -> None:
         if self.loop is not None and event is not None and not self.loop.is_closed():
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop already ended
                 self.loop.call_soon_threadsafe(event.set)
-            except RuntimeError:
-                pass  # the loop already ended
 
 
 class AsyncCell:
