@@ -253,3 +253,20 @@ def test_an_experiment_file_path_runs_directly(database_url, tmp_path):
     assert [(c.scenario, c.strategy, c.commits, c.violations) for c in result.cells] == [
         ("assign", "pessimistic", 10, 0)
     ]
+
+
+def test_losing_every_session_mid_run_ends_the_run_with_a_clear_error_and_partial_results(database_url):
+    def server_goes_away(running) -> None:  # as far as the engine can tell: all its sessions die
+        with psycopg.connect(dsn(database_url), autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND application_name LIKE 'concord race %'"
+            )
+
+    experiment = Experiment(
+        scenario="counter", strategies=("pessimistic", "none"), isolations=(RC,), workers=(2,), duration_s=1.0
+    )
+    result = run_experiment(experiment, database_url=url_text(database_url), on_running=server_goes_away)
+    [cell] = result.cells  # the second cell never started
+    assert result.error.startswith("the database went away during cell 1: worker ")
+    assert cell.violations == 0  # checked afterwards on a new connection
