@@ -184,3 +184,14 @@ def test_db_indexes_finds_every_foreign_key_supported_and_every_index_earning_it
     assert verdicts["ix_tasks_unassigned_list_id_position"] == "used"
     assert verdicts["ix_activity_task_id"] == "foreign key only"
     assert verdicts["pk_activity"] == "constraint only"
+
+
+def test_all_on_an_empty_database_skips_what_the_data_cannot_reach(database_url):
+    summary = on(database_url, "explain", "--all", "--json")
+
+    assert summary.exit_code == 0, summary.stderr
+    skipped = {row["name"]: row["skipped"] for row in summary.json() if "skipped" in row}
+    assert skipped["board_tree.lists"] == (
+        "board_tree.lists: with board_id=1 the library stops before this statement (board 1 not found)"
+    )
+    assert set(skipped) == {"board_tree.lists", "board_tree.tasks", "task_delete", "make_room"}

@@ -107,6 +107,8 @@ def _refuse_together(
 
 def _summary_row(item) -> dict:
     document = item.as_dict()
+    if "skipped" in document:
+        return document
     return {
         key: document[key]
         for key in ("name", "shape", "indexes", "seq_scans", "execution_ms", "flags", "params")

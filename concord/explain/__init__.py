@@ -14,6 +14,7 @@ from concord.explain.registry import NamedQuery, registry
 from concord.explain.runner import (
     Comparison,
     Explained,
+    Skipped,
     describe_queries,
     explain_all,
     explain_query,
@@ -29,6 +30,7 @@ __all__ = [
     "NamedQuery",
     "Plan",
     "PlanNode",
+    "Skipped",
     "describe_queries",
     "explain_all",
     "explain_query",

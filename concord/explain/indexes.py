@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import URL
 
-from concord.explain.runner import explain_all, in_rolled_back_transaction
+from concord.explain.runner import Explained, explain_all, in_rolled_back_transaction
 from concord.models import Base
 
 _FOREIGN_KEYS = """
@@ -114,7 +114,8 @@ def audit(database_url: str | URL | None) -> IndexAudit:
         database_url, lambda c: _catalog(c, tables)
     )
     used: dict[str, list[str]] = {}
-    for item in explain_all(database_url, analyze=False):
+    planned = [item for item in explain_all(database_url, analyze=False) if isinstance(item, Explained)]
+    for item in planned:
         for index in item.plan.indexes():
             used.setdefault(index, []).append(item.name)
     for index in indexes:

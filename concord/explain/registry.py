@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from concord import queries
-from concord.errors import InvalidInput
+from concord.errors import ConcordError, InvalidInput
 from concord.explain.errors import ExplainUsageError
 from concord.explain.statements import Statement, bind_names, capture, compile_statement
 from concord.repositories import BoardRepository, TaskRepository
@@ -89,9 +89,14 @@ def captured(
     """The ``index``-th statement (from 0) a library call sends."""
 
     def make(connection: sa.Connection, values: Mapping[str, Any]) -> Statement:
-        sent = capture(connection, lambda session: call(session, values), index)
+        shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
+        try:
+            sent = capture(connection, lambda session: call(session, values), index)
+        except ConcordError as exc:  # the call stopped early: board 1 not found, say
+            raise ExplainUsageError(
+                f"{name}: with {shown} the library stops before this statement ({exc.message})"
+            ) from exc
         if len(sent) <= index:
-            shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
             raise ExplainUsageError(
                 f"{name}: with {shown} the library sends no such statement "
                 f"({len(sent)} sent); try other parameters"

@@ -13,7 +13,7 @@ from rich.tree import Tree
 
 from concord.explain.indexes import IndexAudit
 from concord.explain.plan import Plan, PlanNode
-from concord.explain.runner import Comparison, Explained
+from concord.explain.runner import Comparison, Explained, Skipped
 
 
 def plan_tree(plan: Plan, title: str) -> Tree:
@@ -61,9 +61,9 @@ def comparison(item: Comparison) -> Group:
     )
 
 
-def summary(items: list[Explained]) -> Table:
+def summary(items: list[Explained | Skipped]) -> Table:
     """One row per query: plan shape, indexes read, sequential scans, time, flags."""
-    analyzed = any(i.plan.analyzed for i in items)
+    analyzed = any(i.plan.analyzed for i in items if isinstance(i, Explained))
     table = Table()
     table.add_column("query", no_wrap=True)
     table.add_column("plan shape")
@@ -71,6 +71,9 @@ def summary(items: list[Explained]) -> Table:
     table.add_column("time ms" if analyzed else "cost", justify="right")
     table.add_column("flags", overflow="fold")
     for item in items:
+        if isinstance(item, Skipped):
+            table.add_row(item.name, Text(f"skipped: {item.reason}", style="dim"), "", "", "")
+            continue
         plan = item.plan
         table.add_row(
             item.name,

@@ -23,6 +23,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy import URL
 
+from concord.db import migrate
 from concord.db.engine import create_engine
 from concord.db.urls import resolve_url
 from concord.errors import ConcordError, InvalidInput, translate
@@ -122,16 +123,36 @@ def explain_query(
     return in_rolled_back_transaction(database_url, run)
 
 
-def explain_all(database_url: str | URL | None, *, analyze: bool = True) -> list[Explained]:
-    """Plan every named query with its default parameters."""
+@dataclass
+class Skipped:
+    """A named query `explain_all` could not plan with the data at hand (an empty database)."""
 
-    def run(conn: sa.Connection) -> list[Explained]:
+    name: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "skipped": self.reason}
+
+
+def explain_all(database_url: str | URL | None, *, analyze: bool = True) -> list[Explained | Skipped]:
+    """Plan every named query with its default parameters; those the data cannot reach are skipped."""
+
+    def run(conn: sa.Connection) -> list[Explained | Skipped]:
         entries = list(registry().values())
         needed = sorted({p for e in entries for p in e.params}, key=params_.ORDER.index)
         defaults = params_.resolve(conn, needed, {})
-        return [_explain_entry(conn, e, {p: defaults[p] for p in e.params}, analyze) for e in entries]
+        return [_explain_or_skip(conn, e, {p: defaults[p] for p in e.params}, analyze) for e in entries]
 
     return in_rolled_back_transaction(database_url, run)
+
+
+def _explain_or_skip(
+    conn: sa.Connection, entry: NamedQuery, values: dict[str, Any], analyze: bool
+) -> Explained | Skipped:
+    try:
+        return _explain_entry(conn, entry, values, analyze)
+    except ExplainUsageError as exc:
+        return Skipped(entry.name, exc.message)
 
 
 def explain_sql(database_url: str | URL | None, sql: str, *, analyze: bool = True) -> Explained:
@@ -225,11 +246,14 @@ def _savepoint(conn: sa.Connection) -> Iterator[None]:
 
 
 def in_rolled_back_transaction(database_url: str | URL | None, run: Callable[[sa.Connection], T]) -> T:
+    """Run ``run(connection)`` in a transaction that is rolled back whatever happens, with a
+    lock_timeout. A fresh database is migrated first, as every concord command does."""
     url = resolve_url(
         database_url.render_as_string(hide_password=False) if isinstance(database_url, URL) else database_url
     )
     engine = create_engine(url, poolclass=sa.NullPool)
     try:
+        migrate.ensure_schema(engine)
         with engine.connect() as conn, conn.begin() as transaction:
             try:
                 conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
