@@ -12,14 +12,21 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from concord.api import boards, problems, tasks
-from concord.client import connect
+from concord.client import Concord, connect
 
 
-def create_app(database_url: str | None = None) -> FastAPI:
-    """The API on ``database_url`` (default: CONCORD_DATABASE_URL, else the embedded server)."""
+def create_app(database_url: str | None = None, *, db: Concord | None = None) -> FastAPI:
+    """The API on ``database_url`` (default: CONCORD_DATABASE_URL, else the embedded server).
+
+    Pass ``db`` to serve an existing `Concord` handle instead (the caller closes it).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if db is not None:
+            app.state.db = db
+            yield
+            return
         # Sync routes run in a thread pool of 40: size the pool so that requests queued behind a
         # row lock hold a connection each without exhausting it.
         app.state.db = connect(database_url, pool_size=10, max_overflow=40)
@@ -34,6 +41,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
         lifespan=lifespan,
         responses=problems.PROBLEM_RESPONSES,
     )
+    if db is not None:
+        app.state.db = db  # also for ASGI clients that do not run the lifespan
     problems.install(app)
     app.include_router(boards.router)
     app.include_router(tasks.router)

@@ -55,7 +55,8 @@ class Problem(BaseModel):
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": title}
-    for code, title in [(404, "Not found"), (409, "Conflict"), (422, "Invalid input"), (503, "Database unavailable")]
+    for code, title in [(400, "Malformed request"), (404, "Not found"), (409, "Conflict"),
+                        (422, "Invalid input"), (503, "Database unavailable")]
 }
 
 

@@ -1,0 +1,168 @@
+"""The HTTP shim, through Starlette's TestClient on a database of the test's own."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from concord.api import create_app
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def client(db):
+    with TestClient(create_app(db=db)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def board(client):
+    return client.post("/boards", json={"name": "Roadmap"}).json()
+
+
+@pytest.fixture
+def todo(client, board):
+    return client.post(f"/boards/{board['id']}/lists", json={"name": "Todo", "wip_limit": 2}).json()
+
+
+@pytest.fixture
+def task(client, todo):
+    return client.post(f"/lists/{todo['id']}/tasks", json={"title": "Write the spec", "points": 3}).json()
+
+
+def assert_problem(response, status: int, slug: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["type"] == f"/problems/{slug}"
+    assert body["status"] == status
+    assert "Traceback" not in response.text
+    return body
+
+
+def test_board_routes_create_list_show_rename_and_delete(client):
+    created = client.post("/boards", json={"name": "Roadmap"})
+    assert created.status_code == 201
+    board_id = created.json()["id"]
+    assert [b["name"] for b in client.get("/boards").json()] == ["Roadmap"]
+    assert client.get(f"/boards/{board_id}").json()["lists"] == []
+    assert client.patch(f"/boards/{board_id}", json={"name": "Plan"}).json()["name"] == "Plan"
+    assert client.delete(f"/boards/{board_id}").status_code == 204
+    assert_problem(client.get(f"/boards/{board_id}"), 404, "not-found")
+
+
+def test_lists_and_tasks_appear_in_the_board_tree(client, board, todo, task):
+    assert [entry["id"] for entry in client.get(f"/boards/{board['id']}/lists").json()] == [todo["id"]]
+    assert [t["title"] for t in client.get(f"/lists/{todo['id']}/tasks").json()] == ["Write the spec"]
+    tree = client.get(f"/boards/{board['id']}").json()
+    assert tree["lists"][0]["tasks"][0]["id"] == task["id"]
+    shown = client.get(f"/tasks/{task['id']}")
+    assert shown.headers["etag"] == '"1"'
+    assert shown.json()["version"] == 1
+
+
+def test_patch_with_the_current_version_in_the_body_bumps_the_version(client, task):
+    response = client.patch(f"/tasks/{task['id']}", json={"version": 1, "title": "Ship the spec"})
+    assert response.status_code == 200
+    assert response.json()["version"] == 2
+    assert response.headers["etag"] == '"2"'
+
+
+def test_patch_with_a_stale_if_match_gets_409_with_the_current_version(client, task):
+    client.patch(f"/tasks/{task['id']}", json={"version": 1, "points": 5})
+    response = client.patch(f"/tasks/{task['id']}", json={"title": "late"}, headers={"If-Match": 'W/"1"'})
+    body = assert_problem(response, 409, "stale-version")
+    assert body["current_version"] == 2
+    assert client.get(f"/tasks/{task['id']}").json()["title"] == "Write the spec"
+
+
+def test_patch_without_any_version_is_refused_with_428(client, task):
+    assert_problem(client.patch(f"/tasks/{task['id']}", json={"title": "x"}), 428, "precondition-required")
+
+
+def test_assign_then_a_second_assign_to_someone_else_is_a_409(client, task):
+    client.post("/users", json={"name": "alice"})
+    client.post("/users", json={"name": "bob"})
+    first = client.post(f"/tasks/{task['id']}/assign", json={"user": "alice"})
+    assert first.status_code == 200
+    assert_problem(client.post(f"/tasks/{task['id']}/assign", json={"user": "bob"}), 409, "already-assigned")
+    assert_problem(client.post(f"/tasks/{task['id']}/assign", json={"user": "nobody"}), 404, "not-found")
+
+
+def test_move_respects_the_wip_limit(client, board, todo, task):
+    doing = client.post(f"/boards/{board['id']}/lists", json={"name": "Doing", "wip_limit": 1}).json()
+    other = client.post(f"/lists/{todo['id']}/tasks", json={"title": "Second"}).json()
+    moved = client.post(f"/tasks/{task['id']}/move", json={"list_id": doing["id"]})
+    assert moved.status_code == 200
+    assert moved.json()["list_id"] == doing["id"]
+    assert_problem(client.post(f"/tasks/{other['id']}/move", json={"list_id": doing["id"]}), 409,
+                   "wip-limit-exceeded")
+
+
+def test_every_write_is_logged_in_the_activity_feed_after_the_response(client, board, todo, task):
+    client.patch(f"/tasks/{task['id']}", json={"version": 1, "status": "doing"})
+    actions = [entry["action"] for entry in client.get(f"/boards/{board['id']}/activity").json()]
+    assert actions == ["task.updated", "task.created", "list.created", "board.created"]
+
+
+def test_activity_of_a_task_deleted_before_the_log_is_written_keeps_its_text(db, client, board, todo):
+    from concord.repositories import ActivityEntry
+    from concord.services import activity
+
+    written = db.transact(activity.record_entries, [
+        ActivityEntry(board["id"], "task.created", task_id=10**9, detail={"title": "gone"}),
+        ActivityEntry(10**9, "board.created"),
+    ])
+    assert written == 1
+    [latest, *_] = client.get(f"/boards/{board['id']}/activity").json()
+    assert (latest["action"], latest["task_id"], latest["detail"]) == ("task.created", None, {"title": "gone"})
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "slug"),
+    [
+        ("post", "/boards", {"name": ""}, 422, "invalid-input"),
+        ("post", "/boards", {"name": "x" * 201}, 422, "invalid-input"),
+        ("post", "/boards", {"name": "nul\x00byte"}, 422, "invalid-input"),
+        ("post", "/boards", {}, 422, "invalid-input"),
+        ("get", "/boards/999999", None, 404, "not-found"),
+        ("get", "/tasks/999999", None, 404, "not-found"),
+        ("get", "/lists/999999/tasks", None, 404, "not-found"),
+        ("post", "/boards/999999/lists", {"name": "x"}, 404, "not-found"),
+        ("get", "/boards/abc", None, 422, "invalid-input"),
+        ("get", "/no/such/route", None, 404, "not-found"),
+        ("put", "/boards", None, 405, "method-not-allowed"),
+    ],
+)
+def test_bad_requests_get_problem_documents(client, method, path, body, status, slug):
+    kwargs = {"json": body} if body is not None else {}
+    assert_problem(getattr(client, method)(path, **kwargs), status, slug)
+
+
+def test_malformed_json_is_a_400(client):
+    response = client.post("/boards", content=b"{not json", headers={"content-type": "application/json"})
+    assert_problem(response, 400, "malformed-request")
+
+
+def test_negative_positions_and_limits_are_invalid_input(client, board, todo):
+    assert_problem(client.post(f"/boards/{board['id']}/lists", json={"name": "x", "wip_limit": 0}), 422,
+                   "invalid-input")
+    assert_problem(client.post(f"/lists/{todo['id']}/tasks", json={"title": "x", "position": -1}), 422,
+                   "invalid-input")
+    assert_problem(client.get(f"/boards/{board['id']}/activity", params={"limit": 0}), 422, "invalid-input")
+
+
+def test_an_unreachable_database_is_a_503(db):
+    import concord
+
+    gone = concord.connect("postgresql://postgres@127.0.0.1:1/nowhere", ensure_schema=False)
+    with TestClient(create_app(db=gone)) as broken:
+        assert_problem(broken.get("/boards"), 503, "database-unavailable")
+    gone.close()
+
+
+def test_the_openapi_document_is_served_with_docs(client):
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/boards", "/boards/{board_id}", "/tasks/{task_id}/assign", "/boards/{board_id}/activity"} <= set(paths)
