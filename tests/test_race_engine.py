@@ -79,7 +79,9 @@ def test_the_unsafe_counter_under_read_committed_reports_its_lost_updates_as_vio
     lost = cell.details["lost_updates"]
     assert cell.violations == lost == cell.details["expected"] - cell.details["actual"]
     assert cell.verdict == (
-        f"lost {lost:,} of 200 updates (counter at {200 - lost:,})" if lost else "no anomaly"
+        f"lost {lost:,} of 200 updates (counter at {200 - lost:,})"
+        if lost
+        else "no anomaly: counter at 200 after 200 committed increments"
     )
 
 
@@ -270,3 +272,20 @@ def test_losing_every_session_mid_run_ends_the_run_with_a_clear_error_and_partia
     [cell] = result.cells  # the second cell never started
     assert result.error.startswith("the database went away during cell 1: worker ")
     assert cell.violations == 0  # checked afterwards on a new connection
+
+
+def test_verdicts_say_in_plain_words_what_happened_and_what_it_cost():
+    from concord.race.results import verdict
+
+    costs = {"serialization_failure": 1204, "deadlock": 1, "lock_not_available": 0}
+    assert (
+        verdict(0, "counter at 10", costs, 0)
+        == "no anomaly; 1,204 serialization failures retried; 1 deadlock retried"
+    )
+    assert verdict(0, "counter at 10", {"stale_version": 0}, 2) == "no anomaly; 2 gave up after max tries"
+    assert verdict(0, "counter at 10", {}, 0) == "no anomaly: counter at 10"
+    assert verdict(312, "lost 312 of 5,000 updates", costs, 0) == "lost 312 of 5,000 updates"
+    assert (
+        verdict(None, "could not read the database", {}, 0)
+        == "invariant not checked: could not read the database"
+    )

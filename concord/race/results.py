@@ -114,4 +114,4 @@ def verdict(violations: int | None, finding: str, conflicts: dict[str, int], fai
     ]
     if failures:
         costs.append(f"{failures:,} gave up after max tries")
-    return "; ".join(["no anomaly", *costs])
+    return "; ".join(["no anomaly", *costs]) if costs else f"no anomaly: {finding}"

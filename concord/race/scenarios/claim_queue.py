@@ -118,9 +118,15 @@ class ClaimQueue(Scenario):
         left = sum(1 for user in assignee.values() if user is None)
         lost = unreported + (left if drained else 0)
         violations = twice + lost
-        state = "drained" if drained else f"{left:,} left unclaimed when time ran out"
+        if left == 0:
+            state = "backlog empty"
+        else:
+            state = f"{left:,} left unclaimed when the run ended" if not drained else f"{left:,} left behind"
         if violations:
-            finding = f"{twice:,} tasks claimed twice, {lost:,} lost, of {len(claims):,} claimed ({state})"
+            finding = (
+                f"{twice:,} double claims: {len(claims):,} tasks handed out {claims.total():,} times, "
+                f"{lost:,} lost ({state})"
+            )
         else:
             finding = f"{len(claims):,} tasks claimed exactly once ({state})"
         details = {
