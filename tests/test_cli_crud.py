@@ -449,3 +449,32 @@ def test_db_status_shows_the_whole_url_on_a_narrow_terminal(database_url):
     result = on(database_url, "db", "status", env={"COLUMNS": "50"})
     assert "…" not in result.stdout
     assert database_url.database in "".join(line.strip() for line in result.stdout.splitlines())
+
+
+def test_names_that_look_like_rich_markup_are_printed_literally_everywhere(database_url):
+    """A name like '[/x]' once crashed the human output after the write had committed."""
+    created = on(database_url, "board", "create", "[/x] [red]B[/red]")
+    assert (created.exit_code, created.stdout) == (0, "created board 1: [/x] [red]B[/red]\n")
+    assert (
+        on(database_url, "list", "create", "--board", "1", "[/l]").stdout
+        == "created list 1: [/l] on board 1\n"
+    )
+    assert on(database_url, "task", "create", "--list", "1", "[/t]").stdout == "created task 1: [/t]\n"
+    assert on(database_url, "user", "create", "[/u]").stdout == "created user 1: [/u]\n"
+    assert on(database_url, "board", "rename", "1", "[b]").stdout == "board 1 is now '[b]'\n"
+    assert on(database_url, "list", "rename", "1", "[/l2]").stdout == "list 1 is now '[/l2]'\n"
+    tree = on(database_url, "board", "show", "1")
+    assert tree.stdout.splitlines() == [
+        "[b] board 1",
+        "└── [/l2] list 1",
+        "    └── [/t] task 1 · todo · 0 pts · v1",
+    ]
+    for command in (
+        ["board", "list"],
+        ["list", "list", "--board", "1"],
+        ["task", "show", "1"],
+        ["user", "list"],
+    ):
+        result = on(database_url, *command)
+        assert (result.exit_code, result.stderr) == (0, "")
+        assert "[/" in result.stdout or "[b]" in result.stdout

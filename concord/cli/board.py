@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -21,7 +22,11 @@ Name = Annotated[str, typer.Argument(help="Board name (1-200 characters).", show
 def create(name: Name, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Create a board."""
     board = transact(database_url, boards.create_board, name)
-    render(board.as_dict(), as_json=as_json, human=lambda c: c.print(f"created board {board.id}: {board.name}"))
+    render(
+        board.as_dict(),
+        as_json=as_json,
+        human=lambda c: c.print(f"created board {board.id}: {escape(board.name)}"),
+    )
 
 
 @app.command("list")
@@ -32,7 +37,7 @@ def list_boards(database_url: DatabaseUrl = None, as_json: Json = False) -> None
     def human(console) -> None:
         table = Table("id", "name", "created")
         for board in found:
-            table.add_row(str(board.id), board.name, f"{board.created_at:%Y-%m-%d %H:%M}")
+            table.add_row(str(board.id), escape(board.name), f"{board.created_at:%Y-%m-%d %H:%M}")
         console.print(table)
 
     render([b.as_dict() for b in found], as_json=as_json, human=human)
@@ -49,7 +54,11 @@ def show(board_id: BoardId, database_url: DatabaseUrl = None, as_json: Json = Fa
 def rename(board_id: BoardId, name: Name, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Rename a board."""
     board = transact(database_url, boards.rename_board, board_id, name)
-    render(board.as_dict(), as_json=as_json, human=lambda c: c.print(f"board {board.id} is now {board.name!r}"))
+    render(
+        board.as_dict(),
+        as_json=as_json,
+        human=lambda c: c.print(f"board {board.id} is now {escape(repr(board.name))}"),
+    )
 
 
 @app.command()
@@ -71,11 +80,12 @@ def board_document(board: Board) -> dict:
 
 
 def board_tree(board: Board) -> Tree:
-    tree = Tree(f"[bold]{board.name}[/] [dim]board {board.id}[/]")
+    tree = Tree(f"[bold]{escape(board.name)}[/] [dim]board {board.id}[/]")
     for task_list in board.lists:
         limit = f", WIP {len(task_list.tasks)}/{task_list.wip_limit}" if task_list.wip_limit else ""
-        branch = tree.add(f"[bold cyan]{task_list.name}[/] [dim]list {task_list.id}{limit}[/]")
+        branch = tree.add(f"[bold cyan]{escape(task_list.name)}[/] [dim]list {task_list.id}{limit}[/]")
         for task in task_list.tasks:
             who = f" @{task.assignee_id}" if task.assignee_id else ""
-            branch.add(f"{task.title} [dim]task {task.id} · {task.status} · {task.points} pts · v{task.version}{who}[/]")
+            facts = f"task {task.id} · {task.status} · {task.points} pts · v{task.version}{who}"
+            branch.add(f"{escape(task.title)} [dim]{facts}[/]")
     return tree

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from concord.cli.common import DatabaseUrl, Json, render
@@ -22,7 +23,7 @@ def status(database_url: DatabaseUrl = None, as_json: Json = False) -> None:
         table.add_column()
         table.add_column(overflow="fold")  # a long URL wraps instead of losing its end to an ellipsis
         for key, value in report.items():
-            table.add_row(key.replace("_", " "), "-" if value is None else str(value))
+            table.add_row(key.replace("_", " "), "-" if value is None else escape(str(value)))
         console.print(table)
 
     render(report, as_json=as_json, human=human)

@@ -49,8 +49,9 @@ def run_with_error_policy(app: typer.Typer, argv: list[str] | None) -> int:
         usage = _usage_error(exc)
         if usage is not None:
             return usage
-        return _report(exc, f"unexpected {type(exc).__name__}: {exc} (CONCORD_DEBUG=1 shows the traceback)",
-                       EXIT_ERROR)
+        return _report(
+            exc, f"unexpected {type(exc).__name__}: {exc} (CONCORD_DEBUG=1 shows the traceback)", EXIT_ERROR
+        )
     return outcome if isinstance(outcome, int) else EXIT_OK
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from concord.cli.common import DatabaseUrl, Json, render, transact
@@ -19,17 +20,22 @@ Name = Annotated[str, typer.Argument(help="List name (1-200 characters).", show_
 def create(
     name: Name,
     board: Annotated[int, typer.Option("--board", help="Board id.", show_default=False)],
-    wip_limit: Annotated[int | None, typer.Option("--wip-limit", help="Most tasks the list may hold.")] = None,
+    wip_limit: Annotated[
+        int | None, typer.Option("--wip-limit", help="Most tasks the list may hold.")
+    ] = None,
     position: Annotated[int | None, typer.Option("--position", help="Place among the board's lists.")] = None,
     database_url: DatabaseUrl = None,
     as_json: Json = False,
 ) -> None:
     """Create a list on a board."""
-    task_list = transact(
-        database_url, lists.create_list, board, name, wip_limit=wip_limit, position=position
+    task_list = transact(database_url, lists.create_list, board, name, wip_limit=wip_limit, position=position)
+    render(
+        task_list.as_dict(),
+        as_json=as_json,
+        human=lambda c: c.print(
+            f"created list {task_list.id}: {escape(task_list.name)} on board {task_list.board_id}"
+        ),
     )
-    render(task_list.as_dict(), as_json=as_json,
-           human=lambda c: c.print(f"created list {task_list.id}: {task_list.name} on board {task_list.board_id}"))
 
 
 @app.command("list")
@@ -44,7 +50,12 @@ def list_lists(
     def human(console) -> None:
         table = Table("id", "name", "position", "wip limit")
         for task_list in found:
-            table.add_row(str(task_list.id), task_list.name, str(task_list.position), str(task_list.wip_limit or "-"))
+            table.add_row(
+                str(task_list.id),
+                escape(task_list.name),
+                str(task_list.position),
+                str(task_list.wip_limit or "-"),
+            )
         console.print(table)
 
     render([t.as_dict() for t in found], as_json=as_json, human=human)
@@ -54,8 +65,11 @@ def list_lists(
 def rename(list_id: ListId, name: Name, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Rename a list."""
     task_list = transact(database_url, lists.rename_list, list_id, name)
-    render(task_list.as_dict(), as_json=as_json,
-           human=lambda c: c.print(f"list {task_list.id} is now {task_list.name!r}"))
+    render(
+        task_list.as_dict(),
+        as_json=as_json,
+        human=lambda c: c.print(f"list {task_list.id} is now {escape(repr(task_list.name))}"),
+    )
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from concord.cli.common import DatabaseUrl, Json, render, transact
@@ -33,10 +34,21 @@ def create(
 ) -> None:
     """Create a task in a list."""
     task = transact(
-        database_url, tasks.create_task, list_id, title, description=description, status=status, points=points,
-        assignee=assignee, position=position,
+        database_url,
+        tasks.create_task,
+        list_id,
+        title,
+        description=description,
+        status=status,
+        points=points,
+        assignee=assignee,
+        position=position,
     )
-    render(task.as_dict(), as_json=as_json, human=lambda c: c.print(f"created task {task.id}: {task.title}"))
+    render(
+        task.as_dict(),
+        as_json=as_json,
+        human=lambda c: c.print(f"created task {task.id}: {escape(task.title)}"),
+    )
 
 
 @app.command()
@@ -59,10 +71,20 @@ def update(
 ) -> None:
     """Change a task's fields; with --expected-version, only if nobody wrote it since."""
     task = transact(
-        database_url, tasks.update_task, task_id, expected_version=expected_version, title=title,
-        description=description, status=status, points=points,
+        database_url,
+        tasks.update_task,
+        task_id,
+        expected_version=expected_version,
+        title=title,
+        description=description,
+        status=status,
+        points=points,
     )
-    render(task.as_dict(), as_json=as_json, human=lambda c: c.print(f"updated task {task.id}, now version {task.version}"))
+    render(
+        task.as_dict(),
+        as_json=as_json,
+        human=lambda c: c.print(f"updated task {task.id}, now version {task.version}"),
+    )
 
 
 @app.command()
@@ -78,8 +100,11 @@ def move(
     task = transact(
         database_url, tasks.move_task, task_id, to_list, position=position, expected_version=expected_version
     )
-    render(task.as_dict(), as_json=as_json,
-           human=lambda c: c.print(f"moved task {task.id} to list {task.list_id} at position {task.position}"))
+    render(
+        task.as_dict(),
+        as_json=as_json,
+        human=lambda c: c.print(f"moved task {task.id} to list {task.list_id} at position {task.position}"),
+    )
 
 
 @app.command()
@@ -95,13 +120,19 @@ def assign(
     task = transact(
         database_url, tasks.assign_task, task_id, to, reassign=reassign, expected_version=expected_version
     )
-    render(task.as_dict(), as_json=as_json,
-           human=lambda c: c.print(f"task {task.id} assigned to user {task.assignee_id}"))
+    render(
+        task.as_dict(),
+        as_json=as_json,
+        human=lambda c: c.print(f"task {task.id} assigned to user {task.assignee_id}"),
+    )
 
 
 @app.command()
 def delete(
-    task_id: TaskId, expected_version: ExpectedVersion = None, database_url: DatabaseUrl = None, as_json: Json = False
+    task_id: TaskId,
+    expected_version: ExpectedVersion = None,
+    database_url: DatabaseUrl = None,
+    as_json: Json = False,
 ) -> None:
     """Delete a task."""
     task = transact(database_url, tasks.delete_task, task_id, expected_version=expected_version)
@@ -113,5 +144,5 @@ def task_table(task: Task) -> Table:
     table.add_column()
     table.add_column(overflow="fold")  # long titles wrap rather than end in an ellipsis
     for key, value in task.as_dict().items():
-        table.add_row(key.replace("_", " "), "-" if value is None else str(value))
+        table.add_row(key.replace("_", " "), "-" if value is None else escape(str(value)))
     return table

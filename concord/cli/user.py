@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from concord.cli.common import DatabaseUrl, Json, render, transact
@@ -21,7 +22,11 @@ def create(
 ) -> None:
     """Create a user."""
     user = transact(database_url, users.create_user, name)
-    render(user.as_dict(), as_json=as_json, human=lambda c: c.print(f"created user {user.id}: {user.name}"))
+    render(
+        user.as_dict(),
+        as_json=as_json,
+        human=lambda c: c.print(f"created user {user.id}: {escape(user.name)}"),
+    )
 
 
 @app.command("list")
@@ -32,7 +37,7 @@ def list_users(database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     def human(console) -> None:
         table = Table("id", "name")
         for user in found:
-            table.add_row(str(user.id), user.name)
+            table.add_row(str(user.id), escape(user.name))
         console.print(table)
 
     render([u.as_dict() for u in found], as_json=as_json, human=human)
