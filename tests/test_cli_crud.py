@@ -478,3 +478,39 @@ def test_names_that_look_like_rich_markup_are_printed_literally_everywhere(datab
         result = on(database_url, *command)
         assert (result.exit_code, result.stderr) == (0, "")
         assert "[/" in result.stdout or "[b]" in result.stdout
+
+
+def test_the_first_command_on_an_empty_database_migrates_it(empty_database_url):
+    assert ok(on(empty_database_url, "board", "create", "First", "--json"))["id"] == 1
+    assert ok(on(empty_database_url, "db", "status", "--json"))["up_to_date"] is True
+
+
+def test_a_user_named_with_spaces_around_is_found_by_assign(database_url):
+    board = make_board(database_url)
+    task = make_task(database_url, make_list(database_url, board["id"])["id"])
+    ok(on(database_url, "user", "create", "alice"))
+    assert (
+        ok(on(database_url, "task", "assign", str(task["id"]), "--to", " alice ", "--json"))["assignee_id"]
+        == 1
+    )
+
+
+def test_ctrl_c_during_a_command_exits_130_with_one_line(database_url, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("concord.cli.board.transact", interrupted)
+    result = on(database_url, "board", "list")
+    assert (result.exit_code, result.stdout, result.stderr) == (130, "", "concord: interrupted\n")
+
+
+def test_an_unexpected_error_is_one_line_pointing_at_concord_debug(database_url, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("concord.cli.board.transact", broken)
+    result = on(database_url, "board", "list")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "concord: unexpected RuntimeError: boom (CONCORD_DEBUG=1 shows the traceback)\n",
+    )

@@ -52,6 +52,9 @@ def run_with_error_policy(app: typer.Typer, argv: list[str] | None) -> int:
         return _report(
             exc, f"unexpected {type(exc).__name__}: {exc} (CONCORD_DEBUG=1 shows the traceback)", EXIT_ERROR
         )
+    if outcome == EXIT_INTERRUPTED:
+        # Typer turns Ctrl-C into Exit(130) itself and, outside standalone mode, returns the code.
+        print("concord: interrupted", file=sys.stderr)
     return outcome if isinstance(outcome, int) else EXIT_OK
 
 

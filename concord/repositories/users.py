@@ -22,8 +22,11 @@ class UserRepository(Repository):
 
     def resolve(self, ref: int | str) -> User:
         """A user by id (an int or a string of ASCII digits) or else by name."""
-        # isascii: str.isdigit() is also true for '²' or '١', which int() refuses.
-        if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
+        # isascii: str.isdigit() is also true for '²' and other non-ASCII digits, which int() refuses.
+        if isinstance(ref, int):
+            return self.get(ref)
+        ref = ref.strip()  # names are stored trimmed
+        if ref.isascii() and ref.isdigit():
             return self.get(int(ref))
         return self.by_name(ref)
 
