@@ -11,14 +11,16 @@ from concord.cli.common import DatabaseUrl, Json, error_console, render
 from concord.cli.errors import UsageError
 from concord.seed import DatabaseNotEmpty, ExistingData, SeedPlan, plan_total, seed
 
-Count = Annotated[int, typer.Option(min=0, show_default=True)]
+
+def _count(help_: str):
+    return typer.Option(min=0, show_default=True, help=help_)
 
 
 def seed_command(
-    boards: Count = SeedPlan.boards,
-    lists_per_board: Count = SeedPlan.lists_per_board,
-    tasks: Count = SeedPlan.tasks,
-    users: Count = SeedPlan.users,
+    boards: Annotated[int, _count("Boards to create.")] = SeedPlan.boards,
+    lists_per_board: Annotated[int, _count("Lists on each board.")] = SeedPlan.lists_per_board,
+    tasks: Annotated[int, _count("Tasks, spread over the lists with a Zipf-like skew.")] = SeedPlan.tasks,
+    users: Annotated[int, _count("Users; a quarter of the tasks stay unassigned.")] = SeedPlan.users,
     seed_: Annotated[
         int, typer.Option("--seed", help="Random seed: the same seed gives the same rows.")
     ] = SeedPlan.seed,
@@ -34,7 +36,9 @@ def seed_command(
 
     A database that already holds data is refused unless you pass --append (new rows are numbered
     after the existing ones; indexes and foreign keys stay in place, so it is slower) or --reset
-    (every concord table is truncated first, in the same transaction as the load). Exit codes:
+    (every concord table is truncated first, in the same transaction as the load). Into empty
+    tables the indexes and key constraints are dropped and rebuilt after the COPY, in the same
+    transaction (an interrupted or failed seed leaves nothing behind). Exit codes:
     0 loaded, 1 error, 2 bad options or data already there, 3 a table was locked for over 5 s.
     """
     if append and reset:

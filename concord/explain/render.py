@@ -186,9 +186,10 @@ def _verdict(item: Comparison) -> str:
             )
         return f"same plan without {item.index}: this query does not depend on it"
     if ratio is not None:
+        speed = f"{ratio:,.1f}x faster" if ratio >= 1 else f"{1 / ratio:,.1f}x slower (a small table)"
         return (
             f"{item.index} turns {without_plan.shape()} ({slow:.3f} ms) into "
-            f"{with_plan.shape()} ({fast:.3f} ms): {ratio:,.1f}x"
+            f"{with_plan.shape()} ({fast:.3f} ms): {speed}"
         )
     return f"{item.index} turns {without_plan.shape()} into {with_plan.shape()}"
 

@@ -26,7 +26,7 @@ from sqlalchemy import URL
 from concord.db import migrate
 from concord.db.engine import create_engine
 from concord.db.urls import resolve_url
-from concord.errors import ConcordError, InvalidInput, translate
+from concord.errors import ConcordError, InvalidInput, LockNotAvailable, translate
 from concord.explain import params as params_
 from concord.explain.errors import ExplainFailed, ExplainUsageError
 from concord.explain.plan import Plan, analyse
@@ -273,6 +273,11 @@ def _explain_error(exc: Exception) -> BaseException:
     state = getattr(orig, "sqlstate", None) or ""
     if "cannot insert multiple commands" in message:
         return ExplainUsageError("--sql takes exactly one statement, and this holds more than one")
+    if state == "55P03":
+        return LockNotAvailable(
+            f"gave up after {LOCK_TIMEOUT} waiting for a lock another transaction holds "
+            "(lock_timeout); nothing changed: try again when it ends"
+        )
     if state.startswith("42"):
         return ExplainUsageError(f"the server refused the statement: {message}")
     translated = translate(exc)

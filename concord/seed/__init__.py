@@ -21,7 +21,7 @@ from sqlalchemy import URL
 from concord.db import migrate
 from concord.db.engine import create_engine
 from concord.db.urls import libpq_dsn, resolve_url
-from concord.errors import InvalidInput, translate
+from concord.errors import InvalidInput, LockNotAvailable, translate
 from concord.seed import load
 from concord.seed.generate import IdBase, Rows, SeedPlan
 
@@ -91,6 +91,11 @@ def seed(
             conn.autocommit = True
             load.analyze(conn, vacuum=not fresh)
             finished = time.perf_counter()
+    except psycopg.errors.LockNotAvailable as exc:
+        raise LockNotAvailable(
+            f"gave up after {load.LOCK_TIMEOUT} waiting for a lock another transaction "
+            "holds on a concord table; nothing was loaded: try again when it ends"
+        ) from exc
     except psycopg.Error as exc:
         raise translate(exc) from exc
     phases = {
