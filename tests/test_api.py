@@ -166,3 +166,32 @@ def test_the_openapi_document_is_served_with_docs(client):
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/boards", "/boards/{board_id}", "/tasks/{task_id}/assign", "/boards/{board_id}/activity"} <= set(paths)
+
+
+def _hold_row_lock(db, task_id: int):
+    """Another transaction that holds the task's row lock until closed."""
+    import sqlalchemy as sa
+
+    conn = db.engine.connect()
+    conn.execute(sa.text("SELECT id FROM tasks WHERE id = :id FOR UPDATE"), {"id": task_id})
+    return conn
+
+
+@pytest.mark.parametrize("strategy", ["nowait", "skip_locked"])
+def test_assign_with_a_no_wait_strategy_answers_a_held_lock_with_409_and_retry_after(db, client, task, strategy):
+    client.post("/users", json={"name": "alice"})
+    holder = _hold_row_lock(db, task["id"])
+    try:
+        response = client.post(f"/tasks/{task['id']}/assign", params={"strategy": strategy}, json={"user": "alice"})
+    finally:
+        holder.rollback()
+        holder.close()
+    assert_problem(response, 409, "lock-not-available")
+    assert response.headers["retry-after"] == "1"
+    assert client.get(f"/tasks/{task['id']}").json()["assignee_id"] is None
+
+
+def test_assign_with_an_unknown_strategy_is_invalid_input(client, task):
+    client.post("/users", json={"name": "alice"})
+    response = client.post(f"/tasks/{task['id']}/assign", params={"strategy": "magic"}, json={"user": "alice"})
+    assert_problem(response, 422, "invalid-input")

@@ -44,22 +44,38 @@ def _setup_task(base: str) -> tuple[int, list[str]]:
     return task["id"], names
 
 
-async def _assign_all(base: str, task_id: int, names: list[str]) -> list[httpx2.Response]:
+async def _assign_all(base: str, task_id: int, names: list[str], strategy: str) -> list[httpx2.Response]:
     limits = httpx2.Limits(max_connections=WORKERS)
     async with httpx2.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-        return await asyncio.gather(
-            *(client.post(f"/tasks/{task_id}/assign", json={"user": name}) for name in names)
-        )
+        return await asyncio.gather(*(
+            client.post(f"/tasks/{task_id}/assign", params={"strategy": strategy}, json={"user": name})
+            for name in names
+        ))
 
 
-def test_fifty_simultaneous_assigns_give_exactly_one_winner_and_forty_nine_409s(live_url):
+# What a loser is told, per strategy: the row lock makes it wait and then see the winner; NOWAIT
+# and SKIP LOCKED answer a held lock at once; the compare-and-set finds the version moved on.
+LOSER_PROBLEMS = {
+    "pessimistic": {"/problems/already-assigned"},
+    "advisory": {"/problems/already-assigned"},
+    "nowait": {"/problems/already-assigned", "/problems/lock-not-available"},
+    "skip_locked": {"/problems/already-assigned", "/problems/lock-not-available"},
+    "optimistic": {"/problems/already-assigned", "/problems/stale-version"},
+}
+
+
+@pytest.mark.parametrize("strategy", list(LOSER_PROBLEMS))
+def test_fifty_simultaneous_assigns_give_exactly_one_winner_and_forty_nine_409s(live_url, strategy):
     task_id, names = _setup_task(live_url)
-    responses = asyncio.run(_assign_all(live_url, task_id, names))
+    responses = asyncio.run(_assign_all(live_url, task_id, names, strategy))
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {200: 1, 409: WORKERS - 1}
     [winner] = [r.json() for r in responses if r.status_code == 200]
-    losers = [r.json() for r in responses if r.status_code == 409]
-    assert {p["type"] for p in losers} == {"/problems/already-assigned"}
+    losers = [r for r in responses if r.status_code == 409]
+    assert {r.json()["type"] for r in losers} <= LOSER_PROBLEMS[strategy]
+    for loser in losers:
+        if loser.json()["type"] == "/problems/lock-not-available":
+            assert loser.headers["retry-after"] == "1"
     with httpx2.Client(base_url=live_url) as client:
         assert client.get(f"/tasks/{task_id}").json()["assignee_id"] == winner["assignee_id"]
 

@@ -79,7 +79,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
+        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+                   for e in exc.errors()]
         malformed = any(d["type"] == "json_invalid" for d in details)
         status, slug = (400, "malformed-request") if malformed else (422, "invalid-input")
         detail = "; ".join(f"{'.'.join(map(str, d['loc']))}: {d['msg']}" for d in details)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Header, HTTPException, Response, status
+from enum import StrEnum
+
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 
 from concord.api.deps import Db, Write
 from concord.api.schemas import AssignIn, MoveIn, TaskIn, TaskOut, TaskPatch, UserIn, UserOut
+from concord.locking import STRATEGIES
 from concord.services import tasks, users
 
 router = APIRouter(tags=["tasks"])
+StrategyName = StrEnum("StrategyName", {name: name for name in STRATEGIES})
 
 
 @router.get("/lists/{list_id}/tasks", response_model=list[TaskOut])
@@ -42,9 +46,13 @@ def update_task(task_id: int, body: TaskPatch, write: Write, response: Response,
 
 
 @router.post("/tasks/{task_id}/assign", response_model=TaskOut)
-def assign_task(task_id: int, body: AssignIn, write: Write):
-    """Assign the task; concurrent requests are serialised on the task's row lock, one wins."""
-    return write(tasks.assign_task, task_id, body.user, reassign=body.reassign)
+def assign_task(task_id: int, body: AssignIn, write: Write,
+                strategy: StrategyName = Query(StrategyName.pessimistic,
+                                               description="Locking strategy that protects the assign.")):
+    """Assign the task. By default concurrent requests are serialised on the task's row lock and
+    exactly one wins; `nowait` answers a held lock at once (409, Retry-After); `none` shows the
+    race the others prevent."""
+    return write(tasks.assign_task, task_id, body.user, reassign=body.reassign, strategy=strategy.value)
 
 
 @router.post("/tasks/{task_id}/move", response_model=TaskOut)

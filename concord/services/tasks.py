@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from concord import validation
-from concord.errors import AlreadyAssigned, InvalidInput, StaleVersion, WipLimitExceeded
+from concord import queries, validation
+from concord.errors import (
+    AlreadyAssigned,
+    InvalidInput,
+    LockNotAvailable,
+    NotFound,
+    StaleVersion,
+    WipLimitExceeded,
+)
+from concord.locking import EntityKey, LockingStrategy, get_strategy
 from concord.models import Task, TaskList
 from concord.uow import UnitOfWork
 
@@ -87,7 +95,8 @@ def move_task(
     """Move a task to another list (of the same board), refusing to break its WIP limit.
 
     The target list's row is locked (FOR UPDATE) before its tasks are counted, so two concurrent
-    moves into the same list are serialised and cannot both pass the check (write skew).
+    moves into the same list are serialised and cannot both pass the check (write skew). With an
+    explicit position the source list is locked too (see below).
     """
     position = validation.position(position)
     expected_version = validation.version(expected_version)
@@ -95,6 +104,12 @@ def move_task(
     if expected_version is not None and task.version != expected_version:
         raise StaleVersion("task", task_id, expected_version, task.version)  # before touching its neighbours
     source = uow.lists.get(task.list_id)
+    if position is not None and to_list_id != source.id:
+        # Making room writes other tasks' rows. Two such moves crossing between the same two lists
+        # could each hold a row the other must write (a deadlock), so both lists are locked first,
+        # in id order: crossing moves with a position then run one after the other.
+        for list_id in sorted((source.id, to_list_id)):
+            uow.lists.lock(list_id)
     target = uow.lists.lock(to_list_id)
     if target.board_id != source.board_id:
         raise InvalidInput(f"list {to_list_id} is on board {target.board_id} but task {task_id} is on board "
@@ -119,14 +134,23 @@ def assign_task(
     *,
     reassign: bool = False,
     expected_version: int | None = None,
+    strategy: str | LockingStrategy = "pessimistic",
 ) -> Task:
     """Assign a task to a user. A task someone else holds is refused unless ``reassign``.
 
-    The task row is locked (FOR UPDATE) before it is checked, so of two concurrent assigns of an
-    unassigned task exactly one wins and the other gets `AlreadyAssigned`.
+    ``strategy`` (a `concord.locking` strategy or its name) protects the check-then-write:
+
+    - ``pessimistic`` (default), ``ordered``: the row is locked FOR UPDATE before the check, so
+      of concurrent assigns exactly one wins and the others get `AlreadyAssigned`;
+    - ``nowait``: a held row raises `LockNotAvailable` at once instead of waiting;
+    - ``skip_locked``: a held row is skipped, which here also means `LockNotAvailable`;
+    - ``optimistic``: no lock; the write only matches the version read, losers get `StaleVersion`;
+    - ``advisory``: an advisory lock on the task is taken first, then a plain read;
+    - ``none``: no protection at all; concurrent assigns can all "win" (the control).
     """
+    lock = get_strategy(strategy)
     assignee = uow.users.resolve(user)
-    task = uow.tasks.lock(task_id)
+    task = _read_for_write(uow, task_id, lock)
     if expected_version is not None and task.version != expected_version:
         raise StaleVersion("task", task_id, expected_version, task.version)
     if task.assignee_id == assignee.id:
@@ -135,9 +159,24 @@ def assign_task(
         holder = uow.users.get(task.assignee_id)
         raise AlreadyAssigned(f"task {task_id} is already assigned to {holder.name!r} (user {holder.id}): "
                               "reassign it explicitly to take it over")
-    assigned = uow.tasks.write(task_id, {"assignee_id": assignee.id})
-    _record(uow, assigned, "task.assigned", {"user_id": assignee.id, "user": assignee.name})
+    compare = task.version if lock.compares_version else None
+    assigned = uow.tasks.write(task_id, {"assignee_id": assignee.id}, expected_version=compare)
+    detail = {"user_id": assignee.id, "user": assignee.name, "strategy": lock.name}
+    _record(uow, assigned, "task.assigned", detail)
     return assigned
+
+
+def _read_for_write(uow: UnitOfWork, task_id: int, lock: LockingStrategy) -> Task:
+    """Read the task the way the strategy says: after its guard lock, with its row lock (if any)."""
+    for statement in lock.guard([EntityKey("tasks", task_id)]):
+        uow.session.execute(statement)
+    read = lock.read(queries.task_by_id(task_id)).execution_options(populate_existing=True)
+    task = uow.session.scalars(read).first()
+    if task is not None:
+        return task
+    if lock.skips_held_rows and uow.session.scalar(queries.task_version(task_id)) is not None:
+        raise LockNotAvailable(f"task {task_id} is locked by another transaction (skipped)")
+    raise NotFound("task", task_id)
 
 
 def delete_task(uow: UnitOfWork, task_id: int, *, expected_version: int | None = None) -> Task:
