@@ -296,3 +296,29 @@ def wait_until_blocked_on_a_lock(db, timeout: float = 10.0) -> None:
             assert time.monotonic() < deadline, "the second create never waited for the list lock"
             time.sleep(0.02)
             conn.rollback()
+
+
+def test_crossing_moves_with_positions_run_one_after_the_other(db, board, todo):
+    """A move with a position locks both lists in id order, so a crossing move waits for it whole
+    instead of each holding rows the other must shift (which could deadlock)."""
+    other = db.transact(lists.create_list, board.id, "Other")
+    mine = db.transact(tasks.create_task, todo.id, "mine")
+    theirs = db.transact(tasks.create_task, other.id, "theirs")
+    outcome: list[BaseException | None] = []
+
+    def crossing_move() -> None:
+        try:
+            db.transact(tasks.move_task, theirs.id, todo.id, position=0)
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    with db.unit_of_work() as first:
+        tasks.move_task(first, mine.id, other.id, position=0)
+        waiter = threading.Thread(target=crossing_move)
+        waiter.start()
+        wait_until_blocked_on_a_lock(db)
+        first.commit()
+    waiter.join(timeout=10)
+    assert outcome == [None]
+    assert (order(db, todo.id), order(db, other.id)) == (["theirs"], ["mine"])
