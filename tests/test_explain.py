@@ -12,6 +12,7 @@ from conftest import create_database, drop_database, libpq
 from sqlalchemy import URL
 
 from concord.db.engine import create_engine
+from concord.errors import LockNotAvailable
 from concord.explain import ExplainUsageError, explain_all, explain_query, explain_sql, registry
 from concord.explain.statements import capture
 from concord.repositories import (
@@ -194,3 +195,17 @@ def test_after_seeding_every_named_query_reading_tasks_uses_an_index(seeded_url)
     reading_tasks = [e for e in explained if "tasks" in e.plan.relations()]
     assert len(reading_tasks) == 17
     assert [e.name for e in reading_tasks if not e.plan.indexes()] == []
+
+
+def test_dropping_an_index_behind_a_running_transaction_gives_up_after_the_lock_timeout(seeded_url):
+    before = counts(seeded_url)
+    with psycopg.connect(libpq(seeded_url)) as holder:
+        holder.execute("SELECT 1 FROM tasks LIMIT 1")  # an open transaction holding ACCESS SHARE on tasks
+
+        with pytest.raises(LockNotAvailable, match="gave up after 2s waiting for a lock"):
+            explain_query(
+                seeded_url, "wip_count", without_index="ix_tasks_list_id_position_id", analyze=False
+            )
+
+        holder.rollback()
+    assert counts(seeded_url) == before
