@@ -212,10 +212,8 @@ def test_ctrl_c_exits_130_within_two_seconds_with_partial_results_and_nothing_le
             took = time.monotonic() - sent
         finally:
             process.kill()
-    assert (process.returncode, err.read_text().splitlines()[-1]) == (
-        130,
-        "concord: interrupted; partial results written",
-    )
+    assert process.returncode == 130
+    assert "concord: interrupted; partial results written" in err.read_text().splitlines()
     assert took < 2.0
     document = json.loads(out.read_text())
     assert (document["interrupted"], document["cells"][0]["interrupted"]) == (True, True)

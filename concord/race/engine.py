@@ -147,10 +147,12 @@ class CellRunner:
     def run(self, index: int, cells: int, on_progress, on_running) -> tuple[CellResult, list[tuple]]:
         with self.engine.begin() as conn:
             fixture = self.scenario.setup(conn, self.cell.workers, self.experiment.ops)
-        running = get_executor(self.experiment.executor).start(self.jobs(fixture))
+        jobs = self.jobs(fixture)
+        running: RunningCell | None = None
         pids: dict[int, int | None] = {}
         interrupted, started = False, time.perf_counter()
         try:
+            running = get_executor(self.experiment.executor).start(jobs)
             pids = running.wait_ready(READY_TIMEOUT_S)
             running.go()
             started = time.perf_counter()
@@ -158,6 +160,8 @@ class CellRunner:
                 on_running(running)
             self.watch(running, started, index, cells, on_progress)
         except KeyboardInterrupt:
+            if running is None:  # interrupted while starting: the executor stopped what it started
+                raise
             interrupted = True
         elapsed = time.perf_counter() - started
         reports, deaths = self.stop(running, pids, cancel=interrupted)

@@ -43,8 +43,12 @@ class ThreadCell:
             threading.Thread(target=self._run, args=(job,), name=f"racer-{job.worker}", daemon=True)
             for job in jobs
         ]
-        for thread in self.threads:
-            thread.start()
+        try:
+            for thread in self.threads:
+                thread.start()
+        except BaseException:  # Ctrl-C while starting: release the started ones so they end
+            self.stop()
+            raise
 
     def _run(self, job: WorkerJob) -> None:
         self.reports[job.worker] = run_worker(job, self.control)
