@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from concord.db.engine import Isolation
 from concord.errors import translate
 from concord.repositories import (
-    DeferredActivity,
     ActivityRepository,
     BoardRepository,
+    DeferredActivity,
     ListRepository,
     TaskRepository,
     UserRepository,

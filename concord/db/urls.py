@@ -8,7 +8,13 @@ from sqlalchemy.exc import ArgumentError
 from concord import config
 from concord.errors import InvalidInput
 
-_POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2", "postgresql+pg8000"}
+_POSTGRES_DRIVERS = {
+    "postgres",
+    "postgresql",
+    "postgresql+psycopg",
+    "postgresql+psycopg2",
+    "postgresql+pg8000",
+}
 
 
 def normalize_url(raw: str | URL) -> URL:
