@@ -15,7 +15,7 @@ import pytest
 from test_race_support import dsn, url_text
 
 from concord.race import Experiment, TooManyWorkers, run_experiment, write_results
-from concord.race import engine as race_engine
+from concord.race import cell as race_cell
 from concord.race.capacity import ensure_capacity
 
 RC, SER = "read committed", "serializable"
@@ -149,7 +149,7 @@ def test_more_workers_than_the_server_accepts_are_refused_before_starting(databa
 
 
 def test_results_are_written_as_json_csv_markdown_and_bounded_traces(database_url, tmp_path, monkeypatch):
-    monkeypatch.setattr(race_engine, "TRACE_LINES_PER_CELL", 20)  # 10 per worker for 2 workers
+    monkeypatch.setattr(race_cell, "TRACE_LINES_PER_CELL", 20)  # 10 per worker for 2 workers
     experiment = Experiment(
         scenario="counter", strategies=("none", "pessimistic"), isolations=(RC,), workers=(2,), ops=40
     )

@@ -9,7 +9,8 @@ write_results(result, ".")  # results/<stamp>-<scenario>.json/.csv/.md and logs/
 from __future__ import annotations
 
 from concord.race.capacity import TooManyWorkers
-from concord.race.engine import Progress, run_experiment
+from concord.race.cell import Progress
+from concord.race.engine import run_experiment
 from concord.race.experiment import Cell, Experiment, load_experiment
 from concord.race.results import CellResult, RaceResult
 from concord.race.scenarios import SCENARIOS, get_scenario

@@ -13,10 +13,7 @@ thread, process or open transaction behind.
 
 from __future__ import annotations
 
-import contextlib
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,21 +25,13 @@ from sqlalchemy.exc import DBAPIError
 from concord.db.engine import create_engine
 from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
-from concord.errors import ConcordError, translate
-from concord.locking import RetryPolicy, get_strategy
+from concord.errors import translate
 from concord.race.capacity import ensure_capacity
-from concord.race.executors import RunningCell, get_executor
-from concord.race.experiment import Cell, Experiment, load_experiment
-from concord.race.results import CellResult, RaceResult, percentiles, verdict
-from concord.race.scenarios import Tally, get_scenario
-from concord.race.worker import WorkerJob, WorkerReport, retry_kinds
+from concord.race.cell import CellRunner, ProgressCallback
+from concord.race.executors import RunningCell
+from concord.race.experiment import Experiment, load_experiment
+from concord.race.results import RaceResult
 
-#: Attempt traces kept per cell, shared out between its workers (each keeps its first N).
-TRACE_LINES_PER_CELL = 20_000
-READY_TIMEOUT_S = 60.0
-#: After the deadline, workers finish the operation in hand; past this grace period their
-#: queries are cancelled.
-STOP_GRACE_S = 1.5
 SETTINGS = (
     "max_connections",
     "shared_buffers",
@@ -53,22 +42,6 @@ SETTINGS = (
     "max_locks_per_transaction",
     "max_pred_locks_per_transaction",
 )
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What the live display shows while a cell runs."""
-
-    cell_index: int
-    cells: int
-    cell: Cell
-    elapsed_s: float
-    duration_s: float | None
-    commits: int
-    conflicts: int
-
-
-ProgressCallback = Callable[[Progress], None]
 
 
 def run_experiment(
@@ -126,175 +99,6 @@ def run_cells(experiment, result, engine, dsn, control, on_progress, on_running)
         if outcome.worker_errors and _server_gone(control):
             result.error = f"the database went away during cell {index + 1}: {outcome.worker_errors[0]}"
             return
-
-
-class CellRunner:
-    """One cell: fixture, workers, deadline, stop, invariant."""
-
-    def __init__(
-        self, experiment: Experiment, cell: Cell, engine: sa.Engine, dsn: str, control: psycopg.Connection
-    ) -> None:
-        self.experiment, self.cell, self.engine, self.dsn, self.control = (
-            experiment,
-            cell,
-            engine,
-            dsn,
-            control,
-        )
-        self.scenario = get_scenario(cell.scenario)
-        self.strategy = get_strategy(cell.strategy)
-
-    def run(self, index: int, cells: int, on_progress, on_running) -> tuple[CellResult, list[tuple]]:
-        with self.engine.begin() as conn:
-            fixture = self.scenario.setup(conn, self.cell.workers, self.experiment.ops)
-        jobs = self.jobs(fixture)
-        running: RunningCell | None = None
-        pids: dict[int, int | None] = {}
-        interrupted, started = False, time.perf_counter()
-        try:
-            running = get_executor(self.experiment.executor).start(jobs)
-            pids = running.wait_ready(READY_TIMEOUT_S)
-            running.go()
-            started = time.perf_counter()
-            if on_running:
-                on_running(running)
-            self.watch(running, started, index, cells, on_progress)
-        except KeyboardInterrupt:
-            if running is None:  # interrupted while starting: the executor stopped what it started
-                raise
-            interrupted = True
-        elapsed = time.perf_counter() - started
-        reports, deaths = self.stop(running, pids, cancel=interrupted)
-        return self.result(fixture, reports, deaths, elapsed, interrupted)
-
-    def jobs(self, fixture) -> list[WorkerJob]:
-        program = self.scenario.program(self.strategy, fixture)
-        workers, ops = self.cell.workers, self.experiment.ops
-        cap = max(10, TRACE_LINES_PER_CELL // workers)
-        return [
-            WorkerJob(
-                worker=w,
-                dsn=self.dsn,
-                isolation=self.cell.isolation,
-                program=program,
-                policy=RetryPolicy(max_tries=self.experiment.max_tries),
-                retry_on=retry_kinds(self.strategy.retries),
-                ops=None if ops is None else ops // workers + (1 if w < ops % workers else 0),
-                trace_cap=cap,
-                seed=self.experiment.seed * 100_003 + w,
-            )
-            for w in range(workers)
-        ]
-
-    def watch(self, running: RunningCell, started: float, index: int, cells: int, on_progress) -> None:
-        duration = self.experiment.duration_s
-        while not running.finished():
-            elapsed = time.perf_counter() - started
-            if duration is not None and elapsed >= duration:
-                return
-            if on_progress:
-                commits, conflicts = running.progress()
-                on_progress(Progress(index, cells, self.cell, elapsed, duration, commits, conflicts))
-            time.sleep(0.05 if duration is None else min(0.1, max(0.001, duration - elapsed)))
-
-    def stop(self, running: RunningCell, pids: dict[int, int | None], *, cancel: bool):
-        """Stop the workers; cancel queries still in flight; kill what does not stop."""
-        running.stop()
-        if not cancel:
-            reports, deaths = running.collect(STOP_GRACE_S)
-            if not deaths and running.finished():
-                return reports, deaths
-        cancel_backends(self.control, [pid for pid in pids.values() if pid])
-        reports, deaths = running.collect(1.0 if cancel else 3.0)
-        killed = running.kill_stragglers()
-        if killed:
-            terminate_backends(self.control, [pids[w] for w in killed if pids.get(w)])
-        return reports, deaths
-
-    def result(
-        self, fixture, reports: list[WorkerReport], deaths, elapsed: float, interrupted: bool
-    ) -> tuple[CellResult, list[tuple]]:
-        dead = frozenset(d.worker for d in deaths)
-        tally = Tally(
-            done=sum(r.done for r in reports),
-            declined=sum(r.declined for r in reports),
-            payloads=[(r.worker, p) for r in reports for p in r.payloads],
-            exhausted_workers=sum(1 for r in reports if r.exhausted),
-            dead_workers=dead,
-        )
-        violations, finding, details = self.check(fixture, tally)
-        conflicts: dict[str, int] = {}
-        for report in reports:
-            for kind, count in report.conflicts.items():
-                conflicts[kind] = conflicts.get(kind, 0) + count
-        conflicts = {k: conflicts.get(k, 0) for k in _conflict_keys(conflicts)}
-        commits = sum(r.commits for r in reports)
-        failures = sum(r.failures for r in reports)
-        latencies = [x for r in reports for x in r.latencies_ms]
-        traces = [t for r in reports for t in r.traces]
-        cell = CellResult(
-            scenario=self.cell.scenario,
-            strategy=self.cell.strategy,
-            isolation=self.cell.isolation,
-            executor=self.experiment.executor,
-            workers=self.cell.workers,
-            duration_s=round(elapsed, 3),
-            attempts=sum(r.attempts for r in reports),
-            commits=commits,
-            retries=sum(r.retries for r in reports),
-            failures=failures,
-            conflicts=conflicts,
-            violations=violations,
-            invariant=self.scenario.invariant,
-            throughput=round(commits / elapsed, 1) if elapsed > 0 else 0.0,
-            latency_ms=percentiles(latencies),
-            verdict=verdict(violations, finding, conflicts, failures),
-            finding=finding,
-            operations={"done": tally.done, "declined": tally.declined, "gave_up": failures},
-            details=details,
-            worker_errors=[r.error for r in reports if r.error],
-            dead_workers=[{"worker": d.worker, "reason": d.reason} for d in deaths],
-            interrupted=interrupted,
-            trace={
-                "lines": len(traces),
-                "dropped": sum(r.traces_dropped for r in reports),
-                "cap_per_worker": max(10, TRACE_LINES_PER_CELL // self.cell.workers),
-            },
-        )
-        return cell, traces
-
-    def check(self, fixture, tally: Tally) -> tuple[int | None, str, dict[str, Any]]:
-        try:
-            with self.engine.begin() as conn:
-                found = self.scenario.check(conn, fixture, tally)
-                self.scenario.teardown(conn, fixture)
-        except (DBAPIError, ConcordError) as exc:
-            error = translate(exc)
-            return None, f"could not read the database ({error})", {}
-        return found.violations, found.finding, found.details
-
-
-def _conflict_keys(found: dict[str, int]) -> list[str]:
-    from concord.race.results import CONFLICT_KEYS
-
-    return [*CONFLICT_KEYS, *sorted(k for k in found if k not in CONFLICT_KEYS)]
-
-
-def cancel_backends(control: psycopg.Connection, pids: list[int]) -> None:
-    """Cancel whatever the workers' backends are running (a lock wait, usually)."""
-    if pids:
-        _quietly(control, "SELECT pg_cancel_backend(pid) FROM unnest(%s::int[]) AS pid", pids)
-
-
-def terminate_backends(control: psycopg.Connection, pids: list[int]) -> None:
-    """End the sessions of workers that could not be stopped: their transactions roll back."""
-    if pids:
-        _quietly(control, "SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", pids)
-
-
-def _quietly(control: psycopg.Connection, sql: str, pids: list[int]) -> None:
-    with contextlib.suppress(psycopg.Error):  # the server is gone; its backends are too
-        control.execute(sql, (pids,))
 
 
 def _server_gone(control: psycopg.Connection) -> bool:

@@ -61,7 +61,11 @@ class AsyncCell:
         self.started = threading.Event()
         self.thread = threading.Thread(target=self._run, name="racers-asyncio", daemon=True)
         self.thread.start()
-        self.started.wait()
+        try:
+            self.started.wait()
+        except BaseException:  # Ctrl-C while starting: the workers must not wait for a go forever
+            self.stop()
+            raise
 
     def _run(self) -> None:
         try:
@@ -74,8 +78,9 @@ class AsyncCell:
         control.loop = asyncio.get_running_loop()
         control.go_async, control.stop_async = asyncio.Event(), asyncio.Event()
         self.started.set()
-        if control.stop_event.is_set():
+        if control.stop_event.is_set():  # stopped before the loop ran: nobody may wait for a go
             control.stop_async.set()
+            control.go_async.set()
         self.reports = list(await asyncio.gather(*(run_worker_async(job, control) for job in self.jobs)))
 
     def wait_ready(self, timeout: float) -> dict[int, int | None]:
