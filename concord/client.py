@@ -57,10 +57,13 @@ class Concord:
         **kwargs: P.kwargs,
     ) -> R:
         """Run ``operation(uow, *args, **kwargs)`` in its own read-committed transaction and commit it."""
-        with self.unit_of_work() as uow:
-            result = operation(uow, *args, **kwargs)
-            uow.commit()
-            return result
+        try:
+            with self.unit_of_work() as uow:
+                result = operation(uow, *args, **kwargs)
+                uow.commit()
+                return result
+        except DatabaseUnavailable as exc:
+            raise DatabaseUnavailable.at(self.display_url, exc) from exc  # say which server went away
 
     def close(self) -> None:
         """Close every pooled connection."""

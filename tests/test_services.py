@@ -322,3 +322,15 @@ def test_crossing_moves_with_positions_run_one_after_the_other(db, board, todo):
     waiter.join(timeout=10)
     assert outcome == [None]
     assert (order(db, todo.id), order(db, other.id)) == (["theirs"], ["mine"])
+
+
+def test_a_connection_lost_mid_transaction_names_the_server_and_commits_nothing(db):
+    def create_then_lose_the_connection(uow):
+        boards.create_board(uow, "Lost")
+        uow.session.execute(sa.text("SELECT pg_terminate_backend(pg_backend_pid())"))
+
+    with pytest.raises(concord.DatabaseUnavailable) as caught:
+        db.transact(create_then_lose_the_connection)
+    assert caught.value.message.startswith(f"cannot reach the database at {db.display_url}: ")
+    assert caught.value.message.endswith("; is the server running? check --database-url")
+    assert db.transact(boards.list_boards) == []
