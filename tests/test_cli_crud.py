@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from cli_runner import on, run, url_text
 from shared_db import database_url, module_database_url  # noqa: F401
@@ -402,7 +403,17 @@ def test_db_reset_without_yes_refuses_with_exit_2_and_keeps_the_data(database_ur
     assert len(ok(on(database_url, "board", "list", "--json"))) == 1
 
 
-def test_db_stop_refuses_an_external_server_and_stops_nothing(database_url, server_url):
+@pytest.fixture
+def no_stopping(monkeypatch):
+    """Should the refusal ever regress, fail loudly instead of stopping the shared test server."""
+
+    def refuse(self):
+        raise AssertionError(f"a test tried to stop the embedded server in {self.data_dir}")
+
+    monkeypatch.setattr("concord.db.embedded.EmbeddedServer.stop", refuse)
+
+
+def test_db_stop_refuses_an_external_server_and_stops_nothing(database_url, no_stopping):
     result = on(database_url, "db", "stop")
     assert result.exit_code == 1
     masked = database_url.set(drivername="postgresql+psycopg").render_as_string(hide_password=True)
@@ -414,7 +425,7 @@ def test_db_stop_refuses_an_external_server_and_stops_nothing(database_url, serv
     assert ok(on(database_url, "board", "list", "--json")) == []  # the server still answers
 
 
-def test_db_stop_refuses_when_the_url_comes_from_the_environment(database_url):
+def test_db_stop_refuses_when_the_url_comes_from_the_environment(database_url, no_stopping):
     result = run("db", "stop", env={"CONCORD_DATABASE_URL": url_text(database_url)})
     assert result.exit_code == 1
     assert "is an external server" in result.stderr
