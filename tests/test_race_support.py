@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy import URL
 
 from concord.locking import get_strategy
-from concord.race.program import Outcome, execute
+from concord.race.libpq import LibpqSession
+from concord.race.program import Outcome
 from concord.race.scenarios import Fixture, Program, Tally, get_scenario
-from concord.race.worker import ISOLATION_LEVELS
 
 
 def dsn(url: URL) -> str:
@@ -33,9 +33,8 @@ class Racer:
     """One worker's connection, stepping one operation statement by statement."""
 
     def __init__(self, url: URL, isolation: str) -> None:
-        self.conn = psycopg.connect(dsn(url))
-        self.conn.isolation_level = ISOLATION_LEVELS[isolation]
-        self.cursor = self.conn.cursor()
+        self.conn = psycopg.connect(dsn(url), autocommit=True)
+        self.session = LibpqSession(self.conn, isolation)  # the workers' own hot path
         self.pid = self.conn.info.backend_pid
         self.outcome: Outcome | None = None
         self._pending: Any = None
@@ -43,13 +42,14 @@ class Racer:
 
     def start(self, operation) -> Racer:
         self._op, self.outcome = operation, None
+        self.session.begin()
         self._pending = next(operation)
         return self
 
     def step(self) -> None:
         """Execute the next statement and hand its result to the operation."""
         sql, params = self._pending
-        value = execute(self.cursor, sql, params)
+        value = self.session.execute(sql, params)
         try:
             self._pending = self._op.send(value)
         except StopIteration as done:
@@ -59,12 +59,12 @@ class Racer:
         """Execute the remaining statements and commit."""
         while self._pending is not None:
             self.step()
-        self.conn.commit()
+        self.session.commit()
         assert self.outcome is not None
         return self.outcome
 
     def rollback(self) -> None:
-        self.conn.rollback()
+        self.session.rollback()
 
     def close(self) -> None:
         self.conn.close()

@@ -12,7 +12,8 @@ is built, inside a locked section.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import re
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -33,11 +34,18 @@ class Fetch(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Sql:
-    """One compiled statement: its text, the constants it binds, and what to fetch."""
+    """One compiled statement: its text, the constants it binds, and what to fetch.
+
+    ``text`` uses psycopg's ``%(name)s`` placeholders; ``numbered`` is the same statement with
+    libpq's ``$1, $2, ...`` and ``names`` the parameter behind each number, for the sync workers'
+    prepared-statement path (`concord.race.libpq`).
+    """
 
     text: str
     fetch: Fetch
     defaults: dict[str, Any] = field(default_factory=dict)
+    numbered: bytes = b""
+    names: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, statement: sa.Executable, fetch: Fetch) -> Sql:
@@ -46,7 +54,9 @@ class Sql:
 
         compiled = statement.compile(dialect=dialect())
         defaults = {k: v for k, v in compiled.params.items() if v is not None}
-        return cls(str(compiled), fetch, defaults)
+        text = str(compiled)
+        numbered, names = _number_placeholders(text)
+        return cls(text, fetch, defaults, numbered, names)
 
     def bind(self, params: dict[str, Any]) -> dict[str, Any]:
         return {**self.defaults, **params} if self.defaults else params
@@ -76,12 +86,12 @@ class RowMissed(Conflict):
     """A locking read returned no row although some are left: run the transaction again."""
 
 
-def drive(cursor: Any, operation: Operation) -> Outcome:
-    """Run every step of ``operation`` on a sync psycopg cursor; return its outcome."""
+def drive(run: Callable[[Sql, dict[str, Any]], Any], operation: Operation) -> Outcome:
+    """Run every step of ``operation`` with ``run(sql, params)``; return its outcome."""
     try:
         sql, params = next(operation)
         while True:
-            sql, params = operation.send(execute(cursor, sql, params))
+            sql, params = operation.send(run(sql, params))
     except StopIteration as done:
         return done.value
 
@@ -105,6 +115,23 @@ async def drive_async(cursor: Any, operation: Operation) -> Outcome:
             sql, params = operation.send(value)
     except StopIteration as done:
         return done.value
+
+
+def _number_placeholders(text: str) -> tuple[bytes, tuple[str, ...]]:
+    """``%(a)s ... %(b)s ... %(a)s`` -> ``$1 ... $2 ... $1`` and ``("a", "b")``."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    numbered = _PLACEHOLDER.sub(number, text).replace("%%", "%")
+    return numbered.encode(), tuple(names)
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def _result(cursor: Any, fetch: Fetch, fetchone: Any) -> Any:

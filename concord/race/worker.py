@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import psycopg
 
 from concord.locking.retry import ALWAYS_RETRIED, RetryPolicy, classify
+from concord.race.libpq import LibpqSession
 from concord.race.program import Outcome, RowMissed, Status, drive, drive_async
 from concord.race.scenarios.base import Program
 
@@ -157,39 +158,45 @@ def run_worker(job: WorkerJob, control: Control) -> WorkerReport:
     """Connect, wait for the start signal, race until told to stop; never raises."""
     report = WorkerReport(job.worker)
     try:
-        conn = psycopg.connect(job.dsn, autocommit=False, application_name=application_name(job))
+        # autocommit: the libpq session sends BEGIN/COMMIT itself (see concord.race.libpq)
+        conn = psycopg.connect(job.dsn, autocommit=True, application_name=application_name(job))
     except psycopg.Error as exc:
         report.error = f"worker {job.worker} could not connect: {_first_line(exc)}"
         control.ready(job.worker, None)
         return report
+    session: LibpqSession | None = None
     try:
-        conn.isolation_level = ISOLATION_LEVELS[job.isolation]
+        session = LibpqSession(conn, job.isolation)
         report.backend_pid = conn.info.backend_pid
         control.ready(job.worker, report.backend_pid)
         if control.wait_go():
-            _race(job, conn, control, report)
+            _race(job, session, control, report)
     except Fatal as exc:
         report.error = f"worker {job.worker}: {exc}"
     except Stopped:
         pass
+    except psycopg.Error as exc:  # the session could not even be set up
+        report.error = f"worker {job.worker}: {_first_line(exc)}"
+        control.ready(job.worker, None)
     finally:
-        _close(conn)
+        _close(conn, session)
     return report
 
 
-def _race(job: WorkerJob, conn: psycopg.Connection, control: Control, report: WorkerReport) -> None:
+def _race(job: WorkerJob, session: LibpqSession, control: Control, report: WorkerReport) -> None:
     book = Book(job, report, control)
-    cursor = conn.cursor()
     seq = 0
     while not control.stopping() and (job.ops is None or seq < job.ops):
-        outcome = _operation(job, conn, cursor, book, control, seq)
+        outcome = _operation(job, session, book, control, seq)
         if outcome is None or outcome.status is Status.EXHAUSTED:
             report.exhausted = True
             return
         seq += 1
 
 
-def _operation(job, conn, cursor, book: Book, control: Control, seq: int) -> Outcome | None:
+def _operation(
+    job: WorkerJob, session: LibpqSession, book: Book, control: Control, seq: int
+) -> Outcome | None:
     op_started = time.perf_counter()
     attempt = 0
     while True:
@@ -199,10 +206,11 @@ def _operation(job, conn, cursor, book: Book, control: Control, seq: int) -> Out
             return None
         started = time.time()
         try:
-            outcome = drive(cursor, operation)
-            conn.commit()
+            session.begin()
+            outcome = drive(session.execute, operation)
+            session.commit()
         except Exception as exc:
-            _rollback(conn)
+            _rollback(session)
             pause = book.failed(seq, attempt, started, exc)
             if pause is None:
                 return GAVE_UP
@@ -275,9 +283,9 @@ async def _operation_async(job, conn, cursor, book: Book, control, seq: int) -> 
         return outcome
 
 
-def _rollback(conn: psycopg.Connection) -> None:
+def _rollback(session: LibpqSession) -> None:
     with contextlib.suppress(psycopg.Error):  # broken: the next statement reports it as fatal
-        conn.rollback()
+        session.rollback()
 
 
 async def _rollback_async(conn: psycopg.AsyncConnection) -> None:
@@ -285,8 +293,9 @@ async def _rollback_async(conn: psycopg.AsyncConnection) -> None:
         await conn.rollback()
 
 
-def _close(conn: psycopg.Connection) -> None:
-    _rollback(conn)  # never leave a transaction open behind us
+def _close(conn: psycopg.Connection, session: LibpqSession | None) -> None:
+    if session is not None:
+        _rollback(session)  # never leave a transaction open behind us
     conn.close()
 
 
