@@ -2,8 +2,9 @@
 
 A scenario's operation is a generator: it yields ``(Sql, params)`` pairs and receives each
 statement's result (a row, a scalar, a row count, or None), then returns an `Outcome`. It never
-touches a connection. A sync driver (threads, processes) and an async driver (asyncio) execute
-the steps on a psycopg connection, so the logic of a race is written once.
+touches a connection. The sync workers (threads, processes) run the steps through libpq
+(`concord.race.libpq`), the asyncio workers through psycopg's async cursor, so the logic of a
+race is written once.
 
 Statements are SQLAlchemy Core statements (those of `concord.locking` and the scenario),
 compiled once per cell into psycopg's ``%(name)s`` text: nothing is compiled, and no ORM object

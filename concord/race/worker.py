@@ -1,9 +1,11 @@
 """One racing worker: a connection held for the whole run, operations, retries, bookkeeping.
 
 The same loop runs in a thread or a child process (`run_worker`) and as an asyncio task
-(`run_worker_async`). Per transaction the client does only this: execute the operation's
-prepared statements on a cursor it keeps, commit, and count. The isolation level is set once on
-the connection (psycopg then opens every transaction with ``BEGIN ISOLATION LEVEL ...``).
+(`run_worker_async`). Per transaction a sync worker does only this: ``BEGIN``, the operation's
+statements (prepared once per connection and run through libpq, see `concord.race.libpq`),
+``COMMIT``, and a few counters. The isolation level is set once per connection. The asyncio
+worker runs the same operations through psycopg's ``AsyncCursor`` with server-side prepared
+statements (``prepare=True``).
 
 A worker stops when the coordinator sets ``stop`` (between operations; a query in flight is
 cancelled by the coordinator with ``pg_cancel_backend``), when its share of ``--ops`` is done, or
