@@ -65,6 +65,14 @@ class Concord:
         except DatabaseUnavailable as exc:
             raise DatabaseUnavailable.at(self.display_url, exc) from exc  # say which server went away
 
+    def server_version(self) -> str:
+        """The PostgreSQL server's version, as ``SHOW server_version`` reports it."""
+        try:
+            with self.engine.connect() as conn:
+                return str(conn.scalar(sa.text("SHOW server_version")))
+        except DBAPIError as exc:
+            raise translate(exc) from exc
+
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()

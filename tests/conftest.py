@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
-from sqlalchemy import URL, make_url
+from sqlalchemy import URL
 
 TEST_URL_ENV = "CONCORD_TEST_DATABASE_URL"
 _RUN = uuid.uuid4().hex[:8]
@@ -65,9 +66,10 @@ def drop_database(server_url: URL, name: str) -> None:
 @pytest.fixture(scope="session")
 def template_database(server_url: URL) -> Iterator[str]:
     """A database migrated to head once per run, cloned for each test."""
+    import sqlalchemy as sa
+
     from concord.db import migrate
     from concord.db.engine import create_engine
-    import sqlalchemy as sa
 
     name = f"concord_tpl_{_RUN}"
     url = create_database(server_url, name)
@@ -107,3 +109,28 @@ def db(database_url: URL):
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def live_url(db):
+    """A real uvicorn serving the API on this test's database, on a free loopback port."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    from concord.api import create_app
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(db=db), log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:  # uvicorn offers no event for this; poll its flag
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()

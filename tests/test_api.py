@@ -195,3 +195,16 @@ def test_assign_with_an_unknown_strategy_is_invalid_input(client, task):
     client.post("/users", json={"name": "alice"})
     response = client.post(f"/tasks/{task['id']}/assign", params={"strategy": "magic"}, json={"user": "alice"})
     assert_problem(response, 422, "invalid-input")
+
+
+def test_if_match_star_writes_whatever_the_version(client, task):
+    client.patch(f"/tasks/{task['id']}", json={"version": 1, "points": 5})
+    response = client.patch(f"/tasks/{task['id']}", json={"points": 6}, headers={"If-Match": "*"})
+    assert response.status_code == 200
+    assert (response.json()["points"], response.json()["version"]) == (6, 3)
+
+
+def test_health_reports_the_server_version(client):
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["server_version"].split(".")[0].isdigit()

@@ -3,34 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 from collections import Counter
 
 import httpx2
 import pytest
-import uvicorn
-
-from concord.api import create_app
 
 WORKERS = 50
-
-
-@pytest.fixture
-def live_url(db):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(db=db), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    started = threading.Event()
-    while not started.wait(0.01):
-        if server.started:
-            started.set()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
 
 
 def _setup_task(base: str) -> tuple[int, list[str]]:

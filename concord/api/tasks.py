@@ -37,7 +37,8 @@ def get_task(task_id: int, db: Db, response: Response):
               responses={428: {"description": "No version given (body `version` or If-Match)"}})
 def update_task(task_id: int, body: TaskPatch, write: Write, response: Response,
                 if_match: str | None = Header(default=None)):
-    """Optimistic update: send the version you read; a stale one gets 409 with the current version."""
+    """Optimistic update: send the version you read; a stale one gets 409 with the current version.
+    `If-Match: *` writes whatever the version (last writer wins)."""
     version = body.version if body.version is not None else version_from_etag(if_match)
     task = write(tasks.update_task, task_id, expected_version=version, title=body.title,
                  description=body.description, status=body.status, points=body.points)
@@ -74,10 +75,16 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def version_from_etag(if_match: str | None) -> int:
-    """The version in an If-Match header (``"3"`` or ``W/"3"``); 428 when there is none."""
+def version_from_etag(if_match: str | None) -> int | None:
+    """The version in an If-Match header (``"3"`` or ``W/"3"``); 428 when there is none.
+
+    ``If-Match: *`` (any current version) is the explicit opt-out: the write is unconditional,
+    last writer wins. It is there to show what the version check prevents.
+    """
     if if_match is None:
         raise HTTPException(428, "send the version you read: `version` in the body or an If-Match header")
+    if if_match.strip() == "*":
+        return None
     raw = if_match.strip().removeprefix("W/").strip('"')
     if not raw.isdigit():
         raise HTTPException(400, f"If-Match must carry a task version such as \"3\", not {if_match!r}")

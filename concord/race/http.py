@@ -1,0 +1,406 @@
+"""Races through the HTTP shim: ``concord race --via http://127.0.0.1:8000``.
+
+The same experiment as a direct race, but every worker is an asyncio task with an HTTP client and
+every read and write is a request to a running `concord serve`. Fixtures are made and invariants
+checked through the API too, so the API may sit on any database. The result has the shape of a
+direct race (`RaceResult`), each cell with the HTTP status counts added (``http_status``).
+
+Scenarios through HTTP:
+
+- ``assign``: ``POST /tasks/{id}/assign?strategy=S``; every strategy the direct race allows.
+- ``counter``: ``GET /tasks/{id}`` then ``PATCH`` with ``points + 1``. A lock cannot outlive a
+  request, so only ``optimistic`` (``If-Match: "<version>"``, 409 re-read and retried) and the
+  control ``none`` (``If-Match: *``, last writer wins) apply.
+
+Isolation is the API's own (read committed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from concord.errors import ConcordError, InvalidInput
+from concord.locking import RetryPolicy
+from concord.race.cell import Progress
+from concord.race.experiment import Experiment
+from concord.race.results import CONFLICT_KEYS, CellResult, RaceResult, percentiles, verdict
+
+ISOLATION = "read committed"
+DEFAULT_TASKS = 100
+COUNTER_STRATEGIES = ("none", "optimistic")
+# 409 problem types worth another try, and the conflict kind each counts as.
+RETRYABLE = {
+    "/problems/lock-not-available": "lock_not_available",
+    "/problems/stale-version": "stale_version",
+    "/problems/serialization-failure": "serialization_failure",
+    "/problems/deadlock": "deadlock",
+}
+DECLINED = "/problems/already-assigned"
+
+
+@dataclass
+class HttpCellResult(CellResult):
+    """A cell raced through HTTP: a `CellResult` plus the count of each response status."""
+
+    http_status: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class WorkerLog:
+    """What one HTTP worker saw."""
+
+    commits: int = 0
+    attempts: int = 0
+    retries: int = 0
+    failures: int = 0
+    declined: int = 0
+    won: list[int] = field(default_factory=list)
+    conflicts: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def check_experiment(experiment: Experiment) -> Experiment:
+    """Refuse what cannot run through HTTP, with the reason; fill the defaults."""
+    if experiment.scenario == "counter" and not experiment.strategies:
+        experiment = replace(experiment, strategies=COUNTER_STRATEGIES)
+    experiment = experiment.validated()
+    if experiment.scenario not in ("assign", "counter"):
+        raise InvalidInput(f"--via races the assign and counter scenarios, not {experiment.scenario}")
+    if set(experiment.isolations) - {ISOLATION}:
+        raise InvalidInput("through HTTP the isolation level is the API's own (read committed)")
+    if experiment.scenario == "counter":
+        refused = [s for s in experiment.strategies if s not in COUNTER_STRATEGIES]
+        if refused:
+            raise InvalidInput(
+                f"counter through HTTP takes none or optimistic, not {', '.join(refused)}: "
+                "a row lock cannot outlive the request that took it"
+            )
+    return experiment
+
+
+def run_http_experiment(
+    experiment: Experiment, base_url: str, *, on_progress: Callable[[Progress], None] | None = None
+) -> RaceResult:
+    """Run every cell of ``experiment`` against the API at ``base_url``."""
+    from concord import __version__
+
+    experiment = check_experiment(experiment)
+    return asyncio.run(_run(experiment, base_url.rstrip("/"), __version__, on_progress))
+
+
+async def _run(experiment: Experiment, base: str, version: str, on_progress) -> RaceResult:
+    import httpx2
+
+    health = await _health(base)
+    result = RaceResult(
+        concord_version=version,
+        started_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        database={"server_version": health.get("server_version"), "via": base, "settings": {}},
+        parameters={**experiment.parameters(), "executor": "http", "via": base},
+    )
+    cells = experiment.cells()
+    limits = httpx2.Limits(max_connections=max(experiment.workers) + 4)
+    async with httpx2.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        for index, cell in enumerate(cells):
+            try:
+                result.cells.append(await _run_cell(client, experiment, cell, index, len(cells), on_progress))
+            except asyncio.CancelledError:
+                result.interrupted = True
+                break
+    return result
+
+
+async def _health(base: str) -> dict[str, Any]:
+    import httpx2
+
+    try:
+        async with httpx2.AsyncClient(base_url=base, timeout=10) as client:
+            response = await client.get("/health")
+    except httpx2.HTTPError as exc:
+        raise ConcordError(
+            f"cannot reach the API at {base} ({exc}): is `concord serve` running there?"
+        ) from exc
+    if response.status_code != 200:
+        raise ConcordError(f"{base}/health answered {response.status_code}: is that a concord API?")
+    return response.json()
+
+
+async def _run_cell(
+    client, experiment: Experiment, cell, index: int, cells: int, on_progress
+) -> HttpCellResult:
+    scenario = ASSIGN if cell.scenario == "assign" else COUNTER
+    fixture = await scenario.setup(client, cell.workers, experiment.ops)
+    logs = [WorkerLog() for _ in range(cell.workers)]
+    barrier = asyncio.Barrier(cell.workers)
+    policy = RetryPolicy(max_tries=experiment.max_tries)
+    deadline = None if experiment.duration_s is None else experiment.duration_s
+    clock = _Clock()
+    ops = _share(experiment.ops, cell.workers)
+    workers = [
+        asyncio.create_task(
+            _worker(
+                scenario,
+                client,
+                cell.strategy,
+                fixture,
+                w,
+                logs[w],
+                barrier,
+                clock,
+                deadline,
+                ops[w],
+                policy,
+                random.Random(experiment.seed * 100_003 + w),
+            )
+        )
+        for w in range(cell.workers)
+    ]
+    watcher = asyncio.create_task(_watch(workers, logs, clock, deadline, index, cells, cell, on_progress))
+    await asyncio.gather(*workers, return_exceptions=True)
+    watcher.cancel()
+    elapsed = clock.elapsed()
+    violations, finding, details = await scenario.check(client, fixture, logs)
+    return _cell_result(experiment, cell, logs, elapsed, violations, finding, details, scenario.invariant)
+
+
+class _Clock:
+    """Starts when the last worker passes the barrier."""
+
+    def __init__(self) -> None:
+        self.started: float | None = None
+
+    def start(self) -> None:
+        if self.started is None:
+            self.started = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return 0.0 if self.started is None else time.perf_counter() - self.started
+
+
+async def _worker(
+    scenario, client, strategy, fixture, worker, log, barrier, clock, deadline, ops, policy, rng
+):
+    await barrier.wait()
+    clock.start()
+    seq = 0
+    while (ops is None or seq < ops) and (deadline is None or clock.elapsed() < deadline):
+        operation = scenario.operation(client, strategy, fixture, worker, seq)
+        if operation is None:
+            return
+        started = time.perf_counter()
+        outcome = await _with_retries(operation, log, policy, rng)
+        if outcome == "done":
+            log.latencies_ms.append((time.perf_counter() - started) * 1000)
+        seq += 1
+
+
+async def _with_retries(operation, log: WorkerLog, policy: RetryPolicy, rng) -> str:
+    """Run one operation (a coroutine factory), retrying retryable 409s with jittered backoff."""
+    for attempt in range(1, policy.max_tries + 1):
+        log.attempts += 1
+        outcome = await operation(log)
+        if outcome in ("done", "declined", "error"):
+            return outcome
+        log.conflicts[outcome] += 1
+        if attempt < policy.max_tries:
+            log.retries += 1
+            await asyncio.sleep(policy.delay(attempt, rng))
+    log.failures += 1
+    return "gave_up"
+
+
+async def _watch(workers, logs, clock, deadline, index, cells, cell, on_progress) -> None:
+    while on_progress and not all(w.done() for w in workers):
+        commits = sum(log.commits for log in logs)
+        conflicts = sum(sum(log.conflicts.values()) for log in logs)
+        on_progress(Progress(index, cells, cell, clock.elapsed(), deadline, commits, conflicts))
+        await asyncio.sleep(0.1)
+
+
+def _share(ops: int | None, workers: int) -> list[int | None]:
+    if ops is None:
+        return [None] * workers
+    return [ops // workers + (1 if w < ops % workers else 0) for w in range(workers)]
+
+
+def _classify(response, log: WorkerLog) -> str:
+    """'done', 'declined', a conflict kind to retry, or 'error'."""
+    log.statuses[str(response.status_code)] += 1
+    if response.status_code == 200:
+        return "done"
+    problem = _problem_type(response)
+    if response.status_code == 409 and problem == DECLINED:
+        return "declined"
+    if response.status_code == 409 and problem in RETRYABLE:
+        return RETRYABLE[problem]
+    log.errors.append(f"{response.status_code} {problem or response.text[:200]}")
+    return "error"
+
+
+def _problem_type(response) -> str | None:
+    try:
+        return response.json().get("type")
+    except ValueError:
+        return None
+
+
+async def _post(client, path: str, body: dict[str, Any], params: dict[str, str] | None = None) -> dict:
+    response = await client.post(path, json=body, params=params)
+    if response.status_code != 201:
+        raise ConcordError(
+            f"setting up through the API failed: POST {path} answered {response.status_code} "
+            f"{response.text[:200]}"
+        )
+    return response.json()
+
+
+async def _board_and_list(client, label: str) -> tuple[int, int]:
+    tag = f"{label} {datetime.now(UTC):%H%M%S} {random.getrandbits(32):08x}"
+    board = await _post(client, "/boards", {"name": f"race {tag}"})
+    backlog = await _post(client, f"/boards/{board['id']}/lists", {"name": "backlog"})
+    return board["id"], backlog["id"]
+
+
+class _AssignThroughHttp:
+    invariant = "each task has exactly one winner, the assignee in the database; every loser is told so"
+
+    async def setup(self, client, workers: int, ops: int | None) -> dict[str, Any]:
+        board, backlog = await _board_and_list(client, "assign")
+        count = DEFAULT_TASKS if ops is None else max(1, -(-ops // workers))
+        tasks = [
+            await _post(client, f"/lists/{backlog}/tasks", {"title": f"assign me {n}"}) for n in range(count)
+        ]
+        users = await asyncio.gather(
+            *(_post(client, "/users", {"name": f"http racer {board} {w}"}) for w in range(workers))
+        )
+        return {"board": board, "tasks": [t["id"] for t in tasks], "users": [u["id"] for u in users]}
+
+    def operation(self, client, strategy: str, fixture, worker: int, seq: int):
+        if seq >= len(fixture["tasks"]):
+            return None
+        task_id, user = fixture["tasks"][seq], fixture["users"][worker]
+
+        async def assign(log: WorkerLog) -> str:
+            response = await client.post(
+                f"/tasks/{task_id}/assign", params={"strategy": strategy}, json={"user": user}
+            )
+            outcome = _classify(response, log)
+            if outcome == "done":
+                log.commits += 1
+                log.won.append(task_id)
+            elif outcome == "declined":
+                log.declined += 1
+            return outcome
+
+        return assign
+
+    async def check(self, client, fixture, logs: list[WorkerLog]) -> tuple[int, str, dict[str, Any]]:
+        winners: dict[int, list[int]] = {}
+        for worker, log in enumerate(logs):
+            for task_id in log.won:
+                winners.setdefault(task_id, []).append(fixture["users"][worker])
+        assignees = {}
+        for task_id in fixture["tasks"]:
+            response = await client.get(f"/tasks/{task_id}")
+            assignees[task_id] = response.json()["assignee_id"]
+        extra = sum(len(users) - 1 for users in winners.values())
+        wrong = sum(1 for task_id, users in winners.items() if assignees[task_id] not in users)
+        silent = sum(1 for task_id, user in assignees.items() if user is not None and task_id not in winners)
+        violations = extra + wrong + silent
+        losers = sum(log.declined for log in logs)
+        if violations:
+            finding = f"{extra:,} extra winners told 'yours' on {len(winners):,} tasks"
+            if wrong + silent:
+                finding += f"; {wrong + silent:,} assignees disagree"
+        else:
+            finding = f"{len(winners):,} tasks, one winner each; {losers:,} losers told so"
+        details = {
+            "tasks_raced": len(winners),
+            "extra_winners": extra,
+            "assignee_mismatches": wrong + silent,
+            "losers_told": losers,
+        }
+        return violations, finding, details
+
+
+class _CounterThroughHttp:
+    invariant = "final points == committed increments (the difference is lost updates)"
+
+    async def setup(self, client, workers: int, ops: int | None) -> dict[str, Any]:
+        _, backlog = await _board_and_list(client, "counter")
+        task = await _post(client, f"/lists/{backlog}/tasks", {"title": "the counter"})
+        return {"task": task["id"]}
+
+    def operation(self, client, strategy: str, fixture, worker: int, seq: int):
+        task_id = fixture["task"]
+
+        async def increment(log: WorkerLog) -> str:
+            read = await client.get(f"/tasks/{task_id}")
+            if _classify(read, log) != "done":
+                return "error"
+            task = read.json()
+            if_match = "*" if strategy == "none" else f'"{task["version"]}"'
+            response = await client.patch(
+                f"/tasks/{task_id}", json={"points": task["points"] + 1}, headers={"If-Match": if_match}
+            )
+            outcome = _classify(response, log)
+            if outcome == "done":
+                log.commits += 1
+            return outcome
+
+        return increment
+
+    async def check(self, client, fixture, logs: list[WorkerLog]) -> tuple[int, str, dict[str, Any]]:
+        final = (await client.get(f"/tasks/{fixture['task']}")).json()["points"]
+        committed = sum(log.commits for log in logs)
+        lost = committed - final
+        finding = f"lost {lost:,} of {committed:,} updates" if lost else f"all {committed:,} increments kept"
+        return lost, finding, {"final_points": final, "committed_increments": committed, "lost_updates": lost}
+
+
+ASSIGN = _AssignThroughHttp()
+COUNTER = _CounterThroughHttp()
+
+
+def _cell_result(experiment, cell, logs, elapsed, violations, finding, details, invariant) -> HttpCellResult:
+    conflicts = Counter()
+    statuses = Counter()
+    for log in logs:
+        conflicts.update(log.conflicts)
+        statuses.update(log.statuses)
+    conflict_counts = {key: conflicts.get(key, 0) for key in CONFLICT_KEYS}
+    commits = sum(log.commits for log in logs)
+    failures = sum(log.failures for log in logs)
+    errors = [e for log in logs for e in log.errors]
+    return HttpCellResult(
+        scenario=cell.scenario,
+        strategy=cell.strategy,
+        isolation=cell.isolation,
+        executor="http",
+        workers=cell.workers,
+        duration_s=round(elapsed, 3),
+        attempts=sum(log.attempts for log in logs),
+        commits=commits,
+        retries=sum(log.retries for log in logs),
+        failures=failures,
+        conflicts=conflict_counts,
+        violations=violations,
+        invariant=invariant,
+        throughput=round(commits / elapsed, 1) if elapsed > 0 else 0.0,
+        latency_ms=percentiles([x for log in logs for x in log.latencies_ms]),
+        verdict=verdict(violations, finding, conflict_counts, failures),
+        finding=finding,
+        operations={"done": commits, "declined": sum(log.declined for log in logs), "gave_up": failures},
+        details=details,
+        worker_errors=errors[:20],
+        http_status=dict(sorted(statuses.items())),
+    )
