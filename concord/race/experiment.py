@@ -29,9 +29,9 @@ from concord.race.scenarios import get_scenario
 DEFAULT_SCENARIO = "counter"
 # Threads by default: they start at once (a fork server and 50 children cost seconds on a small
 # machine), they stop cleanly on Ctrl-C, and the GIL is released while libpq waits on the server,
-# which is where a racing worker spends its time. On the 2-core development machine they also
-# measured the highest commits/s at 50 workers (counter, pessimistic): threads ~225-285,
-# processes ~175-195, asyncio ~135-155 (psycopg's async cursor has no libpq fast path here).
+# which is where a racing worker spends its time. At 50 workers on one contended row (counter,
+# pessimistic, 2-core machine) the three executors measured within noise of each other
+# (threads ~360, asyncio ~400, processes ~340 commits/s in one run), so startup and stopping decide.
 DEFAULT_EXECUTOR = "threads"
 DEFAULT_DURATION_S = 3.0
 DEFAULT_MAX_TRIES = 10
