@@ -16,6 +16,9 @@ from concord.db.urls import normalize_url
 from concord.errors import InvalidInput
 
 
+CONNECT_TIMEOUT_S = 10
+
+
 class Isolation(StrEnum):
     """The isolation levels PostgreSQL distinguishes, named as SQL names them."""
 
@@ -56,4 +59,7 @@ def create_engine(url: str | URL, **kwargs: Any) -> sa.Engine:
     Keyword arguments go to `sqlalchemy.create_engine` (for example ``poolclass`` or ``pool_size``).
     """
     kwargs.setdefault("pool_pre_ping", True)
+    # Fail in seconds, not minutes, when the host does not answer (a firewall drops packets).
+    connect_args = kwargs.setdefault("connect_args", {})
+    connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
     return sa.create_engine(normalize_url(url), **kwargs)
