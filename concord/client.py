@@ -1,11 +1,11 @@
 """`connect()` and the `Concord` handle: the entry point of the library.
 
-    import concord
-    db = concord.connect()                      # the embedded server, migrated on first use
-    board = db.transact(concord.services.boards.create_board, "Roadmap")
-    with db.unit_of_work(isolation="serializable") as uow:
-        ...
-        uow.commit()
+import concord
+db = concord.connect()                      # the embedded server, migrated on first use
+board = db.transact(concord.services.boards.create_board, "Roadmap")
+with db.unit_of_work(isolation="serializable") as uow:
+    ...
+    uow.commit()
 """
 
 from __future__ import annotations

@@ -47,8 +47,11 @@ class StaleVersion(Conflict):
     """An optimistic write named a version that is no longer current."""
 
     def __init__(self, entity: str, key: Any, expected: int, current: int | None) -> None:
-        now = ("it was deleted" if current is None
-               else f"it is now at version {current}; read it again and retry with version {current}")
+        now = (
+            "it was deleted"
+            if current is None
+            else f"it is now at version {current}; read it again and retry with version {current}"
+        )
         super().__init__(f"{entity} {key} changed since version {expected}: {now}")
         self.entity = entity
         self.key = key
@@ -104,8 +107,10 @@ class DatabaseUnavailable(ConcordError):
     def at(cls, where: str, cause: BaseException) -> DatabaseUnavailable:
         """The error for a connection to ``where`` (a URL with its password masked) that failed."""
         detail = getattr(cause, "detail", None) or _first_line(getattr(cause, "orig", None) or cause)
-        error = cls(f"cannot reach the database at {where}: {detail}; {_connection_hint(detail)}",
-                    sqlstate=getattr(cause, "sqlstate", None))
+        error = cls(
+            f"cannot reach the database at {where}: {detail}; {_connection_hint(detail)}",
+            sqlstate=getattr(cause, "sqlstate", None),
+        )
         error.detail = detail
         return error
 

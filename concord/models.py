@@ -40,9 +40,7 @@ TASK_STATUSES = ("todo", "doing", "done")
 
 def _name_check(column: str, limit: int) -> CheckConstraint:
     """Names are non-empty after trimming and at most `limit` characters."""
-    return CheckConstraint(
-        f"length(btrim({column})) BETWEEN 1 AND {limit}", name=f"{column}_not_blank"
-    )
+    return CheckConstraint(f"length(btrim({column})) BETWEEN 1 AND {limit}", name=f"{column}_not_blank")
 
 
 class Base(DeclarativeBase):
@@ -155,9 +153,7 @@ class Task(Base):
     status: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'todo'"))
     points: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     # Deleting a user unassigns their tasks rather than deleting the work.
-    assignee_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
-    )
+    assignee_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
@@ -184,7 +180,5 @@ class Activity(Base):
     # History outlives the task it talks about: deleting a task keeps its entries, unlinked.
     task_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("tasks.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(Text, nullable=False)
-    detail: Mapped[dict[str, Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'{}'::jsonb")
-    )
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
     created_at: Mapped[datetime] = _created_at()

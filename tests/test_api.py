@@ -96,8 +96,9 @@ def test_move_respects_the_wip_limit(client, board, todo, task):
     moved = client.post(f"/tasks/{task['id']}/move", json={"list_id": doing["id"]})
     assert moved.status_code == 200
     assert moved.json()["list_id"] == doing["id"]
-    assert_problem(client.post(f"/tasks/{other['id']}/move", json={"list_id": doing["id"]}), 409,
-                   "wip-limit-exceeded")
+    assert_problem(
+        client.post(f"/tasks/{other['id']}/move", json={"list_id": doing["id"]}), 409, "wip-limit-exceeded"
+    )
 
 
 def test_every_write_is_logged_in_the_activity_feed_after_the_response(client, board, todo, task):
@@ -110,13 +111,20 @@ def test_activity_of_a_task_deleted_before_the_log_is_written_keeps_its_text(db,
     from concord.repositories import ActivityEntry
     from concord.services import activity
 
-    written = db.transact(activity.record_entries, [
-        ActivityEntry(board["id"], "task.created", task_id=10**9, detail={"title": "gone"}),
-        ActivityEntry(10**9, "board.created"),
-    ])
+    written = db.transact(
+        activity.record_entries,
+        [
+            ActivityEntry(board["id"], "task.created", task_id=10**9, detail={"title": "gone"}),
+            ActivityEntry(10**9, "board.created"),
+        ],
+    )
     assert written == 1
     [latest, *_] = client.get(f"/boards/{board['id']}/activity").json()
-    assert (latest["action"], latest["task_id"], latest["detail"]) == ("task.created", None, {"title": "gone"})
+    assert (latest["action"], latest["task_id"], latest["detail"]) == (
+        "task.created",
+        None,
+        {"title": "gone"},
+    )
 
 
 @pytest.mark.parametrize(
@@ -146,10 +154,12 @@ def test_malformed_json_is_a_400(client):
 
 
 def test_negative_positions_and_limits_are_invalid_input(client, board, todo):
-    assert_problem(client.post(f"/boards/{board['id']}/lists", json={"name": "x", "wip_limit": 0}), 422,
-                   "invalid-input")
-    assert_problem(client.post(f"/lists/{todo['id']}/tasks", json={"title": "x", "position": -1}), 422,
-                   "invalid-input")
+    assert_problem(
+        client.post(f"/boards/{board['id']}/lists", json={"name": "x", "wip_limit": 0}), 422, "invalid-input"
+    )
+    assert_problem(
+        client.post(f"/lists/{todo['id']}/tasks", json={"title": "x", "position": -1}), 422, "invalid-input"
+    )
     assert_problem(client.get(f"/boards/{board['id']}/activity", params={"limit": 0}), 422, "invalid-input")
 
 
@@ -165,7 +175,9 @@ def test_an_unreachable_database_is_a_503(db):
 def test_the_openapi_document_is_served_with_docs(client):
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/boards", "/boards/{board_id}", "/tasks/{task_id}/assign", "/boards/{board_id}/activity"} <= set(paths)
+    assert {"/boards", "/boards/{board_id}", "/tasks/{task_id}/assign", "/boards/{board_id}/activity"} <= set(
+        paths
+    )
 
 
 def _hold_row_lock(db, task_id: int):
@@ -178,11 +190,15 @@ def _hold_row_lock(db, task_id: int):
 
 
 @pytest.mark.parametrize("strategy", ["nowait", "skip_locked"])
-def test_assign_with_a_no_wait_strategy_answers_a_held_lock_with_409_and_retry_after(db, client, task, strategy):
+def test_assign_with_a_no_wait_strategy_answers_a_held_lock_with_409_and_retry_after(
+    db, client, task, strategy
+):
     client.post("/users", json={"name": "alice"})
     holder = _hold_row_lock(db, task["id"])
     try:
-        response = client.post(f"/tasks/{task['id']}/assign", params={"strategy": strategy}, json={"user": "alice"})
+        response = client.post(
+            f"/tasks/{task['id']}/assign", params={"strategy": strategy}, json={"user": "alice"}
+        )
     finally:
         holder.rollback()
         holder.close()
@@ -193,7 +209,9 @@ def test_assign_with_a_no_wait_strategy_answers_a_held_lock_with_409_and_retry_a
 
 def test_assign_with_an_unknown_strategy_is_invalid_input(client, task):
     client.post("/users", json={"name": "alice"})
-    response = client.post(f"/tasks/{task['id']}/assign", params={"strategy": "magic"}, json={"user": "alice"})
+    response = client.post(
+        f"/tasks/{task['id']}/assign", params={"strategy": "magic"}, json={"user": "alice"}
+    )
     assert_problem(response, 422, "invalid-input")
 
 

@@ -25,10 +25,12 @@ def _setup_task(base: str) -> tuple[int, list[str]]:
 async def _assign_all(base: str, task_id: int, names: list[str], strategy: str) -> list[httpx2.Response]:
     limits = httpx2.Limits(max_connections=WORKERS)
     async with httpx2.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-        return await asyncio.gather(*(
-            client.post(f"/tasks/{task_id}/assign", params={"strategy": strategy}, json={"user": name})
-            for name in names
-        ))
+        return await asyncio.gather(
+            *(
+                client.post(f"/tasks/{task_id}/assign", params={"strategy": strategy}, json={"user": name})
+                for name in names
+            )
+        )
 
 
 # What a loser is told, per strategy: the row lock makes it wait and then see the winner; NOWAIT

@@ -30,9 +30,13 @@ def test_fresh_database_upgraded_to_head_matches_the_models(empty_database_url):
     migrate.upgrade(engine)
     assert _drift(engine) == []
     inspector = sa.inspect(engine)
-    assert EXPECTED_TABLES <= set(inspector.get_table_names())
+    assert set(inspector.get_table_names()) >= EXPECTED_TABLES
     checks = {c["name"] for c in inspector.get_check_constraints("tasks")}
-    assert {"ck_tasks_version_positive", "ck_tasks_position_non_negative", "ck_tasks_title_not_blank"} <= checks
+    assert {
+        "ck_tasks_version_positive",
+        "ck_tasks_position_non_negative",
+        "ck_tasks_title_not_blank",
+    } <= checks
     engine.dispose()
 
 
@@ -64,7 +68,11 @@ def test_alembic_command_line_upgrades_an_empty_database(empty_database_url, rep
     url = empty_database_url.render_as_string(hide_password=False)
     result = subprocess.run(
         [sys.executable, "-m", "alembic", "-x", f"url={url}", "upgrade", "head"],
-        cwd=repo_root, capture_output=True, text=True, env={**os.environ}, timeout=120,
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     engine = create_engine(empty_database_url, poolclass=sa.NullPool)

@@ -43,11 +43,28 @@ def test_counter_through_http_with_if_match_star_counts_lost_updates_exactly(liv
 def test_the_result_document_has_the_direct_race_shape_plus_http_status(live_url):
     experiment = Experiment(scenario="assign", strategies=("pessimistic",), workers=(4,), ops=8)
     document = run_http_experiment(experiment, live_url).document()
-    assert {"concord_version", "started_at", "database", "parameters", "interrupted", "cells"} <= set(document)
+    assert {"concord_version", "started_at", "database", "parameters", "interrupted", "cells"} <= set(
+        document
+    )
     assert document["database"]["via"] == live_url
     [cell] = document["cells"]
-    direct_keys = {"scenario", "strategy", "isolation", "executor", "workers", "duration_s", "attempts", "commits",
-                   "retries", "failures", "conflicts", "violations", "invariant", "throughput", "latency_ms"}
+    direct_keys = {
+        "scenario",
+        "strategy",
+        "isolation",
+        "executor",
+        "workers",
+        "duration_s",
+        "attempts",
+        "commits",
+        "retries",
+        "failures",
+        "conflicts",
+        "violations",
+        "invariant",
+        "throughput",
+        "latency_ms",
+    }
     assert direct_keys <= set(cell)
     assert set(cell["http_status"]) <= {"200", "409"}
 
@@ -68,5 +85,5 @@ def test_what_cannot_run_through_http_is_refused_with_the_reason(scenario, strat
 
 def test_an_api_that_is_not_running_is_one_clear_error():
     experiment = Experiment(scenario="assign", strategies=("pessimistic",), ops=4)
-    with pytest.raises(ConcordError, match="cannot reach the API at http://127.0.0.1:1"):
+    with pytest.raises(ConcordError, match=r"cannot reach the API at http://127\.0\.0\.1:1"):
         run_http_experiment(experiment, "http://127.0.0.1:1")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, status
 
-from concord.api.deps import Db, Write
 from concord import __version__
+from concord.api.deps import Db, Write
 from concord.api.schemas import ActivityOut, BoardIn, BoardOut, BoardTreeOut, HealthOut, ListIn, ListOut
 from concord.services import activity, boards, lists
 

@@ -29,8 +29,9 @@ class Writer:
         self.db = db
         self.background = background
 
-    def __call__(self, operation: Callable[Concatenate[UnitOfWork, P], R], /, *args: P.args,
-                 **kwargs: P.kwargs) -> R:
+    def __call__(
+        self, operation: Callable[Concatenate[UnitOfWork, P], R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
         with self.db.unit_of_work(defer_activity=True) as uow:
             result = operation(uow, *args, **kwargs)
             uow.commit()

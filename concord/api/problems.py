@@ -55,15 +55,33 @@ class Problem(BaseModel):
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": title}
-    for code, title in [(400, "Malformed request"), (404, "Not found"), (409, "Conflict"),
-                        (422, "Invalid input"), (503, "Database unavailable")]
+    for code, title in [
+        (400, "Malformed request"),
+        (404, "Not found"),
+        (409, "Conflict"),
+        (422, "Invalid input"),
+        (503, "Database unavailable"),
+    ]
 }
 
 
-def problem(status: int, slug: str, title: str, detail: str | None, request: Request,
-            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail,
-            "instance": request.url.path, **{k: v for k, v in extra.items() if v is not None}}
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None,
+    request: Request,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": f"/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **{k: v for k, v in extra.items() if v is not None},
+    }
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -79,20 +97,34 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
-                   for e in exc.errors()]
+        details = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
+        ]
         malformed = any(d["type"] == "json_invalid" for d in details)
         status, slug = (400, "malformed-request") if malformed else (422, "invalid-input")
         detail = "; ".join(f"{'.'.join(map(str, d['loc']))}: {d['msg']}" for d in details)
-        return problem(status, slug, "Malformed request" if malformed else "Invalid input", detail, request,
-                       errors=details)
+        return problem(
+            status,
+            slug,
+            "Malformed request" if malformed else "Invalid input",
+            detail,
+            request,
+            errors=details,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         slug = {404: "not-found", 405: "method-not-allowed", 428: "precondition-required"}.get(
-            exc.status_code, "http-error")
-        return problem(exc.status_code, slug, HTTPStatus(exc.status_code).phrase, str(exc.detail), request,
-                       headers=getattr(exc, "headers", None))
+            exc.status_code, "http-error"
+        )
+        return problem(
+            exc.status_code,
+            slug,
+            HTTPStatus(exc.status_code).phrase,
+            str(exc.detail),
+            request,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     async def bug(request: Request, exc: Exception) -> JSONResponse:
@@ -100,8 +132,13 @@ def install(app: FastAPI) -> None:
         if isinstance(translated, errors.ConcordError):
             return await concord_error(request, translated)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "internal-error", "Internal server error",
-                       "an unexpected error occurred; it has been logged", request)
+        return problem(
+            500,
+            "internal-error",
+            "Internal server error",
+            "an unexpected error occurred; it has been logged",
+            request,
+        )
 
 
 def _lookup(cls: type) -> tuple[int, str, str]:

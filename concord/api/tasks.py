@@ -22,8 +22,16 @@ def list_tasks(list_id: int, db: Db):
 
 @router.post("/lists/{list_id}/tasks", status_code=status.HTTP_201_CREATED, response_model=TaskOut)
 def create_task(list_id: int, body: TaskIn, write: Write):
-    return write(tasks.create_task, list_id, body.title, description=body.description, status=body.status,
-                 points=body.points, assignee=body.assignee, position=body.position)
+    return write(
+        tasks.create_task,
+        list_id,
+        body.title,
+        description=body.description,
+        status=body.status,
+        points=body.points,
+        assignee=body.assignee,
+        position=body.position,
+    )
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut)
@@ -33,23 +41,43 @@ def get_task(task_id: int, db: Db, response: Response):
     return task
 
 
-@router.patch("/tasks/{task_id}", response_model=TaskOut,
-              responses={428: {"description": "No version given (body `version` or If-Match)"}})
-def update_task(task_id: int, body: TaskPatch, write: Write, response: Response,
-                if_match: str | None = Header(default=None)):
+@router.patch(
+    "/tasks/{task_id}",
+    response_model=TaskOut,
+    responses={428: {"description": "No version given (body `version` or If-Match)"}},
+)
+def update_task(
+    task_id: int,
+    body: TaskPatch,
+    write: Write,
+    response: Response,
+    if_match: str | None = Header(default=None),
+):
     """Optimistic update: send the version you read; a stale one gets 409 with the current version.
     `If-Match: *` writes whatever the version (last writer wins)."""
     version = body.version if body.version is not None else version_from_etag(if_match)
-    task = write(tasks.update_task, task_id, expected_version=version, title=body.title,
-                 description=body.description, status=body.status, points=body.points)
+    task = write(
+        tasks.update_task,
+        task_id,
+        expected_version=version,
+        title=body.title,
+        description=body.description,
+        status=body.status,
+        points=body.points,
+    )
     response.headers["ETag"] = etag(task.version)
     return task
 
 
 @router.post("/tasks/{task_id}/assign", response_model=TaskOut)
-def assign_task(task_id: int, body: AssignIn, write: Write,
-                strategy: StrategyName = Query(StrategyName.pessimistic,
-                                               description="Locking strategy that protects the assign.")):
+def assign_task(
+    task_id: int,
+    body: AssignIn,
+    write: Write,
+    strategy: StrategyName = Query(
+        StrategyName.pessimistic, description="Locking strategy that protects the assign."
+    ),
+):
     """Assign the task. By default concurrent requests are serialised on the task's row lock and
     exactly one wins; `nowait` answers a held lock at once (409, Retry-After); `none` shows the
     race the others prevent."""
@@ -58,7 +86,9 @@ def assign_task(task_id: int, body: AssignIn, write: Write,
 
 @router.post("/tasks/{task_id}/move", response_model=TaskOut)
 def move_task(task_id: int, body: MoveIn, write: Write):
-    return write(tasks.move_task, task_id, body.list_id, position=body.position, expected_version=body.version)
+    return write(
+        tasks.move_task, task_id, body.list_id, position=body.position, expected_version=body.version
+    )
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserOut, tags=["users"])
@@ -87,5 +117,5 @@ def version_from_etag(if_match: str | None) -> int | None:
         return None
     raw = if_match.strip().removeprefix("W/").strip('"')
     if not raw.isdigit():
-        raise HTTPException(400, f"If-Match must carry a task version such as \"3\", not {if_match!r}")
+        raise HTTPException(400, f'If-Match must carry a task version such as "3", not {if_match!r}')
     return int(raw)

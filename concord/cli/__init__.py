@@ -16,9 +16,9 @@ import typer
 
 from concord.cli import anomalies, board, db, list_, serve, task, user
 from concord.cli import race as race_cli
+from concord.cli.errors import run_with_error_policy
 from concord.cli.explain import explain as explain_command
 from concord.cli.seed import seed_command
-from concord.cli.errors import run_with_error_policy
 
 app = typer.Typer(
     name="concord",
@@ -32,7 +32,9 @@ app = typer.Typer(
 @app.callback()
 def root(
     database_url: str | None = typer.Option(
-        None, "--database-url", help="PostgreSQL URL for every subcommand (same as CONCORD_DATABASE_URL).",
+        None,
+        "--database-url",
+        help="PostgreSQL URL for every subcommand (same as CONCORD_DATABASE_URL).",
         show_default=False,
     ),
 ) -> None:

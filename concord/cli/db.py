@@ -30,7 +30,9 @@ def status(database_url: DatabaseUrl = None, as_json: Json = False) -> None:
 
 
 @app.command()
-def upgrade(database_url: DatabaseUrl = None, revision: str = typer.Option("head", help="Target revision.")) -> None:
+def upgrade(
+    database_url: DatabaseUrl = None, revision: str = typer.Option("head", help="Target revision.")
+) -> None:
     """Apply migrations up to head (or --revision)."""
     before, after = admin.upgrade(database_url, revision)
     typer.echo(f"migrated from {before or 'no concord schema'} to {after}")
@@ -39,7 +41,9 @@ def upgrade(database_url: DatabaseUrl = None, revision: str = typer.Option("head
 @app.command()
 def reset(
     database_url: DatabaseUrl = None,
-    yes: bool = typer.Option(False, "--yes", help="Confirm that every board, list, task and user is deleted."),
+    yes: bool = typer.Option(
+        False, "--yes", help="Confirm that every board, list, task and user is deleted."
+    ),
 ) -> None:
     """Drop every concord table and migrate again from scratch."""
     if not yes:

@@ -13,7 +13,9 @@ from concord.cli.errors import UsageError
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to bind; loopback unless you say otherwise.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to bind; loopback unless you say otherwise.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes.", min=1)] = 1,
     database_url: DatabaseUrl = None,
@@ -29,8 +31,9 @@ def serve(
 
     # Resolve (and start the embedded server) once here; workers read the URL from the environment.
     os.environ["CONCORD_DATABASE_URL"] = resolve_url(database_url).render_as_string(hide_password=False)
-    uvicorn.run("concord.api:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+    uvicorn.run(
+        "concord.api:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
 
 
 def _is_loopback(host: str) -> bool:

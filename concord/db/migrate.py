@@ -80,8 +80,9 @@ def ensure_schema(engine: sa.Engine) -> str:
                 "the database has tables but no concord schema: run `concord db upgrade` "
                 "or point --database-url at an empty database"
             )
-        raise NotMigrated(f"the database schema is at revision {current}, the code needs {head}: "
-                          "run `concord db upgrade`")
+        raise NotMigrated(
+            f"the database schema is at revision {current}, the code needs {head}: run `concord db upgrade`"
+        )
     upgrade(engine)
     return head
 

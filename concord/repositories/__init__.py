@@ -12,5 +12,9 @@ from concord.repositories.users import UserRepository
 __all__ = [
     "ActivityEntry",
     "ActivityRepository",
+    "BoardRepository",
     "DeferredActivity",
-    "BoardRepository", "ListRepository", "TaskRepository", "UserRepository"]
+    "ListRepository",
+    "TaskRepository",
+    "UserRepository",
+]

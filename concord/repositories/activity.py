@@ -23,8 +23,9 @@ class ActivityEntry:
 
 
 class ActivityRepository(Repository):
-    def record(self, board_id: int, action: str, *, task_id: int | None = None,
-               detail: dict[str, Any] | None = None) -> Activity:
+    def record(
+        self, board_id: int, action: str, *, task_id: int | None = None, detail: dict[str, Any] | None = None
+    ) -> Activity:
         entry = Activity(board_id=board_id, task_id=task_id, action=action, detail=detail or {})
         self.session.add(entry)
         self.session.flush()
@@ -42,7 +43,10 @@ class ActivityRepository(Repository):
             if self.session.get(Board, entry.board_id) is None:
                 continue
             task_id = entry.task_id
-            if task_id is not None and self.session.scalar(sa.select(Task.id).where(Task.id == task_id)) is None:
+            if (
+                task_id is not None
+                and self.session.scalar(sa.select(Task.id).where(Task.id == task_id)) is None
+            ):
                 task_id = None
             self.record(entry.board_id, entry.action, task_id=task_id, detail=entry.detail)
             written += 1
@@ -59,8 +63,9 @@ class DeferredActivity:
     def __init__(self) -> None:
         self.entries: list[ActivityEntry] = []
 
-    def record(self, board_id: int, action: str, *, task_id: int | None = None,
-               detail: dict[str, Any] | None = None) -> ActivityEntry:
+    def record(
+        self, board_id: int, action: str, *, task_id: int | None = None, detail: dict[str, Any] | None = None
+    ) -> ActivityEntry:
         entry = ActivityEntry(board_id, action, task_id, dict(detail or {}))
         self.entries.append(entry)
         return entry

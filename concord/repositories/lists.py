@@ -8,7 +8,9 @@ from concord.repositories.base import Repository
 
 
 class ListRepository(Repository):
-    def add(self, board_id: int, name: str, *, wip_limit: int | None = None, position: int | None = None) -> TaskList:
+    def add(
+        self, board_id: int, name: str, *, wip_limit: int | None = None, position: int | None = None
+    ) -> TaskList:
         """Add a list to a board, at the end unless a position is given."""
         if position is None:
             position = self.session.scalar(queries.next_list_position(board_id))

@@ -35,8 +35,15 @@ class TaskRepository(Repository):
         """Add a task to a list, at the end unless a position is given."""
         if position is None:
             position = self.session.scalar(queries.next_task_position(list_id))
-        task = Task(list_id=list_id, title=title, description=description, status=status,
-                    points=points, assignee_id=assignee_id, position=position)
+        task = Task(
+            list_id=list_id,
+            title=title,
+            description=description,
+            status=status,
+            points=points,
+            assignee_id=assignee_id,
+            position=position,
+        )
         self.session.add(task)
         self.session.flush()
         self.session.refresh(task)  # server defaults: version, timestamps

@@ -35,15 +35,26 @@ def create_task(
     moves cannot together overfill it, and the default position (last) is not handed out twice.
     Every input is checked before anything is written.
     """
-    clean_title, status, points = validation.title(title), validation.status(status), validation.points(points)
+    clean_title, status, points = (
+        validation.title(title),
+        validation.status(status),
+        validation.points(points),
+    )
     position = validation.position(position)
     task_list = uow.lists.lock(list_id)
     assignee_id = uow.users.resolve(assignee).id if assignee is not None else None
     _check_room(uow, task_list, "adding a task")
     if position is not None:
         uow.tasks.make_room(list_id, position)
-    task = uow.tasks.add(list_id, clean_title, description=description, status=status, points=points,
-                         assignee_id=assignee_id, position=position)
+    task = uow.tasks.add(
+        list_id,
+        clean_title,
+        description=description,
+        status=status,
+        points=points,
+        assignee_id=assignee_id,
+        position=position,
+    )
     uow.activity.record(task_list.board_id, "task.created", task_id=task.id, detail={"title": task.title})
     return task
 
@@ -112,9 +123,11 @@ def move_task(
             uow.lists.lock(list_id)
     target = uow.lists.lock(to_list_id)
     if target.board_id != source.board_id:
-        raise InvalidInput(f"list {to_list_id} is on board {target.board_id} but task {task_id} is on board "
-                           f"{source.board_id}: tasks move only within their board, pick a list of board "
-                           f"{source.board_id}")
+        raise InvalidInput(
+            f"list {to_list_id} is on board {target.board_id} but task {task_id} is on board "
+            f"{source.board_id}: tasks move only within their board, pick a list of board "
+            f"{source.board_id}"
+        )
     if target.id != task.list_id:
         _check_room(uow, target, "the move")
     if position is None:
@@ -157,8 +170,10 @@ def assign_task(
         return task
     if task.assignee_id is not None and not reassign:
         holder = uow.users.get(task.assignee_id)
-        raise AlreadyAssigned(f"task {task_id} is already assigned to {holder.name!r} (user {holder.id}): "
-                              "reassign it explicitly to take it over")
+        raise AlreadyAssigned(
+            f"task {task_id} is already assigned to {holder.name!r} (user {holder.id}): "
+            "reassign it explicitly to take it over"
+        )
     compare = task.version if lock.compares_version else None
     assigned = uow.tasks.write(task_id, {"assignee_id": assignee.id}, expected_version=compare)
     detail = {"user_id": assignee.id, "user": assignee.name, "strategy": lock.name}

@@ -11,8 +11,9 @@ from concord.uow import UnitOfWork
 def create_user(uow: UnitOfWork, name: str) -> User:
     clean = validation.name(name)
     if clean.isdigit():
-        raise InvalidInput(f"a user name cannot be all digits ({clean!r} would read as a user id): "
-                           "add a letter")
+        raise InvalidInput(
+            f"a user name cannot be all digits ({clean!r} would read as a user id): add a letter"
+        )
     if uow.users.exists(clean):
         raise UniqueViolation(f"user {clean!r} already exists: choose another name")
     return uow.users.add(clean)

@@ -53,9 +53,13 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("wip_limit", sa.Integer(), nullable=True),
         _created_at(),
-        sa.CheckConstraint("length(btrim(name)) BETWEEN 1 AND 200", name=op.f("ck_task_lists_name_not_blank")),
+        sa.CheckConstraint(
+            "length(btrim(name)) BETWEEN 1 AND 200", name=op.f("ck_task_lists_name_not_blank")
+        ),
         sa.CheckConstraint("position >= 0", name=op.f("ck_task_lists_position_non_negative")),
-        sa.CheckConstraint("wip_limit IS NULL OR wip_limit > 0", name=op.f("ck_task_lists_wip_limit_positive")),
+        sa.CheckConstraint(
+            "wip_limit IS NULL OR wip_limit > 0", name=op.f("ck_task_lists_wip_limit_positive")
+        ),
         sa.ForeignKeyConstraint(
             ["board_id"], ["boards.id"], name=op.f("fk_task_lists_board_id_boards"), ondelete="CASCADE"
         ),
@@ -103,14 +107,19 @@ def upgrade() -> None:
         sa.Column("task_id", sa.BigInteger(), nullable=True),
         sa.Column("action", sa.Text(), nullable=False),
         sa.Column(
-            "detail", postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False
+            "detail",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'{}'::jsonb"),
+            nullable=False,
         ),
         _created_at(),
         sa.CheckConstraint("length(btrim(action)) > 0", name=op.f("ck_activity_action_not_blank")),
         sa.ForeignKeyConstraint(
             ["board_id"], ["boards.id"], name=op.f("fk_activity_board_id_boards"), ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], name=op.f("fk_activity_task_id_tasks"), ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["task_id"], ["tasks.id"], name=op.f("fk_activity_task_id_tasks"), ondelete="SET NULL"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_activity")),
     )
     op.create_index(op.f("ix_activity_board_id_created_at_id"), "activity", ["board_id", "created_at", "id"])
