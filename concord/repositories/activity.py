@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-
 from concord import queries
-from concord.models import Activity, Board, Task
+from concord.models import Activity
 from concord.repositories.base import Repository
 
 
@@ -40,13 +38,10 @@ class ActivityRepository(Repository):
         """
         written = 0
         for entry in entries:
-            if self.session.get(Board, entry.board_id) is None:
+            if self.session.scalars(queries.board_by_id(entry.board_id)).first() is None:
                 continue
             task_id = entry.task_id
-            if (
-                task_id is not None
-                and self.session.scalar(sa.select(Task.id).where(Task.id == task_id)) is None
-            ):
+            if task_id is not None and self.session.scalar(queries.task_version(task_id)) is None:
                 task_id = None
             self.record(entry.board_id, entry.action, task_id=task_id, detail=entry.detail)
             written += 1
