@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from cli_runner import on, run
-from test_race_support import dsn, url_text
+from test_race_support import dsn, sessions_left, url_text
 
 from concord.race import load_experiment
 
@@ -217,4 +217,4 @@ def test_ctrl_c_exits_130_within_two_seconds_with_partial_results_and_nothing_le
     assert took < 2.0
     document = json.loads(out.read_text())
     assert (document["interrupted"], document["cells"][0]["interrupted"]) == (True, True)
-    assert _backends(database_url) == 0
+    assert sessions_left(database_url) == 0

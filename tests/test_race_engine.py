@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from test_race_support import dsn, url_text
+from test_race_support import dsn, sessions_left, url_text
 
 from concord.race import Experiment, TooManyWorkers, run_experiment, write_results
 from concord.race import cell as race_cell
@@ -30,13 +30,6 @@ SAFE = [
     ("claim-queue", ("pessimistic", "nowait", "skip_locked", "optimistic", "advisory"), (RC,)),
     ("transfer", ("ordered", "nowait", "optimistic"), (RC,)),
 ]
-
-
-def backends_left(url) -> int:
-    """Sessions on the test database other than the one asking."""
-    with psycopg.connect(dsn(url), autocommit=True) as conn:
-        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> %s"
-        return conn.execute(query, (conn.info.backend_pid,)).fetchone()[0]
 
 
 @pytest.mark.parametrize(
@@ -69,7 +62,7 @@ def test_each_executor_runs_a_small_cell_to_the_exact_number_of_operations(datab
     assert (cell.executor, cell.commits, cell.attempts, cell.violations) == (executor, 30, 30, 0)
     assert cell.details == {"expected": 30, "actual": 30, "lost_updates": 0}
     assert cell.trace["lines"] == 30
-    assert backends_left(database_url) == 0
+    assert sessions_left(database_url) == 0
     assert multiprocessing.active_children() == []
 
 
@@ -109,7 +102,7 @@ def test_an_interrupt_stops_the_workers_and_returns_partial_results_with_nothing
     assert (result.interrupted, cell.interrupted, cell.violations) == (True, True, 0)
     assert cell.duration_s < 5
     assert cell.commits >= 5
-    assert backends_left(database_url) == 0  # no session, so no open transaction, survives
+    assert sessions_left(database_url) == 0  # no session, so no open transaction, survives
     assert multiprocessing.active_children() == []
 
 
@@ -135,7 +128,7 @@ def test_a_worker_process_killed_mid_run_is_reported_and_the_invariant_is_still_
     assert cell.dead_workers == [{"worker": 0, "reason": "worker process exited with signal SIGKILL"}]
     assert (result.interrupted, cell.violations, cell.details["lost_updates"]) == (False, 0, 0)
     assert cell.commits > 0
-    assert backends_left(database_url) == 0
+    assert sessions_left(database_url) == 0
 
 
 def test_more_workers_than_the_server_accepts_are_refused_before_starting(database_url):

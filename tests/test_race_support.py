@@ -123,3 +123,19 @@ class Cell:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def sessions_left(url: URL, timeout: float = 3.0) -> int:
+    """Sessions on the test database other than the asking one, once they had ``timeout`` to go.
+
+    A backend whose client closed its connection leaves pg_stat_activity a moment later (the
+    server notices asynchronously), so this polls for zero rather than sampling once.
+    """
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(dsn(url), autocommit=True) as conn:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> %s"
+        while True:
+            left = conn.execute(query, (conn.info.backend_pid,)).fetchone()[0]
+            if left == 0 or time.monotonic() >= deadline:
+                return left
+            time.sleep(0.02)
