@@ -16,8 +16,12 @@ import typer
 
 from concord.cli import anomalies, board, db, list_, serve, task, user
 from concord.cli import race as race_cli
+from concord.cli import results as results_cli
+from concord.cli import sweep as sweep_cli
 from concord.cli.errors import run_with_error_policy
 from concord.cli.explain import explain as explain_command
+from concord.cli.plot import plot as plot_command
+from concord.cli.report import report as report_command
 from concord.cli.seed import seed_command
 
 app = typer.Typer(
@@ -50,6 +54,10 @@ app.add_typer(list_.app, name="list")
 app.add_typer(task.app, name="task")
 app.add_typer(user.app, name="user")
 app.command("race")(race_cli.race)
+app.command("sweep")(sweep_cli.sweep)
+app.command("plot")(plot_command)
+app.command("report")(report_command)
+app.add_typer(results_cli.app, name="results")
 app.command("serve")(serve.serve)
 app.command("anomalies")(anomalies.prove)
 app.command("seed")(seed_command)

@@ -1,0 +1,152 @@
+"""`concord results list | show | compare`: the result documents already written."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from concord.cli.common import Json, render
+from concord.cli.plot import Out, Result
+from concord.cli.race import SHORT_ISOLATION
+from concord.cli.race import print_result as print_race
+from concord.cli.sweep import print_sweep
+from concord.race import CellResult, RaceResult
+from concord.reports.compare import BEYOND, UNKNOWN, WITHIN, Change, Comparison, compare
+from concord.reports.store import ResultFile, ResultUnreadable, list_results, load_result
+
+app = typer.Typer(
+    help="Results written by race and sweep: list them, show one, compare two.", no_args_is_help=True
+)
+
+
+@app.command("list")
+def list_(out: Out = Path("."), as_json: Json = False) -> None:
+    """List the result documents under results/."""
+    found = list_results(out)
+    render(
+        [r.as_dict() for r in found], as_json=as_json, human=lambda console: print_list(console, found, out)
+    )
+
+
+@app.command("show")
+def show(result: Result, out: Out = Path("."), as_json: Json = False) -> None:
+    """Show one result as the table `concord race` (or `concord sweep`) printed."""
+    document = load_result(result, out)
+    render(document, as_json=as_json, human=lambda console: print_document(console, document))
+
+
+@app.command("compare")
+def compare_(
+    a: Annotated[str, typer.Argument(help="The baseline result (file or name).", show_default=False)],
+    b: Annotated[str, typer.Argument(help="The result to compare with it.", show_default=False)],
+    out: Out = Path("."),
+    as_json: Json = False,
+) -> None:
+    """Compare two results cell by cell: throughput and p99, with their change and the spread."""
+    comparison = compare(load_result(a, out), load_result(b, out), names=(a, b))
+    render(comparison.as_dict(), as_json=as_json, human=lambda console: print_comparison(console, comparison))
+
+
+def print_list(console: Console, found: list[ResultFile], out: Path) -> None:
+    if not found:
+        console.print(f"no results under {out / 'results'}", markup=False, highlight=False)
+        return
+    folder = out / "results"
+    table = Table(title=f"results in {folder}", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for name in ("file", "kind", "scenario", "started", "cells", "interrupted"):
+        justify = "right" if name == "cells" else "left"
+        table.add_column(name, justify=justify, no_wrap=name != "file", overflow="fold")
+    for r in found:
+        name = str(r.path.relative_to(folder))
+        table.add_row(name, r.kind, r.scenario, r.started_at, str(r.cells), "yes" if r.interrupted else "")
+    console.print(table)
+
+
+def print_document(console: Console, document: dict[str, Any]) -> None:
+    if document.get("kind") == "sweep":
+        print_sweep(console, document)
+    else:
+        print_race(console, race_result(document))
+
+
+def race_result(document: dict[str, Any]) -> RaceResult:
+    """A race document read back into the `RaceResult` that `concord race` renders."""
+    names = {f.name for f in fields(CellResult)}
+    try:
+        cells = [CellResult(**{k: v for k, v in cell.items() if k in names}) for cell in document["cells"]]
+    except TypeError as exc:
+        raise ResultUnreadable(f"a cell of this result lacks what a race cell has: {exc}") from None
+    return RaceResult(
+        concord_version=document.get("concord_version", "?"),
+        started_at=document.get("started_at", "?"),
+        database=document.get("database", {}),
+        parameters=document["parameters"],
+        interrupted=bool(document.get("interrupted")),
+        cells=cells,
+        error=document.get("error"),
+        files=document.get("files", {}),
+    )
+
+
+NOTE_STYLE = {WITHIN: "dim", BEYOND: "bold yellow", UNKNOWN: "dim"}
+
+
+def print_comparison(console: Console, c: Comparison) -> None:
+    table = Table(title=f"A = {c.a}\nB = {c.b}", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    columns = ["strategy", "iso", "workers", "commits/s A", "B", "change", "p99 ms A", "B", "change"]
+    for name in columns:
+        table.add_column(name, justify="left" if name in ("strategy", "iso") else "right", no_wrap=True)
+    table.add_column("violations A→B", justify="right", no_wrap=True)
+    table.add_column("note")
+    for cell in c.cells:
+        table.add_row(
+            cell.strategy,
+            SHORT_ISOLATION.get(cell.isolation, cell.isolation),
+            str(cell.workers),
+            *_measure(cell.throughput, "{:,.0f}"),
+            *_measure(cell.p99_ms, "{:,.1f}"),
+            f"{_count(cell.violations_a)} → {_count(cell.violations_b)}",
+            note(cell.throughput, cell.p99_ms),
+        )
+    console.print(table)
+    console.print(
+        "within spread: the runs of A and B overlap, so the change is no larger than repeating the same "
+        "cell gives; beyond spread: they do not; spread unknown: single runs (use `concord sweep`).",
+        style="dim",
+        markup=False,
+    )
+    for side, keys in ((c.a, c.only_in_a), (c.b, c.only_in_b)):
+        for scenario, strategy, isolation, workers in keys:
+            console.print(
+                f"only in {side}: {scenario}, {strategy}, {isolation}, {workers} workers", markup=False
+            )
+    for line in c.differences:
+        console.print(f"differs: {line}", style="yellow", markup=False, highlight=False)
+
+
+def _measure(change: Change, fmt: str) -> tuple[str, str, Text]:
+    a = "-" if change.a is None else fmt.format(change.a)
+    b = "-" if change.b is None else fmt.format(change.b)
+    pct = "-" if change.change_pct is None else f"{change.change_pct:+.1f}%"
+    return a, b, Text(pct, style=NOTE_STYLE[change.note])
+
+
+def note(throughput: Change, p99: Change) -> Text:
+    notes = {throughput.note, p99.note}
+    if notes == {WITHIN}:
+        return Text(WITHIN, style="dim")
+    if notes == {UNKNOWN}:
+        return Text(UNKNOWN, style="dim")
+    parts = [f"{name} {ch.note}" for name, ch in (("throughput", throughput), ("p99", p99))]
+    return Text("; ".join(parts), style="bold yellow" if BEYOND in notes else "dim")
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"

@@ -1,0 +1,206 @@
+"""`concord sweep`: a scaling study. The matrix of `concord race`, each cell run several times
+(interleaved), written as one result document with the median and spread of every cell.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from concord.cli.common import DatabaseUrl, Json, error_console, render
+from concord.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, UsageError
+from concord.cli.race import LIST_HELP, SHORT_ISOLATION, WIDE, build_experiment
+from concord.errors import InvalidInput
+from concord.race import TooManyWorkers
+from concord.reports.tables import per_cell_unit, with_range
+from concord.sweeps import Sweep, SweepProgress, SweepResult, run_sweep, write_sweep
+from concord.sweeps.runner import DEFAULT_REPEATS, DEFAULT_WORKERS
+
+#: Seconds a run costs beyond its duration (fixture, connecting the workers, stopping, checking),
+#: measured on the 2-core development machine; only used for the estimate printed up front.
+RUN_OVERHEAD_S = 0.8
+
+
+def sweep(
+    scenario: Annotated[
+        str | None,
+        typer.Option("--scenario", "-s", show_default=False, help="The scenario. Default: counter."),
+    ] = None,
+    strategy: Annotated[
+        str | None,
+        typer.Option(
+            "--strategy",
+            show_default=False,
+            help=f"Locking strategies ({LIST_HELP}). Default: the scenario's set.",
+        ),
+    ] = None,
+    isolation: Annotated[
+        str | None,
+        typer.Option(
+            "--isolation",
+            "-i",
+            show_default=False,
+            help=f"Isolation levels ({LIST_HELP}). Default: the scenario's.",
+        ),
+    ] = None,
+    workers: Annotated[
+        str, typer.Option("--workers", "-w", help="The worker ladder, comma-separated.")
+    ] = ",".join(map(str, DEFAULT_WORKERS)),
+    repeats: Annotated[
+        int, typer.Option("--repeats", "-r", help="Runs per cell; the spread is over these.")
+    ] = DEFAULT_REPEATS,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor", "-e", show_default=False, help="threads, processes or asyncio. Default: threads."
+        ),
+    ] = None,
+    duration: Annotated[
+        float | None,
+        typer.Option("--duration", "-d", show_default=False, help="Seconds per run. Default: 3."),
+    ] = None,
+    ops: Annotated[
+        int | None,
+        typer.Option("--ops", show_default=False, help="Operations per run, instead of a duration."),
+    ] = None,
+    max_tries: Annotated[
+        int | None,
+        typer.Option("--max-tries", show_default=False, help="Attempts per operation [default: 10]."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Write results/ under this directory.")] = Path("."),
+    database_url: DatabaseUrl = None,
+    as_json: Json = False,
+) -> None:
+    """Run a scaling study: every cell `--repeats` times; one result with medians and spread."""
+    plan = build_experiment(
+        None,
+        scenario=scenario,
+        strategy=strategy,
+        isolation=isolation,
+        workers=workers,
+        executor=executor,
+        duration=duration,
+        ops=ops,
+        max_tries=max_tries,
+    )
+    try:
+        study = Sweep(plan, repeats).validated()
+    except InvalidInput as exc:
+        raise UsageError(exc.message) from exc
+    result = run_with_progress(study, database_url)
+    write_sweep(result, out)
+    document = result.document()
+    render(document, as_json=as_json, human=lambda console: print_sweep(console, document))
+    if result.error:
+        error_console().print(f"concord: {result.error}", markup=False)
+        raise typer.Exit(EXIT_ERROR)
+    if result.interrupted:
+        error_console().print("concord: interrupted; partial results written", markup=False)
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def run_with_progress(study: Sweep, database_url: str | None) -> SweepResult:
+    stderr = Console(stderr=True, highlight=False)
+    runs = len(study.schedule())
+    per_run = study.experiment.duration_s or 0.0
+    stderr.print(
+        f"{len(study.experiment.cells())} cells x {study.repeats} repeats = {runs} runs"
+        + (f", about {_minutes(runs * (per_run + RUN_OVERHEAD_S))}" if per_run else ""),
+        markup=False,
+    )
+    try:
+        if not stderr.is_terminal:  # a log: one line per run, no animation
+            return run_sweep(study, database_url=database_url, on_progress=lambda p: _log_line(stderr, p))
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=stderr, transient=True) as bar:
+            task = bar.add_task("starting", total=runs)
+            return run_sweep(
+                study,
+                database_url=database_url,
+                on_progress=lambda p: bar.update(task, completed=p.run - 1, description=progress_text(p)),
+            )
+    except TooManyWorkers as exc:
+        raise UsageError(exc.message) from exc
+
+
+def progress_text(p: SweepProgress) -> str:
+    cell = p.cell
+    iso = SHORT_ISOLATION.get(cell.isolation, cell.isolation)
+    text = f"{cell.strategy} · {iso} · {cell.workers} workers · repeat {p.repeat + 1}"
+    if p.race and p.race.elapsed_s > 0:
+        text += f"  {p.race.commits / p.race.elapsed_s:,.0f} commits/s"
+    return text
+
+
+def _log_line(console: Console, p: SweepProgress) -> None:
+    if p.race is None:
+        console.print(f"run {p.run}/{p.runs}: {progress_text(p)}", markup=False)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def print_sweep(console: Console, document: dict[str, Any]) -> None:
+    """The sweep as a table: medians with the min-max of the runs, totals, violations, verdicts."""
+    params = document["parameters"]
+    wide = console.width >= WIDE
+    table = Table(
+        title=f"concord sweep: {params['scenario']} ({params['executor']}, {per_cell_unit(params)}, "
+        f"{params.get('repeats', 1)} runs per cell)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    columns = [
+        "strategy",
+        "iso",
+        "workers",
+        "commits/s (min-max)",
+        "p99 ms (min-max)",
+        "retries",
+        "gave up",
+        "violations",
+    ]
+    if not wide:  # fit 80 columns: the verdicts below the table give the retries and give-ups
+        columns = [c for c in columns if c not in ("retries", "gave up")]
+    for name in columns:
+        table.add_column(name, justify="left" if name in ("strategy", "iso") else "right", no_wrap=True)
+    if wide:
+        table.add_column("verdict", ratio=1)
+    for c in document["cells"]:
+        spread = c.get("spread", {})
+        style = "bold red" if c["violations"] is None or c["violations"] > 0 else "green"
+        values = {
+            "strategy": c["strategy"],
+            "iso": SHORT_ISOLATION.get(c["isolation"], c["isolation"]),
+            "workers": str(c["workers"]),
+            "commits/s (min-max)": with_range(c["throughput"], spread.get("throughput"), "{:,.0f}"),
+            "p99 ms (min-max)": with_range(c["latency_ms"].get("p99"), spread.get("p99_ms"), "{:,.1f}"),
+            "retries": f"{c['retries']:,}",
+            "gave up": f"{c['failures']:,}",
+            "violations": Text("?" if c["violations"] is None else f"{c['violations']:,}", style=style),
+        }
+        row = [values[name] for name in columns]
+        table.add_row(*row, *([Text(c["verdict"], style=style)] if wide else []))
+    console.print(table)
+    if not wide:
+        for n, c in enumerate(document["cells"], 1):
+            console.print(
+                f"{n:>2}. {c['strategy']}, {c['isolation']}, {c['workers']} workers: {c['verdict']}",
+                markup=False,
+            )
+    console.print(
+        "medians of the runs; retries, gave up and violations are totals over the runs", style="dim"
+    )
+    if document.get("interrupted"):
+        console.print("interrupted: partial results", style="bold yellow")
+    if document.get("files"):
+        console.print(f"results: {document['files']['json']} (.csv, .md)", markup=False, highlight=False)

@@ -1,0 +1,1 @@
+"""Result documents once written: find and read them, compare two, and write a report page."""

@@ -1,0 +1,143 @@
+"""The report of one result document: parameters, database settings, the charts, the table of
+cells and the verdicts, as a `Page` ready for Markdown or HTML.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from concord.reports.page import Bullets, Heading, Image, Page, Paragraph, Table, markdown, to_html
+from concord.reports.tables import CELL_HEADER, NUMERIC, cell_rows, per_cell_unit
+
+
+def build_page(document: dict[str, Any], *, charts: bool = True, chart_name: str = "chart.png") -> Page:
+    """The page for ``document``; with ``charts`` the four-panel chart (needs the plot extra)."""
+    params = document.get("parameters", {})
+    kind = document.get("kind", "race")
+    page = Page(f"concord {kind}: {params.get('scenario', '?')}")
+    page.blocks.append(Paragraph(summary(document)))
+    if document.get("error"):
+        page.blocks.append(Paragraph(f"Error: {document['error']}"))
+    page.blocks += [Heading("Verdicts"), Bullets(verdicts(document))]
+    if charts:
+        from concord.plot import figure_png
+
+        page.blocks += [
+            Heading("Charts"),
+            Image(
+                chart_name,
+                figure_png(document),
+                "throughput, latency, conflicts and violations against workers",
+            ),
+        ]
+    page.blocks += [
+        Heading("Cells"),
+        Paragraph(cells_note(document)),
+        Table(CELL_HEADER, cell_rows(document), NUMERIC),
+    ]
+    page.blocks += [Heading("Parameters"), Table(("parameter", "value"), parameter_rows(params))]
+    settings = document.get("database", {}).get("settings", {})
+    page.blocks += [Heading("Database settings"), Table(("setting", "value"), sorted(settings.items()))]
+    page.blocks += [Heading("Reproduce"), Paragraph(f"`{reproduce_command(document)}`")]
+    return page
+
+
+def summary(document: dict[str, Any]) -> str:
+    params = document.get("parameters", {})
+    cells = document.get("cells", [])
+    parts = [
+        f"Started {document.get('started_at', '?')} on PostgreSQL "
+        f"{document.get('database', {}).get('server_version', '?')}",
+        f"executor {params.get('executor', '?')}",
+        per_cell_unit(params),
+    ]
+    if document.get("kind") == "sweep":
+        parts.append(f"{params.get('repeats')} runs per cell ({params.get('order', 'in order')})")
+    text = ", ".join(parts) + f"; {len(cells)} cells."
+    if cells:
+        text += f" Invariant: {cells[0].get('invariant', '?')}."
+    if document.get("interrupted"):
+        text += " **Interrupted**: partial results."
+    return text
+
+
+def cells_note(document: dict[str, Any]) -> str:
+    if document.get("kind") == "sweep":
+        return (
+            "Commits/s and latencies are the medians of the runs, with their min-max in brackets; "
+            "commits, retries, give-ups, conflicts and violations are totals over the runs."
+        )
+    return "One run per cell: no run-to-run spread is known."
+
+
+def verdicts(document: dict[str, Any]) -> list[str]:
+    """The anomalies found, cell by cell, then the fastest cell without one at each worker count."""
+    cells = document.get("cells", [])
+    broken = [c for c in cells if c.get("violations") is None or c.get("violations")]
+    items = [f"{label(c)}: {c.get('verdict', '')}" for c in broken]
+    if not broken:
+        items.append(f"No anomaly in any of the {len(cells)} cells.")
+    for workers in sorted({c["workers"] for c in cells}):
+        safe = [c for c in cells if c["workers"] == workers and c.get("violations") == 0]
+        if safe:
+            best = max(safe, key=lambda c: c["throughput"] or 0)
+            items.append(
+                f"Fastest without anomalies at {workers} workers: {best['strategy']}, {best['isolation']} "
+                f"({best['throughput']:,.0f} commits/s, p99 {best['latency_ms'].get('p99') or 0:,.1f} ms)"
+            )
+    return items
+
+
+def label(cell: dict[str, Any]) -> str:
+    return f"{cell['strategy']}, {cell['isolation']}, {cell['workers']} workers"
+
+
+def parameter_rows(params: dict[str, Any]) -> list[tuple[str, str]]:
+    def text(value: Any) -> str:
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    return [(k, text(v)) for k, v in params.items() if v not in (None, "", {}, [])]
+
+
+def reproduce_command(document: dict[str, Any]) -> str:
+    params = document.get("parameters", {})
+    verb = "sweep" if document.get("kind") == "sweep" else "race"
+    words = [
+        f"concord {verb} --scenario {params.get('scenario')}",
+        f"--strategy {','.join(params.get('strategies', []))}",
+        f"--isolation '{','.join(params.get('isolations', []))}'",
+        f"--workers {','.join(map(str, params.get('workers', [])))}",
+        f"--executor {params.get('executor')}",
+        f"--duration {params['duration_s']:g}" if params.get("duration_s") else f"--ops {params.get('ops')}",
+    ]
+    if verb == "sweep":
+        words.append(f"--repeats {params.get('repeats')}")
+    return " ".join(words)
+
+
+def write_report(document: dict[str, Any], path: str | Path) -> list[Path]:
+    """Write the report page (``.md`` or ``.html``); return the files written.
+
+    HTML embeds the chart; Markdown links ``<page stem>.png``, written next to it. Without
+    matplotlib the page says how to get the charts and is written without them.
+    """
+    from concord.plot.figure import PlotExtraMissing
+
+    path = Path(path)
+    try:
+        page = build_page(document, chart_name=f"{path.stem}.png")
+    except PlotExtraMissing as missing:
+        page = build_page(document, charts=False)
+        page.blocks.insert(1, Paragraph(f"No charts: {missing.message}."))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = [path]
+    if path.suffix.lower() == ".html":
+        path.write_text(to_html(page))
+        return written
+    for image in page.images():
+        image_path = path.with_name(image.name)
+        image_path.write_bytes(image.png)
+        written.append(image_path)
+    path.write_text(markdown(page))
+    return written

@@ -1,0 +1,122 @@
+"""Result documents on disk: find one by path or name, read it, and list what a directory holds.
+
+A result is any JSON document written by `concord race` or `concord sweep`: an object with
+``parameters`` and a list of ``cells``, each naming its strategy, isolation level and workers and
+carrying ``throughput`` and ``latency_ms``. Anything else is refused with `ResultUnreadable`,
+one sentence saying what is wrong, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from concord.errors import ConcordError
+
+RESULTS_DIR = "results"
+CELL_KEYS = ("strategy", "isolation", "workers", "throughput", "latency_ms")
+
+
+class ResultUnreadable(ConcordError):
+    """The file is missing, is not JSON, or is not a concord result document."""
+
+
+@dataclass(frozen=True)
+class ResultFile:
+    """One line of `concord results list`."""
+
+    path: Path
+    kind: str
+    scenario: str
+    started_at: str
+    cells: int
+    interrupted: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "path": str(self.path)}
+
+
+def results_dir(out: str | Path = ".") -> Path:
+    return Path(out) / RESULTS_DIR
+
+
+def find_result(name: str | Path, out: str | Path = ".") -> Path:
+    """A path as given, else a result in ``out/results`` (or a folder below it) by file name, by
+    name without ``.json``, or by a prefix only one result has."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    folder = results_dir(out)
+    candidates = sorted(folder.rglob("*.json")) if folder.is_dir() else []
+    for test in (
+        lambda p: p.relative_to(folder) == path or p.relative_to(folder).with_suffix("") == path,
+        lambda p: p.name == path.name or p.stem == path.name,
+        lambda p: p.name.startswith(str(name)),
+    ):
+        found = [p for p in candidates if test(p)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            names = ", ".join(str(p.relative_to(folder)) for p in found[:4])
+            raise ResultUnreadable(f"{name} names more than one result ({names}); give more of the name")
+    raise ResultUnreadable(
+        f"no result {name}: not a file, nor a name in {folder} (`concord results list` shows them)"
+    )
+
+
+def load_result(name: str | Path, out: str | Path = ".") -> dict[str, Any]:
+    """The result document ``name`` refers to, checked to be one."""
+    path = find_result(name, out)
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultUnreadable(f"cannot read {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ResultUnreadable(f"{path} is not JSON (line {exc.lineno}: {exc.msg})") from None
+    problem = document_problem(document)
+    if problem:
+        raise ResultUnreadable(f"{path} is not a concord result: {problem}")
+    return document
+
+
+def document_problem(document: Any) -> str | None:
+    """What makes ``document`` not a result document, or None."""
+    if not isinstance(document, dict):
+        return "the JSON is not an object"
+    if not isinstance(document.get("parameters"), dict):
+        return "it has no 'parameters'"
+    cells = document.get("cells")
+    if not isinstance(cells, list):
+        return "it has no list of 'cells'"
+    for n, cell in enumerate(cells, 1):
+        missing = [k for k in CELL_KEYS if not isinstance(cell, dict) or k not in cell]
+        if missing:
+            return f"cell {n} lacks {', '.join(missing)}"
+    return None
+
+
+def list_results(out: str | Path = ".") -> list[ResultFile]:
+    """Every result document under ``out/results``, oldest first; files that are not results are skipped."""
+    folder = results_dir(out)
+    found = []
+    for path in sorted(folder.rglob("*.json")) if folder.is_dir() else []:
+        try:
+            document = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if document_problem(document) is None:
+            found.append(describe(path, document))
+    return sorted(found, key=lambda r: (r.started_at, str(r.path)))
+
+
+def describe(path: Path, document: dict[str, Any]) -> ResultFile:
+    return ResultFile(
+        path=path,
+        kind=document.get("kind", "race"),
+        scenario=str(document["parameters"].get("scenario", "?")),
+        started_at=str(document.get("started_at", "?")),
+        cells=len(document["cells"]),
+        interrupted=bool(document.get("interrupted")),
+    )

@@ -1,0 +1,98 @@
+"""One sweep cell from its repeated runs: medians, the spread, and the counts summed.
+
+A sweep cell keeps the keys of a race cell, so everything that reads race documents reads sweeps:
+
+- ``throughput`` and ``latency_ms`` p50/p95/p99 are the medians over the runs; ``latency_ms.max``
+  is the largest of any run.
+- ``attempts``, ``commits``, ``retries``, ``failures``, ``conflicts`` and ``violations`` are totals
+  over the runs (``duration_s`` stays the length of one run).
+- ``spread`` holds each measure's values with their median, min and max; ``runs`` the runs themselves.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from concord.race.results import CONFLICT_KEYS, CellResult, verdict
+
+#: What the spread is reported for: a name in the document and how to read it off a run.
+SPREAD_MEASURES = {
+    "throughput": lambda run: run.throughput,
+    "p50_ms": lambda run: run.latency_ms.get("p50"),
+    "p99_ms": lambda run: run.latency_ms.get("p99"),
+}
+
+
+def median(values: list[float]) -> float | None:
+    """The median of the values that are known; None when none is."""
+    known = [v for v in values if v is not None]
+    return round(statistics.median(known), 3) if known else None
+
+
+def spread(values: list[float | None]) -> dict[str, Any]:
+    """``{"values", "median", "min", "max"}`` of one measure over the runs (unknown values skipped)."""
+    known = [v for v in values if v is not None]
+    return {
+        "values": list(values),
+        "median": median(known),
+        "min": min(known) if known else None,
+        "max": max(known) if known else None,
+    }
+
+
+def aggregate_cell(runs: list[CellResult]) -> dict[str, Any]:
+    """The sweep cell for the completed ``runs`` of one cell (at least one)."""
+    first = runs[0]
+    kinds = [*CONFLICT_KEYS, *sorted({k for r in runs for k in r.conflicts} - set(CONFLICT_KEYS))]
+    conflicts = {k: sum(r.conflicts.get(k, 0) for r in runs) for k in kinds}
+    failures = sum(r.failures for r in runs)
+    violations = None if any(r.violations is None for r in runs) else sum(r.violations for r in runs)
+    worst = max(runs, key=lambda r: r.violations or 0)
+    broken = sum(1 for r in runs if r.violations)
+    finding = (
+        worst.finding if not broken else f"{worst.finding} (worst of {len(runs)} runs; {broken} broke it)"
+    )
+    return {
+        "scenario": first.scenario,
+        "strategy": first.strategy,
+        "isolation": first.isolation,
+        "executor": first.executor,
+        "workers": first.workers,
+        "duration_s": first.duration_s,
+        "repeats": len(runs),
+        "attempts": sum(r.attempts for r in runs),
+        "commits": sum(r.commits for r in runs),
+        "retries": sum(r.retries for r in runs),
+        "failures": failures,
+        "conflicts": conflicts,
+        "violations": violations,
+        "invariant": first.invariant,
+        "throughput": median([r.throughput for r in runs]),
+        "latency_ms": {
+            **{p: median([r.latency_ms.get(p) for r in runs]) for p in ("p50", "p95", "p99")},
+            "max": max(
+                (r.latency_ms["max"] for r in runs if r.latency_ms.get("max") is not None), default=None
+            ),
+        },
+        "verdict": verdict(violations, finding, conflicts, failures),
+        "finding": finding,
+        "spread": {name: spread([read(r) for r in runs]) for name, read in SPREAD_MEASURES.items()},
+        "runs": [run_summary(r) for r in runs],
+    }
+
+
+def run_summary(run: CellResult) -> dict[str, Any]:
+    """What a sweep keeps of one run: its numbers and verdict (traces and details stay behind)."""
+    return {
+        "throughput": run.throughput,
+        "latency_ms": dict(run.latency_ms),
+        "attempts": run.attempts,
+        "commits": run.commits,
+        "retries": run.retries,
+        "failures": run.failures,
+        "conflicts": dict(run.conflicts),
+        "violations": run.violations,
+        "verdict": run.verdict,
+        **({"worker_errors": run.worker_errors[:3]} if run.worker_errors else {}),
+    }

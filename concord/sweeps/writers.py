@@ -1,0 +1,74 @@
+"""A sweep on disk: ``results/<stamp>-sweep-<scenario>.json``, ``.csv`` (one row per cell, with
+the spread) and ``.md`` (the report page without its charts). No trace log: a sweep keeps each
+run's numbers, and ``concord race`` is the tool for looking at one cell's attempts.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from concord.race.results import CONFLICT_KEYS
+from concord.sweeps.runner import SweepResult
+
+CSV_FIELDS = (
+    "scenario",
+    "strategy",
+    "isolation",
+    "executor",
+    "workers",
+    "repeats",
+    "duration_s",
+    "throughput_median",
+    "throughput_min",
+    "throughput_max",
+    "p50_ms_median",
+    "p99_ms_median",
+    "p99_ms_min",
+    "p99_ms_max",
+    "attempts",
+    "commits",
+    "retries",
+    "failures",
+    *CONFLICT_KEYS,
+    "violations",
+    "verdict",
+)
+
+
+def write_sweep(result: SweepResult, out_dir: str | Path = ".") -> dict[str, str]:
+    """Write the JSON document, the CSV and the Markdown under ``out_dir/results``; return the paths."""
+    from concord.reports.page import markdown
+    from concord.reports.report import build_page
+
+    results_dir = Path(out_dir) / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stamp = result.started_at.replace(":", "").replace("-", "")
+    base = results_dir / f"{stamp}-sweep-{result.parameters.get('scenario', 'race')}"
+    paths = {kind: base.with_suffix(f".{kind}") for kind in ("json", "csv", "md")}
+    result.files = {kind: str(path) for kind, path in paths.items()}
+    document = result.document()
+    paths["json"].write_text(json.dumps(document, indent=2) + "\n")
+    write_csv(paths["csv"], document["cells"])
+    paths["md"].write_text(markdown(build_page(document, charts=False)))
+    return result.files
+
+
+def csv_row(cell: dict[str, Any]) -> dict[str, Any]:
+    spread = cell["spread"]
+    row = {k: cell.get(k) for k in CSV_FIELDS if k in cell}
+    row.update({k: cell["conflicts"].get(k, 0) for k in CONFLICT_KEYS})
+    for measure in ("throughput", "p99_ms"):
+        row.update({f"{measure}_{k}": spread[measure][k] for k in ("median", "min", "max")})
+    row["p50_ms_median"] = spread["p50_ms"]["median"]
+    return row
+
+
+def write_csv(path: Path, cells: list[dict[str, Any]]) -> None:
+    with path.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for cell in cells:
+            writer.writerow(csv_row(cell))
