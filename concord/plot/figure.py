@@ -104,7 +104,7 @@ def _styles(series: list[Series]) -> dict[tuple[str, str], dict[str, Any]]:
 
 def _nudged(s: Series, series: list[Series]) -> list[float]:
     k = series.index(s) - (len(series) - 1) / 2
-    return [w * 2 ** (0.025 * k) for w in s.workers]
+    return [w * 2 ** (0.03 * k) for w in s.workers]
 
 
 def _throughput(ax, series, styles, runs) -> None:
@@ -117,6 +117,7 @@ def _throughput(ax, series, styles, runs) -> None:
             s.throughput,
             yerr=[below, above],
             capsize=3,
+            elinewidth=0.9,
             label=s.label,
             markersize=5,
             **styles[(s.strategy, s.isolation)],

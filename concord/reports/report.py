@@ -64,11 +64,30 @@ def summary(document: dict[str, Any]) -> str:
 
 def cells_note(document: dict[str, Any]) -> str:
     if document.get("kind") == "sweep":
-        return (
+        text = (
             "Commits/s and latencies are the medians of the runs, with their min-max in brackets; "
             "commits, retries, give-ups, conflicts and violations are totals over the runs."
         )
+        noise = typical_spread(document)
+        if noise is not None:
+            text += (
+                f" Runs of the same cell differed by {noise:.0f}% of the median throughput (the median "
+                "over the cells of (max - min) / median): smaller differences between cells are noise."
+            )
+        return text
     return "One run per cell: no run-to-run spread is known."
+
+
+def typical_spread(document: dict[str, Any]) -> float | None:
+    """The median over the cells of the throughput range relative to the median, in percent."""
+    import statistics
+
+    ratios = []
+    for cell in document.get("cells", []):
+        spread = (cell.get("spread") or {}).get("throughput") or {}
+        if len(spread.get("values", [])) > 1 and spread.get("median"):
+            ratios.append((spread["max"] - spread["min"]) / spread["median"] * 100)
+    return statistics.median(ratios) if ratios else None
 
 
 def verdicts(document: dict[str, Any]) -> list[str]:
@@ -81,16 +100,41 @@ def verdicts(document: dict[str, Any]) -> list[str]:
     for workers in sorted({c["workers"] for c in cells}):
         safe = [c for c in cells if c["workers"] == workers and c.get("violations") == 0]
         if safe:
-            best = max(safe, key=lambda c: c["throughput"] or 0)
-            items.append(
-                f"Fastest without anomalies at {workers} workers: {best['strategy']}, {best['isolation']} "
-                f"({best['throughput']:,.0f} commits/s, p99 {best['latency_ms'].get('p99') or 0:,.1f} ms)"
-            )
+            items.append(fastest_safe(safe, workers))
     return items
 
 
+def fastest_safe(safe: list[dict[str, Any]], workers: int) -> str:
+    """The cell with the highest median throughput, and whether its lead is larger than the spread."""
+    best = max(safe, key=lambda c: c["throughput"] or 0)
+    text = (
+        f"Highest median without anomalies at {workers_text(workers)}: {best['strategy']}, "
+        f"{best['isolation']} ({best['throughput']:,.0f} commits/s, "
+        f"p99 {best['latency_ms'].get('p99') or 0:,.1f} ms)"
+    )
+    low = _range(best)[0]
+    if low is None:
+        return text + "; single runs, so the lead may be noise"
+    close = [c for c in safe if c is not best and (_range(c)[1] or c["throughput"] or 0) >= low]
+    if close:
+        others = f"{len(close)} other cell{'s' if len(close) > 1 else ''}"
+        return text + f"; the runs of {others} overlap its own, so the lead is within the spread"
+    return text + "; ahead of every other cell beyond the spread"
+
+
+def _range(cell: dict[str, Any]) -> tuple[float | None, float | None]:
+    spread = (cell.get("spread") or {}).get("throughput") or {}
+    if len(spread.get("values", [])) > 1:
+        return spread.get("min"), spread.get("max")
+    return None, None
+
+
+def workers_text(workers: int) -> str:
+    return f"{workers} worker{'s' if workers != 1 else ''}"
+
+
 def label(cell: dict[str, Any]) -> str:
-    return f"{cell['strategy']}, {cell['isolation']}, {cell['workers']} workers"
+    return f"{cell['strategy']}, {cell['isolation']}, {workers_text(cell['workers'])}"
 
 
 def parameter_rows(params: dict[str, Any]) -> list[tuple[str, str]]:
