@@ -19,7 +19,7 @@ from concord.cli.race import print_result as print_race
 from concord.cli.sweep import print_sweep
 from concord.race import CellResult, RaceResult
 from concord.reports.compare import BEYOND, UNKNOWN, WITHIN, Change, Comparison, compare
-from concord.reports.store import ResultFile, ResultUnreadable, list_results, load_result
+from concord.reports.store import ResultFile, find_result, list_results, load_result
 
 app = typer.Typer(
     help="Results written by race and sweep: list them, show one, compare two.", no_args_is_help=True
@@ -50,7 +50,9 @@ def compare_(
     as_json: Json = False,
 ) -> None:
     """Compare two results cell by cell: throughput and p99, with their change and the spread."""
-    comparison = compare(load_result(a, out), load_result(b, out), names=(a, b))
+    baseline, other = load_result(a, out), load_result(b, out)
+    names = (str(find_result(a, out)), str(find_result(b, out)))
+    comparison = compare(baseline, other, names=names)
     render(comparison.as_dict(), as_json=as_json, human=lambda console: print_comparison(console, comparison))
 
 
@@ -79,10 +81,19 @@ def print_document(console: Console, document: dict[str, Any]) -> None:
 def race_result(document: dict[str, Any]) -> RaceResult:
     """A race document read back into the `RaceResult` that `concord race` renders."""
     names = {f.name for f in fields(CellResult)}
-    try:
-        cells = [CellResult(**{k: v for k, v in cell.items() if k in names}) for cell in document["cells"]]
-    except TypeError as exc:
-        raise ResultUnreadable(f"a cell of this result lacks what a race cell has: {exc}") from None
+    params = document["parameters"]
+    # What a cell needs beyond the keys every result has; older or hand-made files may lack them.
+    defaults = {
+        "scenario": params.get("scenario", "?"),
+        "executor": params.get("executor", "?"),
+        "duration_s": params.get("duration_s") or 0.0,
+        **dict.fromkeys(("attempts", "commits", "retries", "failures"), 0),
+        "conflicts": {},
+        "violations": None,
+        **dict.fromkeys(("invariant", "verdict", "finding"), ""),
+        "operations": {},
+    }
+    cells = [CellResult(**defaults | {k: v for k, v in c.items() if k in names}) for c in document["cells"]]
     return RaceResult(
         concord_version=document.get("concord_version", "?"),
         started_at=document.get("started_at", "?"),
@@ -122,11 +133,9 @@ def print_comparison(console: Console, c: Comparison) -> None:
         style="dim",
         markup=False,
     )
-    for side, keys in ((c.a, c.only_in_a), (c.b, c.only_in_b)):
-        for scenario, strategy, isolation, workers in keys:
-            console.print(
-                f"only in {side}: {scenario}, {strategy}, {isolation}, {workers} workers", markup=False
-            )
+    for side, keys in (("A", c.only_in_a), ("B", c.only_in_b)):
+        for line in grouped(keys):
+            console.print(f"only in {side}: {line}", markup=False, highlight=False)
     for line in c.differences:
         console.print(f"differs: {line}", style="yellow", markup=False, highlight=False)
 
@@ -139,13 +148,30 @@ def _measure(change: Change, fmt: str) -> tuple[str, str, Text]:
 
 
 def note(throughput: Change, p99: Change) -> Text:
+    """One note for the row: the shared one, or each measure's in a word."""
     notes = {throughput.note, p99.note}
-    if notes == {WITHIN}:
-        return Text(WITHIN, style="dim")
-    if notes == {UNKNOWN}:
-        return Text(UNKNOWN, style="dim")
-    parts = [f"{name} {ch.note}" for name, ch in (("throughput", throughput), ("p99", p99))]
-    return Text("; ".join(parts), style="bold yellow" if BEYOND in notes else "dim")
+    style = "bold yellow" if BEYOND in notes else "dim"
+    if len(notes) == 1:
+        return Text(throughput.note, style=style)
+    word = {WITHIN: "within", BEYOND: "beyond", UNKNOWN: "unknown"}
+    return Text(f"throughput {word[throughput.note]}, p99 {word[p99.note]}", style=style)
+
+
+def grouped(keys: list[tuple[str, str, str, int]]) -> list[str]:
+    """Cells as few lines: 'counter, none (read committed, serializable) at 1, 4 workers'."""
+    ladders: dict[tuple[str, str], dict[str, list[int]]] = {}
+    for scenario, strategy, isolation, workers in keys:
+        ladders.setdefault((scenario, strategy), {}).setdefault(isolation, []).append(workers)
+    lines = []
+    for (scenario, strategy), isolations in ladders.items():
+        by_ladder: dict[tuple[int, ...], list[str]] = {}
+        for isolation, workers in isolations.items():
+            by_ladder.setdefault(tuple(workers), []).append(isolation)
+        for workers, names in by_ladder.items():
+            count = "worker" if workers == (1,) else "workers"
+            ladder = ", ".join(map(str, workers))
+            lines.append(f"{scenario}, {strategy} ({', '.join(names)}) at {ladder} {count}")
+    return lines
 
 
 def _count(value: int | None) -> str:
