@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import time
+from pathlib import Path
 
+import psycopg
 import pytest
 from cli_runner import on, run
-from test_race_support import url_text
+from test_race_support import dsn, url_text
 
 from concord.errors import InvalidInput
 from concord.race import CellResult, Experiment
@@ -173,3 +178,44 @@ def test_the_command_writes_the_document_and_prints_it_with_json(database_url, t
 def test_bad_input_is_refused_with_one_line_and_exit_code_2(args, message):
     outcome = run("sweep", *args)
     assert (outcome.exit_code, outcome.stdout, outcome.stderr) == (2, "", f"concord: {message}\n")
+
+
+CONCORD = str(Path(__file__).resolve().parent.parent.parent / "venv" / "bin" / "concord")
+
+
+def _sessions(database_url) -> int:
+    with psycopg.connect(dsn(database_url), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    return int(row[0])
+
+
+def test_ctrl_c_exits_130_and_writes_the_partial_document(database_url, tmp_path):
+    command = [
+        CONCORD, "sweep", "--database-url", url_text(database_url), "--strategy", "pessimistic",
+        "--workers", "2", "--repeats", "2", "--duration", "60", "--json", "--out", str(tmp_path),
+    ]  # fmt: skip
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while _sessions(database_url) < 3 and time.monotonic() < deadline:  # 2 workers + control
+                time.sleep(0.05)
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=15)
+        finally:
+            process.kill()
+    assert process.returncode == 130
+    assert err.read_text().splitlines() == [
+        "1 cell x 2 repeats = 2 runs, about 2 min",
+        "run 1/2: pessimistic · RC · 2 workers · repeat 1",
+        "concord: interrupted; partial results written",
+        "concord: interrupted",  # the error policy's own line for exit code 130
+    ]
+    document = json.loads(out.read_text())
+    assert (document["kind"], document["interrupted"], document["cells"]) == ("sweep", True, [])
+    [written] = (tmp_path / "results").glob("*-sweep-counter.json")
+    assert json.loads(written.read_text())["interrupted"] is True

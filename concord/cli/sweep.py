@@ -111,7 +111,8 @@ def run_with_progress(study: Sweep, database_url: str | None) -> SweepResult:
     runs = len(study.schedule())
     per_run = study.experiment.duration_s or 0.0
     stderr.print(
-        f"{len(study.experiment.cells())} cells x {study.repeats} repeats = {runs} runs"
+        f"{_count(len(study.experiment.cells()), 'cell')} x {_count(study.repeats, 'repeat')} = "
+        f"{_count(runs, 'run')}"
         + (f", about {_minutes(runs * (per_run + RUN_OVERHEAD_S))}" if per_run else ""),
         markup=False,
     )
@@ -133,7 +134,7 @@ def run_with_progress(study: Sweep, database_url: str | None) -> SweepResult:
 def progress_text(p: SweepProgress) -> str:
     cell = p.cell
     iso = SHORT_ISOLATION.get(cell.isolation, cell.isolation)
-    text = f"{cell.strategy} · {iso} · {cell.workers} workers · repeat {p.repeat + 1}"
+    text = f"{cell.strategy} · {iso} · {_count(cell.workers, 'worker')} · repeat {p.repeat + 1}"
     if p.race and p.race.elapsed_s > 0:
         text += f"  {p.race.commits / p.race.elapsed_s:,.0f} commits/s"
     return text
@@ -142,6 +143,10 @@ def progress_text(p: SweepProgress) -> str:
 def _log_line(console: Console, p: SweepProgress) -> None:
     if p.race is None:
         console.print(f"run {p.run}/{p.runs}: {progress_text(p)}", markup=False)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _minutes(seconds: float) -> str:
@@ -194,7 +199,8 @@ def print_sweep(console: Console, document: dict[str, Any]) -> None:
     if not wide:
         for n, c in enumerate(document["cells"], 1):
             console.print(
-                f"{n:>2}. {c['strategy']}, {c['isolation']}, {c['workers']} workers: {c['verdict']}",
+                f"{n:>2}. {c['strategy']}, {c['isolation']}, "
+                f"{_count(c['workers'], 'worker')}: {c['verdict']}",
                 markup=False,
             )
     console.print(
