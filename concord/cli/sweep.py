@@ -72,7 +72,9 @@ def sweep(
     ] = None,
     max_tries: Annotated[
         int | None,
-        typer.Option("--max-tries", show_default=False, help="Attempts per operation [default: 10]."),
+        typer.Option(
+            "--max-tries", show_default=False, help="Attempts per operation before giving up. Default: 10."
+        ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Write results/ under this directory.")] = Path("."),
     database_url: DatabaseUrl = None,
