@@ -79,9 +79,9 @@ def test_the_page_holds_parameters_settings_cells_and_the_command_to_reproduce()
     assert "| fsync | on |" in text
     assert "| none | read committed | 4 | 400 (390-410) | 1.0 | 6.0 (5.0-7.0) | 100 | 0 | 0 | - | 0 |" in text
     assert (
-        "`concord sweep --scenario counter --strategy none,pessimistic "
+        "```sh\nconcord sweep --scenario counter --strategy none,pessimistic "
         "--isolation 'read committed,serializable' --workers 1,4,16 --executor threads --duration 1 "
-        "--repeats 3`" in text
+        "--repeats 3\n```" in text
     )
     # (max - min) / median is 20 / median here: the middle two of the twelve cells are 20/280 and 20/200.
     assert "Runs of the same cell differed by 9% of the median throughput" in text

@@ -24,6 +24,13 @@ class Paragraph:
 
 
 @dataclass(frozen=True)
+class Code:
+    """A command line, shown verbatim."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Bullets:
     items: list[str]
 
@@ -47,7 +54,7 @@ class Image:
 @dataclass
 class Page:
     title: str
-    blocks: list[Heading | Paragraph | Bullets | Table | Image] = field(default_factory=list)
+    blocks: list[Heading | Paragraph | Code | Bullets | Table | Image] = field(default_factory=list)
 
     def images(self) -> list[Image]:
         return [b for b in self.blocks if isinstance(b, Image)]
@@ -61,6 +68,8 @@ def markdown(page: Page) -> str:
             out += [f"{'#' * block.level} {block.text}", ""]
         elif isinstance(block, Paragraph):
             out += [block.text, ""]
+        elif isinstance(block, Code):
+            out += ["```sh", block.text, "```", ""]
         elif isinstance(block, Bullets):
             out += [*(f"- {item}" for item in block.items), ""]
         elif isinstance(block, Table):
@@ -96,6 +105,8 @@ def to_html(page: Page) -> str:
             body.append(f"<h{block.level}>{esc(block.text)}</h{block.level}>")
         elif isinstance(block, Paragraph):
             body.append(f"<p>{esc(block.text)}</p>")
+        elif isinstance(block, Code):
+            body.append(f"<pre><code>{esc(block.text)}</code></pre>")
         elif isinstance(block, Bullets):
             body.append("<ul>" + "".join(f"<li>{esc(i)}</li>" for i in block.items) + "</ul>")
         elif isinstance(block, Table):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from concord.reports.page import Bullets, Heading, Image, Page, Paragraph, Table, markdown, to_html
+from concord.reports.page import Bullets, Code, Heading, Image, Page, Paragraph, Table, markdown, to_html
 from concord.reports.tables import CELL_HEADER, NUMERIC, cell_rows, per_cell_unit
 
 
@@ -39,7 +39,7 @@ def build_page(document: dict[str, Any], *, charts: bool = True, chart_name: str
     page.blocks += [Heading("Parameters"), Table(("parameter", "value"), parameter_rows(params))]
     settings = document.get("database", {}).get("settings", {})
     page.blocks += [Heading("Database settings"), Table(("setting", "value"), sorted(settings.items()))]
-    page.blocks += [Heading("Reproduce"), Paragraph(f"`{reproduce_command(document)}`")]
+    page.blocks += [Heading("Reproduce"), Code(reproduce_command(document))]
     return page
 
 
@@ -58,7 +58,7 @@ def summary(document: dict[str, Any]) -> str:
     if cells:
         text += f" Invariant: {cells[0].get('invariant', '?')}."
     if document.get("interrupted"):
-        text += " **Interrupted**: partial results."
+        text += " Interrupted: partial results."
     return text
 
 
