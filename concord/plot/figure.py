@@ -69,6 +69,7 @@ def save_figure(document: dict[str, Any], path: str | Path) -> Path:
         raise InvalidInput(
             f"cannot write a chart as {path.suffix or 'a file without extension'}: use .png or .svg"
         )
+    path.parent.mkdir(parents=True, exist_ok=True)
     draw(document).savefig(path, format=path.suffix.lower().lstrip("."))
     return path
 
