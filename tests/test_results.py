@@ -198,3 +198,28 @@ def test_a_garbled_file_is_one_line_and_exit_code_1(tmp_path, command):
     outcome = run("results", *args)
     assert (outcome.exit_code, outcome.stdout) == (1, "")
     assert outcome.stderr == f"concord: {bad} is not JSON (line 1: Expecting value)\n"
+
+
+def test_on_80_columns_compare_keeps_the_changes_and_shortens_the_headers(tmp_path):
+    a = write(tmp_path / "a.json", a_sweep())
+    outcome = run("results", "compare", str(a), str(a), env={"COLUMNS": "80"})
+    lines = outcome.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    assert [
+        "strategy",
+        "iso",
+        "workers",
+        "thr",
+        "A",
+        "thr",
+        "B",
+        "thr",
+        "Δ",
+        "p99",
+        "Δ",
+        "viol.",
+        "spread",
+    ] in [line.split() for line in lines]
+    assert ["none", "RC", "1", "100", "100", "+0.0%", "+0.0%", "0→0", "within"] in [
+        line.split() for line in lines
+    ]

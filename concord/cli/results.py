@@ -106,30 +106,51 @@ def race_result(document: dict[str, Any]) -> RaceResult:
     )
 
 
+COMPARE_WIDE = 110  # below this many columns the p99 values give way to their change
+NARROW_HEADERS = {
+    "note": "spread",
+    "commits/s A": "thr A",
+    "B": "thr B",
+    "change": "thr Δ",
+    "change ": "p99 Δ",
+    "violations": "viol.",
+}
 NOTE_STYLE = {WITHIN: "dim", BEYOND: "bold yellow", UNKNOWN: "dim"}
 
 
 def print_comparison(console: Console, c: Comparison) -> None:
     table = Table(title=f"A = {c.a}\nB = {c.b}", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    columns = ["strategy", "iso", "workers", "commits/s A", "B", "change", "p99 ms A", "B", "change"]
+    columns = ["strategy", "iso", "workers", "commits/s A", "B", "change", "p99 ms A", "p99 B", "change "]
+    columns += ["violations", "note"]
+    narrow = console.width < COMPARE_WIDE
+    if narrow:  # fit 80 columns: keep p99's change, drop its two values, shorten the headers
+        columns = [name for name in columns if name not in ("p99 ms A", "p99 B")]
     for name in columns:
-        table.add_column(name, justify="left" if name in ("strategy", "iso") else "right", no_wrap=True)
-    table.add_column("violations A→B", justify="right", no_wrap=True)
-    table.add_column("note")
+        header = NARROW_HEADERS.get(name, name) if narrow else name
+        justify = "left" if name in ("strategy", "iso", "note") else "right"
+        table.add_column(header, justify=justify, no_wrap=True)
     for cell in c.cells:
-        table.add_row(
-            cell.strategy,
-            SHORT_ISOLATION.get(cell.isolation, cell.isolation),
-            str(cell.workers),
-            *_measure(cell.throughput, "{:,.0f}"),
-            *_measure(cell.p99_ms, "{:,.1f}"),
-            f"{_count(cell.violations_a)} → {_count(cell.violations_b)}",
-            note(cell.throughput, cell.p99_ms),
-        )
+        thr_a, thr_b, thr_change = _measure(cell.throughput, "{:,.0f}")
+        p99_a, p99_b, p99_change = _measure(cell.p99_ms, "{:,.1f}")
+        values = {
+            "strategy": cell.strategy,
+            "iso": SHORT_ISOLATION.get(cell.isolation, cell.isolation),
+            "workers": str(cell.workers),
+            "commits/s A": thr_a,
+            "B": thr_b,
+            "change": thr_change,
+            "p99 ms A": p99_a,
+            "p99 B": p99_b,
+            "change ": p99_change,
+            "violations": f"{_count(cell.violations_a)}{'→' if narrow else ' → '}{_count(cell.violations_b)}",
+            "note": note(cell.throughput, cell.p99_ms, short=narrow),
+        }
+        table.add_row(*(values[name] for name in columns))
     console.print(table)
     console.print(
         "within spread: the runs of A and B overlap, so the change is no larger than repeating the same "
-        "cell gives; beyond spread: they do not; spread unknown: single runs (use `concord sweep`).",
+        "cell gives; beyond spread: they do not; spread unknown: single runs (use `concord sweep`)."
+        + (" thr: commits/s; Δ: change from A to B." if console.width < COMPARE_WIDE else ""),
         style="dim",
         markup=False,
     )
@@ -147,13 +168,16 @@ def _measure(change: Change, fmt: str) -> tuple[str, str, Text]:
     return a, b, Text(pct, style=NOTE_STYLE[change.note])
 
 
-def note(throughput: Change, p99: Change) -> Text:
-    """One note for the row: the shared one, or each measure's in a word."""
+def note(throughput: Change, p99: Change, *, short: bool = False) -> Text:
+    """One note for the row: the shared one, or each measure's in a word (in one word when short)."""
     notes = {throughput.note, p99.note}
     style = "bold yellow" if BEYOND in notes else "dim"
-    if len(notes) == 1:
-        return Text(throughput.note, style=style)
     word = {WITHIN: "within", BEYOND: "beyond", UNKNOWN: "unknown"}
+    if len(notes) == 1:
+        return Text(word[throughput.note] if short else throughput.note, style=style)
+    if short:
+        odd = "thr" if throughput.note != WITHIN else "p99"
+        return Text(f"{odd} {word[(throughput if odd == 'thr' else p99).note]}", style=style)
     return Text(f"throughput {word[throughput.note]}, p99 {word[p99.note]}", style=style)
 
 
