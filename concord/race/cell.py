@@ -81,6 +81,10 @@ class CellRunner:
             if running is None:  # interrupted while starting: the executor stopped what it started
                 raise
             interrupted = True
+        except BaseException:  # a failing callback or a lost control connection: stop, then report
+            if running is not None:
+                self.stop(running, pids, cancel=True)
+            raise
         elapsed = time.perf_counter() - started
         reports, deaths = self.stop(running, pids, cancel=interrupted)
         return self.result(fixture, reports, deaths, elapsed, interrupted)
@@ -125,8 +129,10 @@ class CellRunner:
         cancel_backends(self.control, [pid for pid in pids.values() if pid])
         reports, deaths = running.collect(1.0 if cancel else 3.0)
         killed = running.kill_stragglers()
-        if killed:
-            terminate_backends(self.control, [pids[w] for w in killed if pids.get(w)])
+        if killed or not running.finished():
+            # Whatever still runs must not keep row locks the check and teardown need: end the
+            # sessions (a thread cannot be killed, its connection can).
+            terminate_backends(self.control, [pid for pid in pids.values() if pid])
         return reports, deaths
 
     def result(
@@ -184,6 +190,8 @@ class CellRunner:
     def check(self, fixture, tally: Tally) -> tuple[int | None, str, dict[str, Any]]:
         try:
             with self.engine.begin() as conn:
+                # Bounded: a session the stop could not end must not hang the run here.
+                conn.execute(sa.text("SELECT set_config('lock_timeout', '10s', true)"))
                 found = self.scenario.check(conn, fixture, tally)
                 self.scenario.teardown(conn, fixture)
         except (DBAPIError, ConcordError) as exc:

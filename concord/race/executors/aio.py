@@ -72,6 +72,8 @@ class AsyncCell:
             asyncio.run(self._main())
         except BaseException as exc:  # reported by collect()
             self.error = exc
+        finally:
+            self.started.set()  # never leave the constructor waiting, even if the loop failed
 
     async def _main(self) -> None:
         control = self.control
