@@ -18,6 +18,7 @@ from concord.cli import anomalies, board, db, list_, serve, task, user
 from concord.cli import race as race_cli
 from concord.cli import results as results_cli
 from concord.cli import sweep as sweep_cli
+from concord.cli.calibrate import calibrate_command
 from concord.cli.errors import run_with_error_policy
 from concord.cli.explain import explain as explain_command
 from concord.cli.plot import plot as plot_command
@@ -54,6 +55,7 @@ app.add_typer(list_.app, name="list")
 app.add_typer(task.app, name="task")
 app.add_typer(user.app, name="user")
 app.command("race")(race_cli.race)
+app.command("calibrate")(calibrate_command)
 app.command("sweep")(sweep_cli.sweep)
 app.command("plot")(plot_command)
 app.command("report")(report_command)

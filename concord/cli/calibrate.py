@@ -1,0 +1,78 @@
+"""`concord calibrate`: concord's harness against pgbench, same transaction, same server.
+
+Parse, call `concord.calibrate.calibrate`, write ``results/<stamp>-calibrate.json``, render a
+table (or the JSON document with --json). Progress lines go to stderr.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from concord.calibrate import EXECUTORS, TARGET_RATIO, Calibration, CalibrationReport, calibrate, write_report
+from concord.cli.common import DatabaseUrl, Json, error_console, render
+from concord.cli.errors import EXIT_INTERRUPTED
+from concord.race.experiment import parse_workers, split_list
+
+
+def calibrate_command(
+    workers: Annotated[
+        str, typer.Option("--workers", "-w", help="Worker counts, comma-separated.")
+    ] = "1,8,50",
+    duration: Annotated[
+        float, typer.Option("--duration", "-d", help="Seconds per run of each client.")
+    ] = 5.0,
+    rounds: Annotated[int, typer.Option("--rounds", "-r", help="Alternating pgbench/concord rounds.")] = 3,
+    executor: Annotated[
+        str, typer.Option("--executor", "-e", help="threads, processes, asyncio (comma-separated) or all.")
+    ] = "threads,processes",
+    as_json: Json = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Run the counter transaction (pessimistic) through pgbench and through concord, alternating."""
+    executors = EXECUTORS if executor.strip().lower() == "all" else tuple(split_list(executor.lower()))
+    calibration = Calibration(
+        workers=parse_workers(workers), executors=executors, duration_s=duration, rounds=rounds
+    )
+    errors = error_console()
+    report = calibrate(calibration, database_url=database_url, on_step=lambda s: errors.print(s, style="dim"))
+    write_report(report)
+    render(report.as_dict(), as_json=as_json, human=lambda c: _table(c, report))
+    if report.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _table(console: Console, report: CalibrationReport) -> None:
+    table = Table(box=box.SIMPLE_HEAD, title="counter / pessimistic: concord vs pgbench -M prepared")
+    for header in ("workers", "executor", "pgbench tps", "concord tps", "ratio", "rounds"):
+        table.add_column(header, justify="left" if header == "executor" else "right")
+    best = report.best()
+    for row in report.rows:
+        mark = " *" if best.get(row.workers) is row else ""
+        data = row.as_dict()
+        table.add_row(
+            str(row.workers),
+            row.executor + mark,
+            _num(data["pgbench_median"]),
+            _num(data["concord_median"]),
+            "-" if row.ratio is None else f"{row.ratio:.2f}",
+            " ".join(f"{r:.2f}" for r in row.ratios),
+        )
+    console.print(table)
+    console.print(
+        f"medians of {report.parameters['rounds']} alternating rounds; ratio = median of per-round "
+        f"concord/pgbench; * best executor; target {TARGET_RATIO}; "
+        f"default executor: {report.default_executor}"
+    )
+    if report.files:
+        console.print(f"written: {report.files['json']}")
+    if report.interrupted:
+        console.print("interrupted: partial results")
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
