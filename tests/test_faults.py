@@ -1,0 +1,147 @@
+"""Faults the race engine must survive without distorting its result.
+
+The interleavings are forced: a blocker session holds the counter row so every worker is inside
+its transaction (BEGIN sent, SELECT ... FOR UPDATE waiting) at a moment the test chooses; waits
+poll the server for a state, they never sleep to line things up.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+
+import psycopg
+import pytest
+from test_race_support import dsn, sessions_left, url_text
+
+from concord.race import Experiment, run_experiment
+
+RC = "read committed"
+
+
+def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+def backend_of(conn: psycopg.Connection, worker: int):
+    """(pid, state, wait_event_type, in a transaction) of a worker's session, or None."""
+    return conn.execute(
+        "SELECT pid, state, wait_event_type, xact_start IS NOT NULL FROM pg_stat_activity "
+        "WHERE application_name = %s AND datname = current_database()",
+        (f"concord race worker {worker}",),
+    ).fetchone()
+
+
+def test_a_worker_killed_inside_its_transaction_is_reported_rolled_back_and_the_invariant_holds(
+    database_url,
+):
+    seen: dict[str, object] = {}
+
+    def kill_worker_zero_while_it_waits_for_the_row(running) -> None:
+        with (
+            psycopg.connect(dsn(database_url), autocommit=True) as watcher,
+            psycopg.connect(dsn(database_url)) as blocker,
+        ):
+            # The blocker takes the counter row: every worker ends up inside its transaction,
+            # waiting on the row lock.
+            blocker.execute("SELECT id FROM tasks FOR UPDATE")
+            pid, state, wait, in_xact = wait_for(
+                lambda: (row := backend_of(watcher, 0)) and row[2] == "Lock" and row,
+                what="worker 0 waiting on the row lock",
+            )
+            seen["before"] = (state, wait, in_xact)
+            seen["backend"] = pid
+            os.kill(running.pids()[0], signal.SIGKILL)
+            running.processes[0].join(timeout=10)
+            # What it committed before it died (its live counter; its report never comes).
+            seen["dead_commits"] = running.control.progress[0]
+            blocker.rollback()  # the dead backend gets the row, fails to answer, and rolls back
+            seen["gone"] = wait_for(
+                lambda: watcher.execute(
+                    "SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = %s", (pid,)
+                ).fetchone()[0],
+                what="the killed worker's backend to end",
+            )
+
+    experiment = Experiment(
+        scenario="counter",
+        strategies=("pessimistic",),
+        isolations=(RC,),
+        workers=(3,),
+        executor="processes",
+        duration_s=1.0,
+    )
+    result = run_experiment(
+        experiment,
+        database_url=url_text(database_url),
+        on_running=kill_worker_zero_while_it_waits_for_the_row,
+    )
+    [cell] = result.cells
+    assert seen["before"] == ("active", "Lock", True)  # killed mid-transaction
+    assert seen["gone"] is True
+    assert cell.dead_workers == [{"worker": 0, "reason": "worker process exited with signal SIGKILL"}]
+    # The counter holds the survivors' reported commits plus what worker 0 committed before it
+    # died, exactly: the increment it was in the middle of rolled back.
+    dead_commits = seen["dead_commits"]
+    assert cell.details["expected"] == cell.commits
+    assert cell.details["actual"] == cell.commits + dead_commits
+    assert cell.details.get("unreported_increments", 0) == dead_commits
+    assert (result.interrupted, cell.violations, result.error) == (False, 0, None)
+    assert sessions_left(database_url) == 0  # nothing idle in transaction (or at all) remains
+    assert multiprocessing.active_children() == []
+
+
+@pytest.fixture
+def throwaway_server(tmp_path):
+    from concord.db.embedded import EmbeddedServer
+
+    server = EmbeddedServer(tmp_path / "pg18")
+    url = server.ensure_running()
+    try:
+        yield server, url
+    finally:
+        server.stop()
+
+
+def test_a_server_restarted_mid_run_ends_the_run_cleanly_with_partial_results_and_no_double_count(
+    throwaway_server,
+):
+    server, url = throwaway_server
+    restarted = []
+
+    def restart_once_workers_have_committed(running) -> None:
+        wait_for(lambda: running.progress()[0] >= 20, what="some commits before the restart")
+        server.stop()
+        server.ensure_running()
+        restarted.append(True)
+
+    experiment = Experiment(
+        scenario="counter",
+        strategies=("pessimistic", "none"),
+        isolations=(RC,),
+        workers=(4,),
+        executor="threads",
+        duration_s=30,
+    )
+    started = time.monotonic()
+    result = run_experiment(experiment, database_url=url, on_running=restart_once_workers_have_committed)
+    assert restarted == [True]
+    assert time.monotonic() - started < 20  # it ended; it did not wait out the 30 s
+    [cell] = result.cells  # the second strategy never ran
+    assert result.error and result.error.startswith("the database went away during cell 1: worker ")
+    assert len(cell.worker_errors) == 4
+    actual, expected = cell.details["actual"], cell.details["expected"]
+    # Every reported commit is in the table once; at most one COMMIT per worker may have reached
+    # the server without its answer reaching the worker (counted as unreported, never as done).
+    assert expected == cell.commits >= 20
+    assert expected <= actual <= expected + 4
+    assert cell.violations == 0
