@@ -87,3 +87,48 @@ def test_an_api_that_is_not_running_is_one_clear_error():
     experiment = Experiment(scenario="assign", strategies=("pessimistic",), ops=4)
     with pytest.raises(ConcordError, match=r"cannot reach the API at http://127\.0\.0\.1:1"):
         run_http_experiment(experiment, "http://127.0.0.1:1")
+
+
+def test_concord_race_via_prints_the_document_with_http_status(live_url, tmp_path):
+    from cli_runner import run
+
+    outcome = run(
+        "race",
+        "--via",
+        live_url,
+        "--scenario",
+        "counter",
+        "--workers",
+        "2",
+        "--ops",
+        "10",
+        "--json",
+        "--out",
+        str(tmp_path),
+    )
+    assert outcome.exit_code == 0, outcome.stderr
+    document = outcome.json()
+    assert [c["strategy"] for c in document["cells"]] == ["none", "optimistic"]
+    assert all(c["executor"] == "http" and "http_status" in c for c in document["cells"])
+    assert list((tmp_path / "results").glob("*-counter.json"))
+
+
+def test_concord_race_via_refuses_a_strategy_http_cannot_run_with_exit_2(tmp_path):
+    from cli_runner import run
+
+    outcome = run(
+        "race",
+        "--via",
+        "http://127.0.0.1:1",
+        "--scenario",
+        "counter",
+        "--strategy",
+        "pessimistic",
+        "--out",
+        str(tmp_path),
+    )
+    assert outcome.exit_code == 2
+    assert outcome.stderr.strip().splitlines() == [
+        "concord: counter through HTTP takes none or optimistic, not pessimistic: a row lock cannot outlive "
+        "the request that took it"
+    ]

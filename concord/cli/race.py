@@ -22,6 +22,7 @@ from concord.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, UsageError
 from concord.errors import InvalidInput
 from concord.race import Experiment, Progress, RaceResult, load_experiment, run_experiment, write_results
 from concord.race.experiment import parse_workers, split_list
+from concord.race.http import http_default_strategies, run_http_experiment
 
 LIST_HELP = "comma-separated, or all"
 
@@ -101,10 +102,20 @@ def race(
     out: Annotated[Path, typer.Option("--out", help="Write results/ and logs/ under this directory.")] = Path(
         "."
     ),
+    via: Annotated[
+        str | None,
+        typer.Option(
+            "--via",
+            show_default=False,
+            help="Race through a running `concord serve` at this URL (assign, counter) instead of SQL.",
+        ),
+    ] = None,
     database_url: DatabaseUrl = None,
     as_json: Json = False,
 ) -> None:
     """Race workers against the board; report throughput, latency, conflicts and anomalies per cell."""
+    if via and strategy is None and scenario is not None:
+        strategy = ",".join(http_default_strategies(scenario)) or None
     plan = build_experiment(
         experiment,
         scenario=scenario,
@@ -116,7 +127,7 @@ def race(
         ops=ops,
         max_tries=max_tries,
     )
-    result = run_with_live_display(plan, database_url, live=not as_json)
+    result = run_with_live_display(plan, database_url, live=not as_json, via=via)
     write_results(result, out)
     render(result.document(), as_json=as_json, human=lambda console: print_result(console, result))
     if result.error:
@@ -157,18 +168,23 @@ def build_experiment(path: Path | None, **given) -> Experiment:
         raise UsageError(exc.message) from exc
 
 
-def run_with_live_display(plan: Experiment, database_url: str | None, *, live: bool) -> RaceResult:
+def run_with_live_display(
+    plan: Experiment, database_url: str | None, *, live: bool, via: str | None = None
+) -> RaceResult:
     from concord.race import TooManyWorkers
+
+    def run(on_progress=None) -> RaceResult:
+        if via:
+            return run_http_experiment(plan, via, on_progress=on_progress)
+        return run_experiment(plan, database_url=database_url, on_progress=on_progress)
 
     stderr = Console(stderr=True, highlight=False)
     try:
         if not (live and stderr.is_terminal):
-            return run_experiment(plan, database_url=database_url)
+            return run()
         with Live(Text("starting…"), console=stderr, refresh_per_second=8, transient=True) as display:
-            return run_experiment(
-                plan, database_url=database_url, on_progress=lambda p: display.update(progress_line(p))
-            )
-    except TooManyWorkers as exc:
+            return run(lambda p: display.update(progress_line(p)))
+    except (TooManyWorkers, InvalidInput) as exc:
         raise UsageError(exc.message) from exc
 
 

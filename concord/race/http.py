@@ -68,10 +68,15 @@ class WorkerLog:
     errors: list[str] = field(default_factory=list)
 
 
+def http_default_strategies(scenario: str) -> tuple[str, ...]:
+    """The strategies a race through HTTP runs when none are named (empty: the scenario's own)."""
+    return COUNTER_STRATEGIES if scenario == "counter" else ()
+
+
 def check_experiment(experiment: Experiment) -> Experiment:
     """Refuse what cannot run through HTTP, with the reason; fill the defaults."""
-    if experiment.scenario == "counter" and not experiment.strategies:
-        experiment = replace(experiment, strategies=COUNTER_STRATEGIES)
+    if not experiment.strategies and http_default_strategies(experiment.scenario):
+        experiment = replace(experiment, strategies=http_default_strategies(experiment.scenario))
     experiment = experiment.validated()
     if experiment.scenario not in ("assign", "counter"):
         raise InvalidInput(f"--via races the assign and counter scenarios, not {experiment.scenario}")
@@ -108,7 +113,8 @@ async def _run(experiment: Experiment, base: str, version: str, on_progress) -> 
         parameters={**experiment.parameters(), "executor": "http", "via": base},
     )
     cells = experiment.cells()
-    limits = httpx2.Limits(max_connections=max(experiment.workers) + 4)
+    # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them under us.
+    limits = httpx2.Limits(max_connections=max(experiment.workers) + 4, keepalive_expiry=2.0)
     async with httpx2.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
         for index, cell in enumerate(cells):
             try:
@@ -205,9 +211,16 @@ async def _worker(
 
 async def _with_retries(operation, log: WorkerLog, policy: RetryPolicy, rng) -> str:
     """Run one operation (a coroutine factory), retrying retryable 409s with jittered backoff."""
+    import httpx2
+
     for attempt in range(1, policy.max_tries + 1):
         log.attempts += 1
-        outcome = await operation(log)
+        try:
+            outcome = await operation(log)
+        except httpx2.TransportError as exc:  # the request's fate is unknown: not retried, reported
+            log.statuses["transport_error"] += 1
+            log.errors.append(f"{type(exc).__name__}: {exc}")
+            return "error"
         if outcome in ("done", "declined", "error"):
             return outcome
         log.conflicts[outcome] += 1
