@@ -114,8 +114,9 @@ def race(
     as_json: Json = False,
 ) -> None:
     """Race workers against the board; report throughput, latency, conflicts and anomalies per cell."""
-    if via and strategy is None and scenario is not None:
-        strategy = ",".join(http_default_strategies(scenario)) or None
+    if via and strategy is None:  # through HTTP some scenarios have a narrower default set
+        named = scenario or (load_experiment(experiment).scenario if experiment else Experiment().scenario)
+        strategy = ",".join(http_default_strategies(named)) or None
     plan = build_experiment(
         experiment,
         scenario=scenario,
