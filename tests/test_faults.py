@@ -7,11 +7,15 @@ poll the server for a state, they never sleep to line things up.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import signal
+import subprocess
 import time
+from pathlib import Path
 
+import psutil
 import psycopg
 import pytest
 from test_race_support import dsn, sessions_left, url_text
@@ -145,3 +149,82 @@ def test_a_server_restarted_mid_run_ends_the_run_cleanly_with_partial_results_an
     assert expected == cell.commits >= 20
     assert expected <= actual <= expected + 4
     assert cell.violations == 0
+
+
+CONCORD = str(Path(__file__).resolve().parent.parent.parent / "venv" / "bin" / "concord")
+
+
+def _waiting_on_a_lock(conn: psycopg.Connection, apps: str) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock' AND application_name LIKE %s",
+        (apps,),
+    ).fetchone()[0]
+
+
+def _hold_the_board_table(blocker: psycopg.Connection, watcher: psycopg.Connection) -> None:
+    """Phase 'setup': the cell's fixture insert waits behind a table lock."""
+    blocker.execute("LOCK TABLE boards IN ACCESS EXCLUSIVE MODE")
+
+
+def _hold_the_counter_row(blocker: psycopg.Connection, watcher: psycopg.Connection) -> None:
+    """Phase 'lock wait': every worker is inside its transaction, waiting for the row."""
+    wait_for(lambda: watcher.execute("SELECT count(*) FROM tasks").fetchone()[0], what="the fixture")
+    blocker.execute("SELECT id FROM tasks FOR UPDATE")
+    wait_for(lambda: _waiting_on_a_lock(watcher, "concord race worker %") == 4, what="4 workers waiting")
+
+
+PHASES = {"setup": _hold_the_board_table, "lock-wait": _hold_the_counter_row}
+
+
+@pytest.mark.parametrize("executor", ["threads", "asyncio"])
+@pytest.mark.parametrize("phase", sorted(PHASES))
+def test_ctrl_c_while_blocked_on_the_server_exits_130_within_two_seconds_leaving_nothing(
+    database_url, tmp_path, phase, executor
+):
+    command = [
+        CONCORD, "race", "--database-url", url_text(database_url), "--scenario", "counter",
+        "--strategy", "pessimistic", "--workers", "4", "--executor", executor, "--duration", "60",
+        "--json", "--out", str(tmp_path),
+    ]  # fmt: skip
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    with (
+        psycopg.connect(dsn(database_url), autocommit=True) as watcher,
+        psycopg.connect(dsn(database_url)) as blocker,
+        out.open("w") as stdout,
+        err.open("w") as stderr,
+    ):
+        if phase == "setup":
+            PHASES[phase](blocker, watcher)
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True)
+        try:
+            if phase == "setup":
+                wait_for(
+                    lambda: _waiting_on_a_lock(watcher, "%") or process.poll() is not None,
+                    timeout=60,
+                    what="concord's setup to wait",
+                )
+                assert process.poll() is None, err.read_text()
+            else:
+                PHASES[phase](blocker, watcher)
+            process.send_signal(signal.SIGINT)
+            sent = time.monotonic()
+            if phase == "lock-wait":
+                # The workers' lock waits are cancelled while the row is still held; only then
+                # is it released (the cell's teardown deletes that row and would wait for it).
+                wait_for(lambda: not _waiting_on_a_lock(watcher, "concord race worker %"), what="cancel")
+                blocker.rollback()
+            process.wait(timeout=10)
+            took = time.monotonic() - sent
+        finally:
+            process.kill()
+            blocker.rollback()
+    assert (process.returncode, took < 2.0) == (130, True), err.read_text()
+    document = json.loads(out.read_text())
+    assert document["interrupted"] is True
+    if phase == "lock-wait":
+        [cell] = document["cells"]
+        assert (cell["interrupted"], cell["violations"]) == (True, 0)
+    assert sessions_left(database_url) == 0  # no worker session, so nothing idle in transaction
+    alive = [p for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE]
+    assert alive == []  # no worker process, fork server or resource tracker left behind
