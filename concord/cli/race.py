@@ -90,6 +90,22 @@ def race(
             "[default: 10].",
         ),
     ] = None,
+    lock_timeout: Annotated[
+        str | None,
+        typer.Option(
+            "--lock-timeout",
+            show_default=False,
+            help="lock_timeout for every worker session (50ms, 1s); its errors count as lock_timeout.",
+        ),
+    ] = None,
+    statement_timeout: Annotated[
+        str | None,
+        typer.Option(
+            "--statement-timeout",
+            show_default=False,
+            help="statement_timeout for every worker session; its errors count as statement_timeout.",
+        ),
+    ] = None,
     experiment: Annotated[
         Path | None,
         typer.Option(
@@ -127,6 +143,8 @@ def race(
         duration=duration,
         ops=ops,
         max_tries=max_tries,
+        lock_timeout=lock_timeout,
+        statement_timeout=statement_timeout,
     )
     result = run_with_live_display(plan, database_url, live=not as_json, via=via)
     write_results(result, out)
@@ -162,6 +180,9 @@ def build_experiment(path: Path | None, **given) -> Experiment:
             changes.update(ops=given["ops"], duration_s=None)
         if given["max_tries"] is not None:
             changes["max_tries"] = given["max_tries"]
+        for timeout in ("lock_timeout", "statement_timeout"):
+            if given.get(timeout) is not None:
+                changes[timeout] = given[timeout]
         from dataclasses import replace
 
         return replace(base, **changes).validated()

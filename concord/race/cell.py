@@ -104,6 +104,7 @@ class CellRunner:
                 ops=None if ops is None else ops // workers + (1 if w < ops % workers else 0),
                 trace_cap=cap,
                 seed=self.experiment.seed * 100_003 + w,
+                settings=self.experiment.session_settings(),
             )
             for w in range(workers)
         ]

@@ -11,10 +11,13 @@ user could mistype.
     executor   = "threads"
     duration   = 3.0                            # seconds per cell; or ops = 5000 in total per cell
     max_tries  = 10
+    lock_timeout      = "50ms"                  # optional: SET for every worker session; its
+    statement_timeout = "1s"                    # errors count as conflict kinds of their own
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -36,6 +39,8 @@ DEFAULT_EXECUTOR = "threads"
 DEFAULT_DURATION_S = 3.0
 DEFAULT_MAX_TRIES = 10
 DEFAULT_WORKERS = (8,)
+#: A PostgreSQL duration as the timeouts accept it: a number, optionally with a unit (ms default).
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,8 @@ class Experiment:
     name: str | None = None
     description: str = ""
     seed: int = 0
+    lock_timeout: str | None = None
+    statement_timeout: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def validated(self) -> Experiment:
@@ -88,10 +95,17 @@ class Experiment:
             strategies=names,
             isolations=expand_isolations(isolations),
             executor=self.executor.strip().lower(),
+            lock_timeout=parse_timeout("lock_timeout", self.lock_timeout),
+            statement_timeout=parse_timeout("statement_timeout", self.statement_timeout),
             duration_s=self.duration_s
             if self.duration_s is not None or self.ops is not None
             else DEFAULT_DURATION_S,
         )
+
+    def session_settings(self) -> tuple[tuple[str, str], ...]:
+        """The settings every worker session starts with (the timeouts that were given)."""
+        named = (("lock_timeout", self.lock_timeout), ("statement_timeout", self.statement_timeout))
+        return tuple((name, value) for name, value in named if value is not None)
 
     def cells(self) -> list[Cell]:
         """The matrix, strategy-major: every isolation and worker count of one strategy together."""
@@ -138,6 +152,16 @@ def expand_isolations(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def parse_timeout(name: str, value: str | int | None) -> str | None:
+    """'50ms', '1s', '2 min' or a number of milliseconds -> PostgreSQL's text; None stays None."""
+    if value is None:
+        return None
+    found = _DURATION.match(str(value))
+    if found is None or float(found.group(1)) <= 0:
+        raise InvalidInput(f"{name} must be a positive duration such as 50ms or 1s, not {value!r}")
+    return f"{found.group(1)}{found.group(2) or 'ms'}"
+
+
 def split_list(value: str) -> list[str]:
     """'a, b,c' -> ['a', 'b', 'c'] (the command line's comma-separated values)."""
     return [part.strip() for part in value.split(",") if part.strip()]
@@ -165,6 +189,8 @@ _TOML_KEYS = {
     "ops",
     "max_tries",
     "seed",
+    "lock_timeout",
+    "statement_timeout",
 }
 
 
@@ -192,6 +218,8 @@ def load_experiment(path: str | Path) -> Experiment:
         name=data.get("name", path.stem),
         description=data.get("description", ""),
         seed=data.get("seed", 0),
+        lock_timeout=data.get("lock_timeout"),
+        statement_timeout=data.get("statement_timeout"),
     )
 
 

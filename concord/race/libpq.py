@@ -26,7 +26,9 @@ _OK = (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK)
 class LibpqSession:
     """One worker's connection driven through libpq: begin, execute prepared steps, commit."""
 
-    def __init__(self, conn: psycopg.Connection, isolation: str) -> None:
+    def __init__(
+        self, conn: psycopg.Connection, isolation: str, settings: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         if not conn.autocommit:
             raise ValueError("the libpq session issues its own BEGIN/COMMIT: use an autocommit connection")
         self.conn = conn
@@ -36,6 +38,10 @@ class LibpqSession:
         self.loaders: dict[int, Any] = {}
         level = isolation.upper().encode()
         self._command(b"SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL " + level)
+        for name, value in settings:  # once per session, like the isolation level
+            self._check(
+                self.pgconn.exec_params(b"SELECT set_config($1, $2, false)", [name.encode(), value.encode()])
+            )
 
     def begin(self) -> None:
         self._command(b"BEGIN")

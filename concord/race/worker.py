@@ -35,6 +35,16 @@ ISOLATION_LEVELS = {
 #: Retried whatever the strategy: SKIP LOCKED (or a FOR UPDATE whose row was taken while it
 #: waited) found no free row although the backlog is not empty.
 SCENARIO_RETRIES = frozenset({"row_missed"})
+#: The run's own timeouts (``lock_timeout``, ``statement_timeout``): conflicts of their own kind,
+#: retried like a NOWAIT failure (the whole transaction, bounded by max_tries).
+TIMEOUT_RETRIES = frozenset({"lock_timeout", "statement_timeout"})
+#: SQLSTATE 55P03 also means NOWAIT and 57014 also means a cancel; the server's message tells
+#: the timeouts apart (PostgreSQL's English text; a server with translated lc_messages falls back
+#: to lock_not_available / query_canceled).
+_TIMEOUT_MESSAGES = {
+    "lock_not_available": ("lock timeout", "lock_timeout"),
+    "query_canceled": ("statement timeout", "statement_timeout"),
+}
 
 
 @dataclass
@@ -50,6 +60,7 @@ class WorkerJob:
     ops: int | None  # this worker's share of --ops, or None to run until stopped
     trace_cap: int
     seed: int
+    settings: tuple[tuple[str, str], ...] = ()  # session settings (lock_timeout, statement_timeout)
 
 
 @dataclass
@@ -98,11 +109,17 @@ class Fatal(Exception):
 def classify_attempt(exc: BaseException) -> tuple[str, str | None]:
     if isinstance(exc, RowMissed):
         return "row_missed", None
-    return classify(exc)
+    kind, state = classify(exc)
+    timeout = _TIMEOUT_MESSAGES.get(kind)
+    if timeout is not None:
+        diag = getattr(exc, "diag", None)
+        if timeout[0] in ((diag.message_primary if diag else None) or str(exc)):
+            return timeout[1], state
+    return kind, state
 
 
 def retry_kinds(strategy_retries: frozenset[str]) -> frozenset[str]:
-    return ALWAYS_RETRIED | strategy_retries | SCENARIO_RETRIES
+    return ALWAYS_RETRIED | strategy_retries | SCENARIO_RETRIES | TIMEOUT_RETRIES
 
 
 class Book:
@@ -168,7 +185,7 @@ def run_worker(job: WorkerJob, control: Control) -> WorkerReport:
         return report
     session: LibpqSession | None = None
     try:
-        session = LibpqSession(conn, job.isolation)
+        session = LibpqSession(conn, job.isolation, job.settings)
         report.backend_pid = conn.info.backend_pid
         control.ready(job.worker, report.backend_pid)
         if control.wait_go():
@@ -236,6 +253,9 @@ async def run_worker_async(job: WorkerJob, control: Any) -> WorkerReport:
         return report
     try:
         await conn.set_isolation_level(ISOLATION_LEVELS[job.isolation])
+        for name, value in job.settings:
+            await conn.execute("SELECT set_config(%s, %s, false)", (name, value))
+        await conn.commit()
         report.backend_pid = conn.info.backend_pid
         control.ready(job.worker, report.backend_pid)
         if await control.wait_go_async():
