@@ -228,3 +228,54 @@ def test_ctrl_c_while_blocked_on_the_server_exits_130_within_two_seconds_leaving
     assert sessions_left(database_url) == 0  # no worker session, so nothing idle in transaction
     alive = [p for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE]
     assert alive == []  # no worker process, fork server or resource tracker left behind
+
+
+@pytest.mark.parametrize("timeout", ["lock_timeout", "statement_timeout"])
+def test_a_row_held_past_the_race_timeout_is_counted_as_that_timeout_and_retried(database_url, timeout):
+    held = {}
+
+    def hold_the_row_until_every_worker_timed_out_twice(running) -> None:
+        with psycopg.connect(dsn(database_url)) as blocker:
+            blocker.execute("SELECT id FROM tasks FOR UPDATE")
+            wait_for(lambda: running.progress()[1] >= 8, what="8 timeouts")
+            held["done"] = True
+
+    experiment = Experiment(
+        scenario="counter",
+        strategies=("pessimistic",),
+        isolations=(RC,),
+        workers=(4,),
+        duration_s=0.5,
+        max_tries=1000,
+        **{timeout: "20ms"},
+    )
+    result = run_experiment(
+        experiment,
+        database_url=url_text(database_url),
+        on_running=hold_the_row_until_every_worker_timed_out_twice,
+    )
+    [cell] = result.cells
+    assert held == {"done": True}
+    assert cell.conflicts[timeout] >= 8
+    assert {k: v for k, v in cell.conflicts.items() if v and k != timeout} == {}
+    assert (cell.violations, cell.failures, cell.worker_errors) == (0, 0, [])
+    assert result.parameters[timeout] == "20ms"
+    assert sessions_left(database_url) == 0
+
+
+def test_timeouts_come_from_the_command_line_or_the_experiment_file_and_bad_ones_are_refused(tmp_path):
+    from concord.cli.race import build_experiment
+    from concord.errors import InvalidInput
+
+    given = dict.fromkeys(("scenario", "strategy", "isolation", "workers", "executor", "duration", "ops"))
+    plan = build_experiment(None, **given, max_tries=None, lock_timeout="50ms", statement_timeout="1s")
+    assert plan.session_settings() == (("lock_timeout", "50ms"), ("statement_timeout", "1s"))
+    path = tmp_path / "x.toml"
+    path.write_text('scenario = "counter"\nlock_timeout = 250\nstatement_timeout = "2 min"\n')
+    plan = build_experiment(path, **given, max_tries=None)
+    assert (plan.lock_timeout, plan.statement_timeout) == ("250ms", "2min")
+    assert Experiment().validated().session_settings() == ()
+    with pytest.raises(
+        InvalidInput, match=r"lock_timeout must be a positive duration such as 50ms or 1s, not 'soon'"
+    ):
+        build_experiment(None, **given, max_tries=None, lock_timeout="soon")
