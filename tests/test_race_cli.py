@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from test_race_support import dsn, sessions_left, url_text
 from concord.race import load_experiment
 
 EXPERIMENTS = sorted((Path(__file__).resolve().parent.parent / "experiments").glob("*.toml"))
-CONCORD = str(Path(__file__).resolve().parent.parent.parent / "venv" / "bin" / "concord")
+# The command as a user runs it, from whichever environment runs the tests.
+CONCORD = [sys.executable, "-m", "concord"]
 
 
 @pytest.mark.parametrize(
@@ -177,7 +179,7 @@ def test_ctrl_c_exits_130_within_two_seconds_with_partial_results_and_nothing_le
     database_url, tmp_path, executor
 ):
     command = [
-        CONCORD,
+        *CONCORD,
         "race",
         "--database-url",
         url_text(database_url),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import sys
 import time
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -180,7 +180,8 @@ def test_bad_input_is_refused_with_one_line_and_exit_code_2(args, message):
     assert (outcome.exit_code, outcome.stdout, outcome.stderr) == (2, "", f"concord: {message}\n")
 
 
-CONCORD = str(Path(__file__).resolve().parent.parent.parent / "venv" / "bin" / "concord")
+# The command as a user runs it, from whichever environment runs the tests.
+CONCORD = [sys.executable, "-m", "concord"]
 
 
 def _sessions(database_url) -> int:
@@ -194,7 +195,7 @@ def _sessions(database_url) -> int:
 
 def test_ctrl_c_exits_130_and_writes_the_partial_document(database_url, tmp_path):
     command = [
-        CONCORD, "sweep", "--database-url", url_text(database_url), "--strategy", "pessimistic",
+        *CONCORD, "sweep", "--database-url", url_text(database_url), "--strategy", "pessimistic",
         "--workers", "2", "--repeats", "2", "--duration", "60", "--json", "--out", str(tmp_path),
     ]  # fmt: skip
     out, err = tmp_path / "stdout", tmp_path / "stderr"
