@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -105,15 +108,19 @@ def test_a_worker_killed_inside_its_transaction_is_reported_rolled_back_and_the_
 
 
 @pytest.fixture
-def throwaway_server(tmp_path):
+def throwaway_server():
     from concord.db.embedded import EmbeddedServer
 
-    server = EmbeddedServer(tmp_path / "pg18")
+    # Not under pytest's tmp_path: pytest prunes old numbered temp roots, and a second pytest
+    # session on the machine could remove this one's while the server still runs in it.
+    home = Path(tempfile.mkdtemp(prefix="concord-restart-test-"))
+    server = EmbeddedServer(home / "pg18")
     url = server.ensure_running()
     try:
         yield server, url
     finally:
         server.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def test_a_server_restarted_mid_run_ends_the_run_cleanly_with_partial_results_and_no_double_count(
@@ -151,7 +158,8 @@ def test_a_server_restarted_mid_run_ends_the_run_cleanly_with_partial_results_an
     assert cell.violations == 0
 
 
-CONCORD = str(Path(__file__).resolve().parent.parent.parent / "venv" / "bin" / "concord")
+# The command as a user runs it, from whichever environment runs the tests.
+CONCORD = [sys.executable, "-m", "concord"]
 
 
 def _waiting_on_a_lock(conn: psycopg.Connection, apps: str) -> int:
@@ -183,7 +191,7 @@ def test_ctrl_c_while_blocked_on_the_server_exits_130_within_two_seconds_leaving
     database_url, tmp_path, phase, executor
 ):
     command = [
-        CONCORD, "race", "--database-url", url_text(database_url), "--scenario", "counter",
+        *CONCORD, "race", "--database-url", url_text(database_url), "--scenario", "counter",
         "--strategy", "pessimistic", "--workers", "4", "--executor", executor, "--duration", "60",
         "--json", "--out", str(tmp_path),
     ]  # fmt: skip
@@ -207,6 +215,9 @@ def test_ctrl_c_while_blocked_on_the_server_exits_130_within_two_seconds_leaving
                 assert process.poll() is None, err.read_text()
             else:
                 PHASES[phase](blocker, watcher)
+            # Everything concord started (workers, a fork server, a resource tracker), to check
+            # after its exit; children of this test process belong to other tests.
+            spawned = psutil.Process(process.pid).children(recursive=True)
             process.send_signal(signal.SIGINT)
             sent = time.monotonic()
             if phase == "lock-wait":
@@ -226,7 +237,7 @@ def test_ctrl_c_while_blocked_on_the_server_exits_130_within_two_seconds_leaving
         [cell] = document["cells"]
         assert (cell["interrupted"], cell["violations"]) == (True, 0)
     assert sessions_left(database_url) == 0  # no worker session, so nothing idle in transaction
-    alive = [p for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE]
+    alive = [p for p in spawned if _alive(p)]
     assert alive == []  # no worker process, fork server or resource tracker left behind
 
 
@@ -279,3 +290,10 @@ def test_timeouts_come_from_the_command_line_or_the_experiment_file_and_bad_ones
         InvalidInput, match=r"lock_timeout must be a positive duration such as 50ms or 1s, not 'soon'"
     ):
         build_experiment(None, **given, max_tries=None, lock_timeout="soon")
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
