@@ -95,7 +95,10 @@ def test_one_plan_draws_a_tree_for_people(seeded_url):
 
     assert shown.exit_code == 0, shown.stderr
     assert "EXPLAIN ANALYZE wip_count (rolled back)" in shown.stdout
-    assert "Index Only Scan using ix_tasks_list_id_position_id on tasks" in shown.stdout
+    # The planner may pick an index-only or a bitmap scan (it depends on the visibility map after
+    # the seed); either way the tree names the index on tasks.
+    assert "ix_tasks_list_id_position_id" in shown.stdout
+    assert "on tasks" in shown.stdout
 
 
 def test_without_index_prints_both_plans(seeded_url):
