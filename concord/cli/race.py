@@ -19,43 +19,17 @@ from rich.text import Text
 
 from concord.cli.common import DatabaseUrl, Json, error_console, render
 from concord.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, UsageError
+from concord.cli.matrix import Duration, Executor, Isolation, MaxTries, Ops, Scenario, Strategy
 from concord.errors import InvalidInput
 from concord.race import Experiment, Progress, RaceResult, load_experiment, run_experiment, write_results
 from concord.race.experiment import parse_workers, split_list
 from concord.race.http import http_default_strategies, run_http_experiment
 
-LIST_HELP = "comma-separated, or all"
-
 
 def race(
-    scenario: Annotated[
-        str | None,
-        typer.Option(
-            "--scenario",
-            "-s",
-            show_default=False,
-            help="counter, assign, wip-limit, claim-queue or transfer. Default: counter.",
-        ),
-    ] = None,
-    strategy: Annotated[
-        str | None,
-        typer.Option(
-            "--strategy",
-            show_default=False,
-            help=f"Locking strategies ({LIST_HELP}): none, pessimistic, ordered, nowait, skip_locked, "
-            "optimistic, advisory. Default: the scenario's own set.",
-        ),
-    ] = None,
-    isolation: Annotated[
-        str | None,
-        typer.Option(
-            "--isolation",
-            "-i",
-            show_default=False,
-            help=f"Isolation levels ({LIST_HELP}): 'read committed', 'repeatable read', serializable. "
-            "Default: read committed (wip-limit: all three).",
-        ),
-    ] = None,
+    scenario: Scenario = None,
+    strategy: Strategy = None,
+    isolation: Isolation = None,
     workers: Annotated[
         str | None,
         typer.Option(
@@ -65,31 +39,10 @@ def race(
             help="Worker counts, comma-separated (one connection each). Default: 8.",
         ),
     ] = None,
-    executor: Annotated[
-        str | None,
-        typer.Option(
-            "--executor", "-e", show_default=False, help="threads, processes or asyncio. Default: threads."
-        ),
-    ] = None,
-    duration: Annotated[
-        float | None,
-        typer.Option("--duration", "-d", show_default=False, help="Seconds per cell. Default: 3."),
-    ] = None,
-    ops: Annotated[
-        int | None,
-        typer.Option(
-            "--ops", show_default=False, help="Operations per cell in total, instead of a duration."
-        ),
-    ] = None,
-    max_tries: Annotated[
-        int | None,
-        typer.Option(
-            "--max-tries",
-            show_default=False,
-            help="Attempts per operation before giving up (conflicts are retried with jittered backoff) "
-            "[default: 10].",
-        ),
-    ] = None,
+    executor: Executor = None,
+    duration: Duration = None,
+    ops: Ops = None,
+    max_tries: MaxTries = None,
     lock_timeout: Annotated[
         str | None,
         typer.Option(

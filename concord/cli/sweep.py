@@ -16,7 +16,8 @@ from rich.text import Text
 
 from concord.cli.common import DatabaseUrl, Json, error_console, render
 from concord.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, UsageError
-from concord.cli.race import LIST_HELP, SHORT_ISOLATION, WIDE, build_experiment
+from concord.cli.matrix import Duration, Executor, Isolation, MaxTries, Ops, Scenario, Strategy
+from concord.cli.race import SHORT_ISOLATION, WIDE, build_experiment
 from concord.errors import InvalidInput
 from concord.race import TooManyWorkers
 from concord.reports.tables import per_cell_unit, with_range
@@ -29,53 +30,19 @@ RUN_OVERHEAD_S = 0.8
 
 
 def sweep(
-    scenario: Annotated[
-        str | None,
-        typer.Option("--scenario", "-s", show_default=False, help="The scenario. Default: counter."),
-    ] = None,
-    strategy: Annotated[
-        str | None,
-        typer.Option(
-            "--strategy",
-            show_default=False,
-            help=f"Locking strategies ({LIST_HELP}). Default: the scenario's set.",
-        ),
-    ] = None,
-    isolation: Annotated[
-        str | None,
-        typer.Option(
-            "--isolation",
-            "-i",
-            show_default=False,
-            help=f"Isolation levels ({LIST_HELP}). Default: the scenario's.",
-        ),
-    ] = None,
+    scenario: Scenario = None,
+    strategy: Strategy = None,
+    isolation: Isolation = None,
     workers: Annotated[
         str, typer.Option("--workers", "-w", help="The worker ladder, comma-separated.")
     ] = ",".join(map(str, DEFAULT_WORKERS)),
     repeats: Annotated[
         int, typer.Option("--repeats", "-r", help="Runs per cell; the spread is over these.")
     ] = DEFAULT_REPEATS,
-    executor: Annotated[
-        str | None,
-        typer.Option(
-            "--executor", "-e", show_default=False, help="threads, processes or asyncio. Default: threads."
-        ),
-    ] = None,
-    duration: Annotated[
-        float | None,
-        typer.Option("--duration", "-d", show_default=False, help="Seconds per run. Default: 3."),
-    ] = None,
-    ops: Annotated[
-        int | None,
-        typer.Option("--ops", show_default=False, help="Operations per run, instead of a duration."),
-    ] = None,
-    max_tries: Annotated[
-        int | None,
-        typer.Option(
-            "--max-tries", show_default=False, help="Attempts per operation before giving up. Default: 10."
-        ),
-    ] = None,
+    executor: Executor = None,
+    duration: Duration = None,
+    ops: Ops = None,
+    max_tries: MaxTries = None,
     out: Annotated[Path, typer.Option("--out", help="Write results/ under this directory.")] = Path("."),
     database_url: DatabaseUrl = None,
     as_json: Json = False,
