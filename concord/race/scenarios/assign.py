@@ -22,11 +22,8 @@ from concord.race.scenarios.base import (
     Program,
     Scenario,
     Tally,
-    cell_tag,
-    make_board,
-    make_list,
-    make_tasks,
-    make_users,
+    backlog_assignees,
+    backlog_fixture,
 )
 
 TASKS = Task.__table__
@@ -72,26 +69,14 @@ class Assign(Scenario):
     default_strategies = ("none", "pessimistic", "nowait", "optimistic", "advisory")
 
     def setup(self, conn: sa.Connection, workers: int, ops: int | None) -> Fixture:
-        tag = cell_tag()
         count = DEFAULT_TASKS if ops is None else max(1, -(-ops // workers))
-        board = make_board(conn, f"race assign {tag}")
-        backlog = make_list(conn, board, "unassigned")
-        return Fixture(
-            board_id=board,
-            workers=workers,
-            lists={"backlog": backlog},
-            tasks=make_tasks(conn, backlog, count, "assign me"),
-            users=make_users(conn, tag, workers),
-        )
+        return backlog_fixture(conn, "assign", "unassigned", "assign me", count, workers)
 
     def program(self, strategy: LockingStrategy, fixture: Fixture) -> Program:
         return AssignProgram(strategy, fixture)
 
     def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
-        rows = conn.execute(
-            sa.select(TASKS.c.id, TASKS.c.assignee_id).where(TASKS.c.list_id == fixture.lists["backlog"])
-        )
-        assignee = dict(rows.all())
+        assignee = backlog_assignees(conn, fixture)
         user_of = dict(enumerate(fixture.users))
         dead_users = {user_of[w] for w in tally.dead_workers}
         winners: dict[int, list[int]] = {}

@@ -170,3 +170,28 @@ def make_users(conn: sa.Connection, tag: str, count: int) -> list[int]:
 
 def task_columns(*names: str) -> Sequence[sa.ColumnElement[Any]]:
     return [Task.__table__.c[n] for n in names]
+
+
+def backlog_fixture(
+    conn: sa.Connection, scenario: str, list_name: str, title: str, tasks: int, workers: int
+) -> Fixture:
+    """A board with one backlog list of ``tasks`` unassigned tasks, and a user per worker."""
+    tag = cell_tag()
+    board = make_board(conn, f"race {scenario} {tag}")
+    backlog = make_list(conn, board, list_name)
+    return Fixture(
+        board_id=board,
+        workers=workers,
+        lists={"backlog": backlog},
+        tasks=make_tasks(conn, backlog, tasks, title),
+        users=make_users(conn, tag, workers),
+    )
+
+
+def backlog_assignees(conn: sa.Connection, fixture: Fixture) -> dict[int, int | None]:
+    """Each backlog task's assignee, as the database holds it after the run."""
+    tasks = Task.__table__
+    rows = conn.execute(
+        sa.select(tasks.c.id, tasks.c.assignee_id).where(tasks.c.list_id == fixture.lists["backlog"])
+    )
+    return dict(rows.all())

@@ -24,11 +24,8 @@ from concord.race.scenarios.base import (
     Program,
     Scenario,
     Tally,
-    cell_tag,
-    make_board,
-    make_list,
-    make_tasks,
-    make_users,
+    backlog_assignees,
+    backlog_fixture,
 )
 
 TASKS = Task.__table__
@@ -86,26 +83,14 @@ class ClaimQueue(Scenario):
     default_strategies = ("none", "pessimistic", "skip_locked", "optimistic")
 
     def setup(self, conn: sa.Connection, workers: int, ops: int | None) -> Fixture:
-        tag = cell_tag()
         count = DEFAULT_TASKS if ops is None else max(1, ops)
-        board = make_board(conn, f"race claim-queue {tag}")
-        backlog = make_list(conn, board, "backlog")
-        return Fixture(
-            board_id=board,
-            workers=workers,
-            lists={"backlog": backlog},
-            tasks=make_tasks(conn, backlog, count, "claim me"),
-            users=make_users(conn, tag, workers),
-        )
+        return backlog_fixture(conn, "claim-queue", "backlog", "claim me", count, workers)
 
     def program(self, strategy: LockingStrategy, fixture: Fixture) -> Program:
         return ClaimProgram(strategy, fixture)
 
     def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
-        rows = conn.execute(
-            sa.select(TASKS.c.id, TASKS.c.assignee_id).where(TASKS.c.list_id == fixture.lists["backlog"])
-        )
-        assignee = dict(rows.all())
+        assignee = backlog_assignees(conn, fixture)
         dead_users = {fixture.users[w] for w in tally.dead_workers}
         claims = Counter(task_id for _, task_id in tally.payloads)
         twice = sum(n - 1 for n in claims.values() if n > 1)
