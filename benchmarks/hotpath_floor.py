@@ -28,7 +28,8 @@ from concord.db.urls import libpq_dsn, resolve_url
 from concord.locking import get_strategy
 from concord.race.libpq import LibpqSession
 from concord.race.program import drive
-from concord.race.scenarios.counter import CounterProgram
+from concord.race.programs.counter import CounterProgram
+from concord.race.scenarios.counter import Counter
 
 
 def bare_loop(dsn: str, program: CounterProgram, seconds: float) -> float:
@@ -52,7 +53,7 @@ def main() -> None:
     engine = create_engine(url, poolclass=sa.NullPool)
     ensure_schema(engine)
     script, fixture = _prepare(engine, 1)
-    program = CounterProgram(get_strategy("pessimistic"), fixture)
+    program = Counter().program(get_strategy("pessimistic"), fixture)
     pgbench = find_pgbench()
     found: dict[str, list[float]] = {"pgbench": [], "bare": [], "race": []}
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,8 +8,8 @@ Public API:
   typed errors (also re-exported here).
 """
 
-from concord.client import Concord, connect
-from concord.db.engine import Isolation
+import lazy_loader
+
 from concord.errors import (
     AlreadyAssigned,
     ConcordError,
@@ -26,9 +26,16 @@ from concord.errors import (
     UniqueViolation,
     WipLimitExceeded,
 )
-from concord.uow import UnitOfWork
 
 __version__ = "0.1.0"
+
+# The handle, the isolation levels and the unit of work load SQLAlchemy: they are imported on first
+# use, so `import concord` (and every `concord.*` module, a racing worker process's included)
+# pays for nothing it does not use.
+__getattr__, _, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={"client": ["Concord", "connect"], "db.engine": ["Isolation"], "uow": ["UnitOfWork"]},
+)
 
 __all__ = [
     "AlreadyAssigned",
@@ -51,3 +58,7 @@ __all__ = [
     "__version__",
     "connect",
 ]
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -6,12 +6,13 @@
         print(row.workers, row.executor, row.ratio)
 
 The transaction is the `counter` scenario under `pessimistic`. pgbench's script is generated from
-the very statements concord's hot path prepares (`CounterProgram.read` / `.write`), with ``$n``
-turned into pgbench variables, run with ``-M prepared`` on the same server, the same table and a
-fixture row of the same shape; the increment is computed client-side (``\\set``), as concord does
-in Python between the read and the write. Rounds alternate the two clients (pgbench first on even
-rounds, concord first on odd ones) so a drift in the machine's load hits both; each row reports
-the median throughput of each side and the median of the per-round ratios.
+the very statements concord's hot path prepares (the ``read`` and ``write`` of
+``Counter().program(...)``), with ``$n`` turned into pgbench variables, run with ``-M prepared``
+on the same server, the same table and a fixture row of the same shape; the increment is computed
+client-side (``\\set``), as concord does in Python between the read and the write. Rounds
+alternate the two clients (pgbench first on even rounds, concord first on odd ones) so a drift in
+the machine's load hits both; each row reports the median throughput of each side and the median
+of the per-round ratios.
 """
 
 from __future__ import annotations
@@ -261,11 +262,11 @@ def calibrate(
 
 def _prepare(engine: sa.Engine, workers: int):
     from concord.locking import get_strategy
-    from concord.race.scenarios.counter import Counter, CounterProgram
+    from concord.race.scenarios.counter import Counter
 
     with engine.begin() as conn:
         fixture = Counter().setup(conn, workers, None)
-    program = CounterProgram(get_strategy("pessimistic"), fixture)
+    program = Counter().program(get_strategy("pessimistic"), fixture)
     script = pgbench_script(
         program.read.numbered, program.read.names, program.write.numbered, program.write.names
     )

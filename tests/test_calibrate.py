@@ -10,11 +10,11 @@ from cli_runner import on
 from concord import calibrate as cal
 from concord.locking import get_strategy
 from concord.race.scenarios import Fixture
-from concord.race.scenarios.counter import CounterProgram
+from concord.race.scenarios.counter import Counter
 
 
 def test_the_pgbench_script_is_concords_own_prepared_statements_with_pgbench_variables():
-    program = CounterProgram(get_strategy("pessimistic"), Fixture(board_id=1, workers=1, tasks=[7]))
+    program = Counter().program(get_strategy("pessimistic"), Fixture(board_id=1, workers=1, tasks=[7]))
     script = cal.pgbench_script(
         program.read.numbered, program.read.names, program.write.numbered, program.write.names
     )

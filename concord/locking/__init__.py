@@ -13,70 +13,28 @@
 | `optimistic`  | `OptimisticLocking`   | version compare-and-set; a stale version is retried          |
 | `advisory`    | `AdvisoryLocking`     | ``pg_advisory_xact_lock`` on a key derived from the entity   |
 
+Importing the package loads nothing: each name loads its module on first use (lazy_loader), so
+a racing worker process that needs only `keys` and `retry` never imports SQLAlchemy.
+
 The isolation level is a separate axis, chosen where the connection is made.
 `concord.locking.retry` classifies failed attempts by SQLSTATE and retries them with backoff.
 """
 
-from __future__ import annotations
+import lazy_loader
 
-from concord.errors import InvalidInput
-from concord.locking.advisory import AdvisoryLocking, advisory_key, advisory_lock_statement
-from concord.locking.base import EXPECTED_VERSION, EntityKey, LockingStrategy
-from concord.locking.none import NoLocking
-from concord.locking.nowait import NowaitLocking
-from concord.locking.optimistic import OptimisticLocking
-from concord.locking.ordered import OrderedLocking
-from concord.locking.pessimistic import PessimisticLocking
-from concord.locking.retry import RetryPolicy, classify, run_with_retries
-from concord.locking.skip_locked import SkipLockedLocking, claim_next_statement
-
-STRATEGIES: dict[str, type[LockingStrategy]] = {
-    cls.name: cls
-    for cls in (
-        NoLocking,
-        PessimisticLocking,
-        OrderedLocking,
-        NowaitLocking,
-        SkipLockedLocking,
-        OptimisticLocking,
-        AdvisoryLocking,
-    )
-}
-
-
-def get_strategy(name: str | LockingStrategy) -> LockingStrategy:
-    """The strategy called ``name`` ('skip-locked' and 'SKIP_LOCKED' are accepted too)."""
-    if isinstance(name, LockingStrategy):
-        return name
-    key = name.strip().lower().replace("-", "_")
-    if key not in STRATEGIES:
-        raise InvalidInput(f"unknown locking strategy {name!r}: choose one of {', '.join(STRATEGIES)}")
-    return STRATEGIES[key]()
-
-
-def lock_statements() -> dict[str, object]:
-    """Each strategy's lock statement (None when it takes no lock), for `concord explain`."""
-    return {name: cls().lock_statement() for name, cls in STRATEGIES.items()}
-
-
-__all__ = [
-    "EXPECTED_VERSION",
-    "STRATEGIES",
-    "AdvisoryLocking",
-    "EntityKey",
-    "LockingStrategy",
-    "NoLocking",
-    "NowaitLocking",
-    "OptimisticLocking",
-    "OrderedLocking",
-    "PessimisticLocking",
-    "RetryPolicy",
-    "SkipLockedLocking",
-    "advisory_key",
-    "advisory_lock_statement",
-    "claim_next_statement",
-    "classify",
-    "get_strategy",
-    "lock_statements",
-    "run_with_retries",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "advisory": ["AdvisoryLocking", "advisory_lock_statement"],
+        "base": ["LockingStrategy"],
+        "keys": ["EXPECTED_VERSION", "EntityKey", "advisory_key"],
+        "none": ["NoLocking"],
+        "nowait": ["NowaitLocking"],
+        "optimistic": ["OptimisticLocking"],
+        "ordered": ["OrderedLocking"],
+        "pessimistic": ["PessimisticLocking"],
+        "registry": ["STRATEGIES", "get_strategy", "lock_statements"],
+        "retry": ["RetryPolicy", "classify", "run_with_retries"],
+        "skip_locked": ["SkipLockedLocking", "claim_next_statement"],
+    },
+)

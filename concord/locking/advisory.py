@@ -32,19 +32,12 @@ a fresh snapshot after the lock is held.
 
 from __future__ import annotations
 
-from hashlib import blake2b
-
 import sqlalchemy as sa
 
-from concord.locking.base import EntityKey, LockingStrategy
+from concord.locking.base import LockingStrategy
+from concord.locking.keys import KEY_PREFIX, advisory_key
 
-KEY_PREFIX = "concord"
-
-
-def advisory_key(namespace: str, entity_id: int) -> int:
-    """The signed int64 advisory-lock key of one entity (see the module docstring)."""
-    digest = blake2b(f"{KEY_PREFIX}:{namespace}:{entity_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+__all__ = ["KEY_PREFIX", "AdvisoryLocking", "advisory_key", "advisory_lock_statement"]
 
 
 def advisory_lock_statement(param: str = "key") -> sa.Select:
@@ -59,11 +52,10 @@ class AdvisoryLocking(LockingStrategy):
     summary = "pg_advisory_xact_lock(key of the entity), then a plain read and write"
     locks = True
 
+    guard_key_function = staticmethod(advisory_key)
+
     def guard_statement(self) -> sa.Select:
         return advisory_lock_statement()
-
-    def guard_key(self, key: EntityKey) -> int:
-        return advisory_key(key.namespace, key.id)
 
     def lock_statement(self, table: sa.Table | None = None) -> sa.Executable:
         return advisory_lock_statement()

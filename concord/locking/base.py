@@ -26,24 +26,15 @@ conflict worth retrying.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import sqlalchemy as sa
 
 from concord.errors import StaleVersion
+from concord.locking.keys import EXPECTED_VERSION, EntityKey, lock_order
 
-#: Name of the bind parameter the optimistic write compares the version column with.
-EXPECTED_VERSION = "expected_version"
-
-
-@dataclass(frozen=True, slots=True)
-class EntityKey:
-    """What a lock protects: a table (or any namespace) and a row id in it."""
-
-    namespace: str
-    id: int
+__all__ = ["EXPECTED_VERSION", "EntityKey", "LockingStrategy", "by_id", "default_table"]
 
 
 class LockingStrategy:
@@ -64,6 +55,10 @@ class LockingStrategy:
     compares_version: ClassVar[bool] = False
     #: Whether ``guard`` takes locks in ascending key order when given several keys.
     orders_keys: ClassVar[bool] = False
+    #: (namespace, id) -> the value bound to ``:key`` of `guard_statement`, for strategies that
+    #: guard: a plain function of a module without SQLAlchemy (`concord.locking.keys`), so racing
+    #: worker processes can compute keys without importing the strategies (a ``staticmethod``).
+    guard_key_function: ClassVar[Callable[[str, int], int] | None] = None
 
     def guard_statement(self) -> sa.Select | None:
         """The statement run first in the transaction for each key, with a ``:key`` bigint bind.
@@ -74,7 +69,9 @@ class LockingStrategy:
 
     def guard_key(self, key: EntityKey) -> int:
         """The value bound to ``:key`` of `guard_statement` for one entity."""
-        raise NotImplementedError(f"{self.name} takes no guard lock")
+        if self.guard_key_function is None:
+            raise NotImplementedError(f"{self.name} takes no guard lock")
+        return self.guard_key_function(key.namespace, key.id)
 
     def guard(self, keys: Sequence[EntityKey]) -> list[sa.Executable]:
         """Statements to run first in the transaction, before any read, one per key in lock order."""
@@ -89,7 +86,7 @@ class LockingStrategy:
 
     def order(self, keys: Sequence[EntityKey]) -> list[EntityKey]:
         """The order in which several keys are locked: as given, unless the strategy sorts them."""
-        return sorted(keys, key=lambda k: (k.namespace, k.id)) if self.orders_keys else list(keys)
+        return lock_order(keys, ascending=self.orders_keys)
 
     def write(self, update: sa.Update, version_column: sa.ColumnElement[int] | None = None) -> sa.Update:
         """The write; strategies that compare versions add the check and the bump here."""

@@ -4,28 +4,23 @@ from concord.race import Experiment, run_experiment, load_experiment
 result = run_experiment(load_experiment("experiments/lost-update.toml"))
 result.document()          # the JSON document `concord race --json` prints
 write_results(result, ".")  # results/<stamp>-<scenario>.json/.csv/.md and logs/<...>.jsonl
+
+Importing the package loads nothing (lazy_loader): worker processes import `concord.race.worker`
+and `concord.race.programs`, and must not pay for the engine, the scenarios' SQLAlchemy
+statements or the result writers.
 """
 
-from __future__ import annotations
+import lazy_loader
 
-from concord.race.capacity import TooManyWorkers
-from concord.race.cell import Progress
-from concord.race.engine import run_experiment
-from concord.race.experiment import Cell, Experiment, load_experiment
-from concord.race.results import CellResult, RaceResult
-from concord.race.scenarios import SCENARIOS, get_scenario
-from concord.race.writers import write_results
-
-__all__ = [
-    "SCENARIOS",
-    "Cell",
-    "CellResult",
-    "Experiment",
-    "Progress",
-    "RaceResult",
-    "TooManyWorkers",
-    "get_scenario",
-    "load_experiment",
-    "run_experiment",
-    "write_results",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "capacity": ["TooManyWorkers"],
+        "cell": ["Progress"],
+        "engine": ["run_experiment"],
+        "experiment": ["Cell", "Experiment", "load_experiment"],
+        "results": ["CellResult", "RaceResult"],
+        "scenarios": ["SCENARIOS", "get_scenario"],
+        "writers": ["write_results"],
+    },
+)

@@ -17,11 +17,12 @@ import re
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from concord.errors import Conflict
+
+if TYPE_CHECKING:  # only the coordinator compiles statements: workers never import SQLAlchemy
+    import sqlalchemy as sa
 
 
 class Fetch(Enum):

@@ -25,7 +25,7 @@ import psycopg
 from concord.locking.retry import ALWAYS_RETRIED, RetryPolicy, classify
 from concord.race.libpq import LibpqSession
 from concord.race.program import Outcome, RowMissed, Status, drive, drive_async
-from concord.race.scenarios.base import Program
+from concord.race.programs.base import Program
 
 ISOLATION_LEVELS = {
     "read committed": psycopg.IsolationLevel.READ_COMMITTED,

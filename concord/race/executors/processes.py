@@ -23,9 +23,11 @@ from concord.race.executors.base import Death, sum_progress, wait_until
 from concord.race.executors.threads import collect_ready
 from concord.race.worker import WorkerJob, WorkerReport, run_worker
 
-# "__main__" first (the default): the fork server imports the main script once, so children do not
-# each re-run it (for the `concord` console script that would mean importing the whole CLI per child).
-PRELOAD = ["__main__", "concord.race.executors.processes"]
+#: What the fork server imports once, before it forks any worker: the main script (without it,
+#: every child would run it again; concord's own is lean, see `concord.__main__`), this module
+#: (psycopg and the worker loop) and every scenario's program. Children then share those pages
+#: copy-on-write and import nothing of their own: no SQLAlchemy, no ORM, no command line.
+PRELOAD = ["__main__", "concord.race.executors.processes", "concord.race.programs"]
 
 
 def context() -> mp.context.BaseContext:

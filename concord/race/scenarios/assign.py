@@ -3,7 +3,7 @@
 The tasks are raced in order: every worker tries task 0, then task 1, and so on, so each task
 has all the workers contending for it. Invariant: each task has exactly one winner (a worker
 told "assigned to you"), every other worker was told it lost, and the winner is the assignee
-the database shows.
+the database shows. The workers' side is `concord.race.programs.assign`.
 """
 
 from __future__ import annotations
@@ -13,49 +13,23 @@ from typing import ClassVar
 
 import sqlalchemy as sa
 
-from concord.locking import EntityKey, LockingStrategy
+from concord.locking import LockingStrategy
 from concord.models import Task
-from concord.race.program import DECLINED, Fetch, Operation, Outcome, Sql, Status
+from concord.race.program import Fetch, Sql
+from concord.race.programs.assign import AssignProgram
+from concord.race.programs.base import Traits
 from concord.race.scenarios.base import (
     Check,
     Fixture,
-    Program,
     Scenario,
     Tally,
     backlog_assignees,
     backlog_fixture,
+    versioned_write,
 )
 
 TASKS = Task.__table__
 DEFAULT_TASKS = 2000
-
-
-class AssignProgram(Program):
-    def __init__(self, strategy: LockingStrategy, fixture: Fixture) -> None:
-        super().__init__(strategy, fixture)
-        read = sa.select(TASKS.c.assignee_id, TASKS.c.version).where(TASKS.c.id == sa.bindparam("task_id"))
-        self.read = Sql.of(strategy.read(read), Fetch.ROW)
-        update = (
-            sa.update(TASKS)
-            .where(TASKS.c.id == sa.bindparam("task_id"))
-            .values(assignee_id=sa.bindparam("user_id"))
-        )
-        self.write = self.write_sql(update, TASKS.c.version)
-
-    def operation(self, worker: int, seq: int) -> Operation | None:
-        if seq >= len(self.fixture.tasks):
-            return None
-        return self._assign(self.fixture.tasks[seq], self.fixture.users[worker])
-
-    def _assign(self, task_id: int, user_id: int) -> Operation:
-        yield from self.guard(EntityKey("tasks", task_id))
-        assignee, version = yield self.read, {"task_id": task_id}
-        if assignee is not None:
-            return DECLINED  # told: someone else has it
-        params = self.write_params({"task_id": task_id, "user_id": user_id}, version)
-        written = yield self.write, params
-        self.strategy.check_written(written, "task", task_id, version)
-        return Outcome(Status.DONE, task_id)  # told: it is yours
 
 
 class Assign(Scenario):
@@ -72,8 +46,19 @@ class Assign(Scenario):
         count = DEFAULT_TASKS if ops is None else max(1, -(-ops // workers))
         return backlog_fixture(conn, "assign", "unassigned", "assign me", count, workers)
 
-    def program(self, strategy: LockingStrategy, fixture: Fixture) -> Program:
-        return AssignProgram(strategy, fixture)
+    def program(self, strategy: LockingStrategy, fixture: Fixture) -> AssignProgram:
+        read = sa.select(TASKS.c.assignee_id, TASKS.c.version).where(TASKS.c.id == sa.bindparam("task_id"))
+        update = (
+            sa.update(TASKS)
+            .where(TASKS.c.id == sa.bindparam("task_id"))
+            .values(assignee_id=sa.bindparam("user_id"))
+        )
+        return AssignProgram(
+            Traits.of(strategy),
+            fixture,
+            read=Sql.of(strategy.read(read), Fetch.ROW),
+            write=versioned_write(strategy, update, TASKS.c.version),
+        )
 
     def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
         assignee = backlog_assignees(conn, fixture)

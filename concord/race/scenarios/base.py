@@ -5,8 +5,8 @@ A scenario is used in three steps for each cell of a matrix:
 1. `Scenario.setup` creates the cell's own rows (a board of its own, lists, tasks, users) in the
    target database and returns a picklable `Fixture`; cells never share rows.
 2. `Scenario.program` compiles the statements for one locking strategy into a picklable
-   `Program`, whose ``operation(worker, seq)`` is the generator each worker runs (see
-   `concord.race.program`); None means the worker has nothing left to do.
+   `Program` (`concord.race.programs`), whose ``operation(worker, seq)`` is the generator each
+   worker runs (see `concord.race.program`); None means the worker has nothing left to do.
 3. `Scenario.check` reads the database after the run and compares it with what the workers
    reported: the number of invariant breaches and a plain-language account.
 """
@@ -20,21 +20,10 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
-from concord.locking import EXPECTED_VERSION, EntityKey, LockingStrategy
+from concord.locking import LockingStrategy
 from concord.models import Board, Task, TaskList, User
-from concord.race.program import Fetch, Operation, Sql
-
-
-@dataclass
-class Fixture:
-    """The rows a cell created: plain ids, so the fixture travels to worker processes."""
-
-    board_id: int
-    workers: int
-    lists: dict[str, int] = field(default_factory=dict)
-    tasks: list[int] = field(default_factory=list)
-    users: list[int] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
+from concord.race.program import Fetch, Sql
+from concord.race.programs.base import Fixture, Program
 
 
 @dataclass(frozen=True)
@@ -57,33 +46,10 @@ class Check:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-class Program:
-    """The compiled operation of one scenario under one strategy (picklable)."""
-
-    def __init__(self, strategy: LockingStrategy, fixture: Fixture) -> None:
-        self.strategy = strategy
-        self.fixture = fixture
-        guard = strategy.guard_statement()
-        self.guard_sql = Sql.of(guard, Fetch.NOTHING) if guard is not None else None
-
-    def operation(self, worker: int, seq: int) -> Operation | None:
-        raise NotImplementedError
-
-    def guard(self, *keys: EntityKey) -> list[tuple[Sql, dict[str, Any]]]:
-        """The guard steps (advisory locks) for ``keys``, in the strategy's lock order."""
-        if self.guard_sql is None:
-            return []
-        return [(self.guard_sql, {"key": self.strategy.guard_key(k)}) for k in self.strategy.order(keys)]
-
-    def write_sql(self, update: sa.Update, version: sa.ColumnElement[int]) -> Sql:
-        """An UPDATE that bumps ``version``, as a compare-and-set when the strategy wants one."""
-        update = update.values({version.key: version + sa.literal_column("1")})
-        return Sql.of(self.strategy.write(update, version), Fetch.ROWCOUNT)
-
-    def write_params(self, params: dict[str, Any], version: int) -> dict[str, Any]:
-        if self.strategy.compares_version:
-            params[EXPECTED_VERSION] = version
-        return params
+def versioned_write(strategy: LockingStrategy, update: sa.Update, version: sa.ColumnElement[int]) -> Sql:
+    """An UPDATE that bumps ``version``, as a compare-and-set when the strategy wants one."""
+    update = update.values({version.key: version + sa.literal_column("1")})
+    return Sql.of(strategy.write(update, version), Fetch.ROWCOUNT)
 
 
 class Scenario:

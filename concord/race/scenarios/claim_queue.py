@@ -6,7 +6,8 @@ A claim reads the first unassigned task (in position order) and assigns it to th
 the backlog is empty.
 
 Invariant: no task claimed twice (two workers told "yours"), none lost (every assigned task was
-reported by its claimer, and a drained backlog has no unassigned task left).
+reported by its claimer, and a drained backlog has no unassigned task left). The workers' side
+is `concord.race.programs.claim_queue`.
 """
 
 from __future__ import annotations
@@ -15,17 +16,19 @@ from collections import Counter
 
 import sqlalchemy as sa
 
-from concord.locking import EntityKey, LockingStrategy
+from concord.locking import LockingStrategy
 from concord.models import Task
-from concord.race.program import EXHAUSTED, Fetch, Operation, Outcome, RowMissed, Sql, Status
+from concord.race.program import Fetch, Sql
+from concord.race.programs.base import Traits
+from concord.race.programs.claim_queue import ClaimProgram
 from concord.race.scenarios.base import (
     Check,
     Fixture,
-    Program,
     Scenario,
     Tally,
     backlog_assignees,
     backlog_fixture,
+    versioned_write,
 )
 
 TASKS = Task.__table__
@@ -42,40 +45,6 @@ def next_unassigned() -> sa.Select:
     )
 
 
-class ClaimProgram(Program):
-    def __init__(self, strategy: LockingStrategy, fixture: Fixture) -> None:
-        super().__init__(strategy, fixture)
-        self.backlog = fixture.lists["backlog"]
-        self.claim = Sql.of(strategy.read(next_unassigned()), Fetch.ROW)
-        left = sa.select(
-            sa.exists().where(TASKS.c.list_id == sa.bindparam("list_id"), TASKS.c.assignee_id.is_(None))
-        )
-        self.any_left = Sql.of(left, Fetch.SCALAR)
-        update = (
-            sa.update(TASKS)
-            .where(TASKS.c.id == sa.bindparam("task_id"))
-            .values(assignee_id=sa.bindparam("user_id"))
-        )
-        self.write = self.write_sql(update, TASKS.c.version)
-
-    def operation(self, worker: int, seq: int) -> Operation:
-        return self._claim(self.fixture.users[worker])
-
-    def _claim(self, user_id: int) -> Operation:
-        yield from self.guard(EntityKey("task_lists", self.backlog))
-        row = yield self.claim, {"list_id": self.backlog}
-        if row is None:
-            # No row: the backlog is empty, or (SKIP LOCKED, or a FOR UPDATE whose row was taken
-            # while it waited) every candidate was held. Only an empty backlog ends the worker.
-            if (yield self.any_left, {"list_id": self.backlog}):
-                raise RowMissed("every unassigned task was held by another claimer")
-            return EXHAUSTED
-        task_id, version = row
-        written = yield self.write, self.write_params({"task_id": task_id, "user_id": user_id}, version)
-        self.strategy.check_written(written, "task", task_id, version)
-        return Outcome(Status.DONE, task_id)
-
-
 class ClaimQueue(Scenario):
     name = "claim-queue"
     summary = "workers repeatedly claim the next unassigned task from a backlog"
@@ -86,8 +55,22 @@ class ClaimQueue(Scenario):
         count = DEFAULT_TASKS if ops is None else max(1, ops)
         return backlog_fixture(conn, "claim-queue", "backlog", "claim me", count, workers)
 
-    def program(self, strategy: LockingStrategy, fixture: Fixture) -> Program:
-        return ClaimProgram(strategy, fixture)
+    def program(self, strategy: LockingStrategy, fixture: Fixture) -> ClaimProgram:
+        left = sa.select(
+            sa.exists().where(TASKS.c.list_id == sa.bindparam("list_id"), TASKS.c.assignee_id.is_(None))
+        )
+        update = (
+            sa.update(TASKS)
+            .where(TASKS.c.id == sa.bindparam("task_id"))
+            .values(assignee_id=sa.bindparam("user_id"))
+        )
+        return ClaimProgram(
+            Traits.of(strategy),
+            fixture,
+            claim=Sql.of(strategy.read(next_unassigned()), Fetch.ROW),
+            any_left=Sql.of(left, Fetch.SCALAR),
+            write=versioned_write(strategy, update, TASKS.c.version),
+        )
 
     def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
         assignee = backlog_assignees(conn, fixture)

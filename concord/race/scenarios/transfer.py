@@ -8,7 +8,8 @@ them with 40P01. The `ordered` strategy locks both lists in ascending id order i
 makes the cycle impossible.
 
 Invariant: every list holds its initial tasks plus the committed moves in minus the moves out
-(a task moved twice by two workers that both read it shows up as a difference).
+(a task moved twice by two workers that both read it shows up as a difference). The workers'
+side is `concord.race.programs.transfer`.
 """
 
 from __future__ import annotations
@@ -17,62 +18,26 @@ from typing import ClassVar
 
 import sqlalchemy as sa
 
-from concord.locking import EntityKey, LockingStrategy
+from concord.locking import LockingStrategy
 from concord.models import Task, TaskList
-from concord.race.program import DECLINED, Fetch, Operation, Outcome, Sql, Status
+from concord.race.program import Fetch, Sql
+from concord.race.programs.base import Traits
+from concord.race.programs.transfer import TransferProgram
 from concord.race.scenarios.base import (
     Check,
     Fixture,
-    Program,
     Scenario,
     Tally,
     cell_tag,
     make_board,
     make_list,
     make_tasks,
+    versioned_write,
 )
 
 TASKS = Task.__table__
 LISTS = TaskList.__table__
 TASKS_PER_LIST = 50
-
-
-class TransferProgram(Program):
-    def __init__(self, strategy: LockingStrategy, fixture: Fixture) -> None:
-        super().__init__(strategy, fixture)
-        lock = sa.select(LISTS.c.id).where(LISTS.c.id == sa.bindparam("list_id"))
-        self.lock_list = Sql.of(strategy.read(lock), Fetch.NOTHING) if strategy.locks else None
-        head = (
-            sa.select(TASKS.c.id, TASKS.c.version)
-            .where(TASKS.c.list_id == sa.bindparam("list_id"))
-            .order_by(TASKS.c.position, TASKS.c.id)
-            .limit(sa.literal_column("1"))
-        )
-        self.head = Sql.of(head, Fetch.ROW)
-        update = (
-            sa.update(TASKS)
-            .where(TASKS.c.id == sa.bindparam("task_id"))
-            .values(list_id=sa.bindparam("list_id"))
-        )
-        self.write = self.write_sql(update, TASKS.c.version)
-
-    def operation(self, worker: int, seq: int) -> Operation:
-        a, b = self.fixture.lists["a"], self.fixture.lists["b"]
-        return self._move(a, b) if worker % 2 == 0 else self._move(b, a)
-
-    def _move(self, source: int, target: int) -> Operation:
-        keys = [EntityKey("task_lists", source), EntityKey("task_lists", target)]
-        yield from self.guard(*keys)
-        if self.lock_list is not None and self.guard_sql is None:
-            for key in self.strategy.order(keys):  # source first unless the strategy orders keys
-                yield self.lock_list, {"list_id": key.id}
-        row = yield self.head, {"list_id": source}
-        if row is None:
-            return DECLINED  # nothing to move
-        task_id, version = row
-        written = yield self.write, self.write_params({"task_id": task_id, "list_id": target}, version)
-        self.strategy.check_written(written, "task", task_id, version)
-        return Outcome(Status.DONE, (source, target))
 
 
 class Transfer(Scenario):
@@ -93,8 +58,26 @@ class Transfer(Scenario):
         tasks = make_tasks(conn, a, TASKS_PER_LIST, "A") + make_tasks(conn, b, TASKS_PER_LIST, "B")
         return Fixture(board_id=board, workers=workers, lists={"a": a, "b": b}, tasks=tasks)
 
-    def program(self, strategy: LockingStrategy, fixture: Fixture) -> Program:
-        return TransferProgram(strategy, fixture)
+    def program(self, strategy: LockingStrategy, fixture: Fixture) -> TransferProgram:
+        lock = sa.select(LISTS.c.id).where(LISTS.c.id == sa.bindparam("list_id"))
+        head = (
+            sa.select(TASKS.c.id, TASKS.c.version)
+            .where(TASKS.c.list_id == sa.bindparam("list_id"))
+            .order_by(TASKS.c.position, TASKS.c.id)
+            .limit(sa.literal_column("1"))
+        )
+        update = (
+            sa.update(TASKS)
+            .where(TASKS.c.id == sa.bindparam("task_id"))
+            .values(list_id=sa.bindparam("list_id"))
+        )
+        return TransferProgram(
+            Traits.of(strategy),
+            fixture,
+            lock_list=Sql.of(strategy.read(lock), Fetch.NOTHING) if strategy.locks else None,
+            head=Sql.of(head, Fetch.ROW),
+            write=versioned_write(strategy, update, TASKS.c.version),
+        )
 
     def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
         a, b = fixture.lists["a"], fixture.lists["b"]

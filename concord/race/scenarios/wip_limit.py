@@ -9,7 +9,8 @@ the list row or an advisory lock on the list at READ COMMITTED. At REPEATABLE RE
 not help: the snapshot the count reads was taken by the locking statement itself, before the
 lock was granted, so the count misses the previous holder's move.
 
-Invariant: no list holds more tasks than its limit.
+Invariant: no list holds more tasks than its limit. The workers' side is
+`concord.race.programs.wip_limit`.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from typing import ClassVar
 
 import sqlalchemy as sa
 
-from concord.locking import EntityKey, LockingStrategy
+from concord.locking import LockingStrategy
 from concord.models import Task, TaskList
-from concord.race.program import DECLINED, DONE, Fetch, Operation, Sql
+from concord.race.program import Fetch, Sql
+from concord.race.programs.base import Traits
+from concord.race.programs.wip_limit import WipLimitProgram
 from concord.race.scenarios.base import (
     Check,
     Fixture,
-    Program,
     Scenario,
     Tally,
     cell_tag,
@@ -38,39 +40,6 @@ TASKS = Task.__table__
 LISTS = TaskList.__table__
 WIP_LIMIT = 2
 DEFAULT_ROUNDS = 300
-
-
-class WipLimitProgram(Program):
-    def __init__(self, strategy: LockingStrategy, fixture: Fixture) -> None:
-        super().__init__(strategy, fixture)
-        limit = sa.select(LISTS.c.wip_limit).where(LISTS.c.id == sa.bindparam("list_id"))
-        self.read_limit = Sql.of(strategy.read(limit), Fetch.SCALAR)
-        count = (
-            sa.select(sa.func.count()).select_from(TASKS).where(TASKS.c.list_id == sa.bindparam("list_id"))
-        )
-        self.count = Sql.of(count, Fetch.SCALAR)
-        move = (
-            sa.update(TASKS)
-            .where(TASKS.c.id == sa.bindparam("task_id"))
-            .values(list_id=sa.bindparam("list_id"))
-        )
-        self.move = Sql.of(move.values(version=TASKS.c.version + sa.literal_column("1")), Fetch.ROWCOUNT)
-
-    def operation(self, worker: int, seq: int) -> Operation | None:
-        targets = self.fixture.extra["targets"]
-        if seq >= len(targets):
-            return None
-        task_id = self.fixture.tasks[seq * self.fixture.workers + worker]
-        return self._move_in(targets[seq], task_id)
-
-    def _move_in(self, list_id: int, task_id: int) -> Operation:
-        yield from self.guard(EntityKey("task_lists", list_id))
-        limit = yield self.read_limit, {"list_id": list_id}  # FOR UPDATE when the strategy locks
-        held = yield self.count, {"list_id": list_id}
-        if held >= limit:
-            return DECLINED  # told: the list is full
-        yield self.move, {"task_id": task_id, "list_id": list_id}
-        return DONE
 
 
 class WipLimit(Scenario):
@@ -102,8 +71,23 @@ class WipLimit(Scenario):
             extra={"targets": targets},
         )
 
-    def program(self, strategy: LockingStrategy, fixture: Fixture) -> Program:
-        return WipLimitProgram(strategy, fixture)
+    def program(self, strategy: LockingStrategy, fixture: Fixture) -> WipLimitProgram:
+        limit = sa.select(LISTS.c.wip_limit).where(LISTS.c.id == sa.bindparam("list_id"))
+        count = (
+            sa.select(sa.func.count()).select_from(TASKS).where(TASKS.c.list_id == sa.bindparam("list_id"))
+        )
+        move = (
+            sa.update(TASKS)
+            .where(TASKS.c.id == sa.bindparam("task_id"))
+            .values(list_id=sa.bindparam("list_id"), version=TASKS.c.version + sa.literal_column("1"))
+        )
+        return WipLimitProgram(
+            Traits.of(strategy),
+            fixture,
+            read_limit=Sql.of(strategy.read(limit), Fetch.SCALAR),
+            count=Sql.of(count, Fetch.SCALAR),
+            move=Sql.of(move, Fetch.ROWCOUNT),
+        )
 
     def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
         counts = conn.execute(

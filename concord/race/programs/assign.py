@@ -1,0 +1,28 @@
+"""`assign`'s operation: read a task's assignee; if there is none, take the task."""
+
+from __future__ import annotations
+
+from concord.locking.keys import EntityKey
+from concord.race.program import DECLINED, Operation, Outcome, Sql, Status
+from concord.race.programs.base import Fixture, Program, Traits
+
+
+class AssignProgram(Program):
+    def __init__(self, traits: Traits, fixture: Fixture, *, read: Sql, write: Sql) -> None:
+        super().__init__(traits, fixture)
+        self.read, self.write = read, write
+
+    def operation(self, worker: int, seq: int) -> Operation | None:
+        if seq >= len(self.fixture.tasks):
+            return None
+        return self._assign(self.fixture.tasks[seq], self.fixture.users[worker])
+
+    def _assign(self, task_id: int, user_id: int) -> Operation:
+        yield from self.guard(EntityKey("tasks", task_id))
+        assignee, version = yield self.read, {"task_id": task_id}
+        if assignee is not None:
+            return DECLINED  # told: someone else has it
+        params = self.write_params({"task_id": task_id, "user_id": user_id}, version)
+        written = yield self.write, params
+        self.check_written(written, "task", task_id, version)
+        return Outcome(Status.DONE, task_id)  # told: it is yours
