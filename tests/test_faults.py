@@ -21,9 +21,17 @@ from pathlib import Path
 import psutil
 import psycopg
 import pytest
+import sqlalchemy as sa
 from test_race_support import dsn, sessions_left, url_text
 
+from concord.db.engine import create_engine
+from concord.locking import RetryPolicy, get_strategy
 from concord.race import Experiment, run_experiment
+from concord.race.executors import Death
+from concord.race.executors.processes import ProcessExecutor
+from concord.race.scenarios import Tally
+from concord.race.scenarios.counter import Counter
+from concord.race.worker import WorkerJob, retry_kinds
 
 RC = "read committed"
 
@@ -70,7 +78,7 @@ def test_a_worker_killed_inside_its_transaction_is_reported_rolled_back_and_the_
             os.kill(running.pids()[0], signal.SIGKILL)
             running.processes[0].join(timeout=10)
             # What it committed before it died (its live counter; its report never comes).
-            seen["dead_commits"] = running.control.progress[0]
+            seen["dead_commits"] = running.progress_array[0]
             blocker.rollback()  # the dead backend gets the row, fails to answer, and rolls back
             seen["gone"] = wait_for(
                 lambda: watcher.execute(
@@ -105,6 +113,36 @@ def test_a_worker_killed_inside_its_transaction_is_reported_rolled_back_and_the_
     assert (result.interrupted, cell.violations, result.error) == (False, 0, None)
     assert sessions_left(database_url) == 0  # nothing idle in transaction (or at all) remains
     assert multiprocessing.active_children() == []
+
+
+def test_a_worker_killed_at_the_start_line_holds_up_neither_the_start_nor_the_others(database_url):
+    # Killed while waiting for the start signal: with a lock shared between processes (an
+    # mp.Event, an mp.Queue) the dead child could hold it forever; the start and the reports
+    # must not depend on one.
+    engine = create_engine(database_url, poolclass=sa.NullPool)
+    with engine.begin() as conn:
+        fixture = Counter().setup(conn, 3, 30)
+    program = Counter().program(get_strategy("pessimistic"), fixture)
+    jobs = [
+        WorkerJob(w, dsn(database_url), RC, program, RetryPolicy(), retry_kinds(frozenset()), 10, 10, w)
+        for w in range(3)
+    ]
+    cell = ProcessExecutor().start(jobs)
+    try:
+        assert sorted(cell.wait_ready(30)) == [0, 1, 2]
+        os.kill(cell.pids()[0], signal.SIGKILL)
+        cell.processes[0].join(timeout=10)
+        cell.go()
+        assert wait_for(cell.finished, what="the two survivors to finish their ten increments")
+        reports, deaths = cell.collect(5)
+    finally:
+        cell.stop()
+        cell.kill_stragglers()
+    assert [(r.worker, r.done, r.error) for r in reports] == [(1, 10, None), (2, 10, None)]
+    assert deaths == [Death(0, "worker process exited with signal SIGKILL")]
+    with engine.begin() as conn:
+        assert Counter().check(conn, fixture, Tally(20, 0, [], 0)).violations == 0
+    engine.dispose()
 
 
 @pytest.fixture

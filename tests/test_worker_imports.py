@@ -53,9 +53,8 @@ def every_job() -> list[WorkerJob]:
             strategy = get_strategy(name)
             if scenario.refusal(strategy) is None:
                 program = scenario.program(strategy, fixture)
-                jobs.append(
-                    WorkerJob(0, "host=nowhere", "read committed", program, RetryPolicy(), frozenset(), 1, 10, 0)
-                )
+                job = WorkerJob(0, "host=", "read committed", program, RetryPolicy(), frozenset(), 1, 10, 0)
+                jobs.append(job)
     return jobs
 
 

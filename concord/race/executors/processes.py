@@ -6,21 +6,20 @@ state, so no connection, pool or engine of the coordinator ever crosses a fork. 
 opens its own connection from a URL string.
 
 Children ignore SIGINT: Ctrl-C reaches the whole process group, and only the coordinator
-decides how to stop (it sets the stop event and cancels in-flight queries). Progress comes back
-through a shared array, reports through a queue. A child that dies without reporting (killed
-with SIGKILL, say) becomes a `Death`; the server rolls back its open transaction when the
-connection drops.
+decides how to stop (it raises the stop flag and cancels in-flight queries). Progress comes back
+through a shared array, reports through a pipe per child; no lock is shared with a child (see
+`ProcessControl`). A child that dies without reporting (killed with SIGKILL, say) becomes a
+`Death`; the server rolls back its open transaction when the connection drops.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-import queue
 import signal
 import time
+from multiprocessing.connection import Connection, wait
 
 from concord.race.executors.base import Death, sum_progress, wait_until
-from concord.race.executors.threads import collect_ready
 from concord.race.worker import WorkerJob, WorkerReport, run_worker
 
 #: What the fork server imports once, before it forks any worker: the main script (without it,
@@ -39,46 +38,61 @@ def context() -> mp.context.BaseContext:
 
 
 class ProcessControl:
-    """The coordinator's shared objects, handed to each child when it is created."""
+    """A child's side of the coordination, built without a single shared lock.
 
-    def __init__(self, ctx: mp.context.BaseContext, workers: int) -> None:
-        self.progress = ctx.RawArray("q", 2 * workers)
-        self.go_event = ctx.Event()
-        self.stop_event = ctx.Event()
-        self.announced = ctx.Queue()
-        self.reports = ctx.Queue()
+    A worker may be killed at any instant (SIGKILL, the OOM killer, a test). ``multiprocessing``'s
+    ``Event`` and ``Queue`` take a lock shared between processes, and a child killed while holding
+    it would leave the coordinator or the other children waiting forever. So: the start signal
+    and the stop signal are pipes whose write end only the coordinator holds (closing it wakes
+    every reader at once with end-of-file), the stop flag read in the hot loop is a raw shared
+    byte, progress is a raw shared array, and each child writes to a pipe of its own.
+    """
+
+    def __init__(self, progress, stop_flag, go: Connection, stop: Connection, outbox: Connection) -> None:
+        self.progress, self.stop_flag = progress, stop_flag
+        self.go, self.stop, self.outbox = go, stop, outbox
 
     def ready(self, worker: int, backend_pid: int | None) -> None:
-        self.announced.put((worker, backend_pid))
+        self.outbox.send(("ready", worker, backend_pid))
 
     def wait_go(self) -> bool:
-        self.go_event.wait()
-        return not self.stop_event.is_set()
+        self.go.poll(None)  # end-of-file when the coordinator closes its end
+        return not self.stopping()
 
     def stopping(self) -> bool:
-        return self.stop_event.is_set()
+        return bool(self.stop_flag.value)
 
     def pause(self, seconds: float) -> bool:
-        return self.stop_event.wait(seconds)
+        return self.stop.poll(seconds)
 
 
 def child_main(job: WorkerJob, control: ProcessControl) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    control.reports.put(run_worker(job, control))
+    control.outbox.send(("report", run_worker(job, control)))
 
 
 class ProcessCell:
     def __init__(self, jobs: list[WorkerJob]) -> None:
         ctx = context()
-        self.control = ProcessControl(ctx, len(jobs))
-        self.processes = [
-            ctx.Process(target=child_main, args=(job, self.control), name=f"racer-{job.worker}", daemon=True)
-            for job in jobs
-        ]
+        self.progress_array = ctx.RawArray("q", 2 * len(jobs))
+        self.stop_flag = ctx.RawValue("b", 0)
+        go_reader, self._go = ctx.Pipe(duplex=False)
+        stop_reader, self._stop = ctx.Pipe(duplex=False)
+        self.inboxes: dict[int, Connection] = {}
+        self.pids_ready: dict[int, int | None] = {}
         self.reports: dict[int, WorkerReport] = {}
+        self.processes = []
         try:
-            for process in self.processes:
+            for job in jobs:
+                inbox, outbox = ctx.Pipe(duplex=False)
+                control = ProcessControl(self.progress_array, self.stop_flag, go_reader, stop_reader, outbox)
+                process = ctx.Process(
+                    target=child_main, args=(job, control), name=f"racer-{job.worker}", daemon=True
+                )
+                self.processes.append(process)
                 process.start()
+                outbox.close()  # the child holds the only write end: its death reads as end-of-file
+                self.inboxes[job.worker] = inbox
         except BaseException:  # Ctrl-C while starting: take down what already started
             self.stop()
             self.kill_stragglers()
@@ -89,27 +103,34 @@ class ProcessCell:
         return [p.pid for p in self.processes if p.pid is not None]
 
     def wait_ready(self, timeout: float) -> dict[int, int | None]:
-        return collect_ready(self.control.announced, len(self.processes), timeout)
+        deadline = time.monotonic() + timeout
+        while len(self.pids_ready) < len(self.processes) and self.inboxes:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._receive(min(left, 0.2))
+        return dict(self.pids_ready)
 
     def go(self) -> None:
-        self.control.go_event.set()
+        self._go.close()
 
     def progress(self) -> tuple[int, int]:
-        return sum_progress(self.control.progress)
+        return sum_progress(self.progress_array)
 
     def finished(self) -> bool:
-        self._drain(0)
+        self._receive(0)
         return all(i in self.reports or not p.is_alive() for i, p in enumerate(self.processes))
 
     def stop(self) -> None:
-        self.control.stop_event.set()
-        self.control.go_event.set()
+        self.stop_flag.value = 1
+        self._stop.close()
+        self._go.close()  # release workers still waiting for the start
 
     def collect(self, timeout: float) -> tuple[list[WorkerReport], list[Death]]:
-        # Reports must be read before joining: a child blocks at exit until its queued report
-        # has been taken from the pipe.
+        # Reports must be read before joining: a child blocks at exit until its report has been
+        # taken from its pipe.
         wait_until(self.finished, timeout)
-        self._drain(0.2)
+        self._receive(0.2)
         deaths = []
         for i, process in enumerate(self.processes):
             if i in self.reports:
@@ -125,14 +146,21 @@ class ProcessCell:
             self.processes[i].join(timeout=2)
         return stuck
 
-    def _drain(self, wait: float) -> None:
-        deadline = time.monotonic() + wait
-        while True:
+    def _receive(self, timeout: float) -> None:
+        """Read what the children sent within ``timeout``: ready announcements and reports."""
+        by_inbox = {inbox: worker for worker, inbox in self.inboxes.items()}
+        for inbox in wait(list(by_inbox), timeout):
+            worker = by_inbox[inbox]
             try:
-                report = self.control.reports.get(timeout=max(0.0, deadline - time.monotonic()) or 0.001)
-            except queue.Empty:
-                return
-            self.reports[report.worker] = report
+                message = inbox.recv()
+            except (EOFError, OSError):  # the child is gone; whatever it did not send is lost
+                inbox.close()
+                del self.inboxes[worker]
+                continue
+            if message[0] == "ready":
+                self.pids_ready[worker] = message[2]
+            else:
+                self.reports[worker] = message[1]
 
 
 def _exit_reason(code: int | None) -> str:
