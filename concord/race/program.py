@@ -2,9 +2,9 @@
 
 A scenario's operation is a generator: it yields ``(Sql, params)`` pairs and receives each
 statement's result (a row, a scalar, a row count, or None), then returns an `Outcome`. It never
-touches a connection. The sync workers (threads, processes) run the steps through libpq
-(`concord.race.libpq`), the asyncio workers through psycopg's async cursor, so the logic of a
-race is written once.
+touches a connection. Every worker runs the steps as prepared statements through libpq
+(`concord.race.libpq`: blocking for threads and processes, non-blocking for asyncio), so the logic
+of a race is written once.
 
 Statements are SQLAlchemy Core statements (those of `concord.locking` and the scenario),
 compiled once per cell into psycopg's ``%(name)s`` text: nothing is compiled, and no ORM object
@@ -14,7 +14,7 @@ is built, inside a locked section.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -98,23 +98,12 @@ def drive(run: Callable[[Sql, dict[str, Any]], Any], operation: Operation) -> Ou
         return done.value
 
 
-def execute(cursor: Any, sql: Sql, params: dict[str, Any]) -> Any:
-    """Run one step on a sync cursor (as a server-side prepared statement); return what it fetches."""
-    cursor.execute(sql.text, sql.bind(params), prepare=True)
-    return _result(cursor, sql.fetch, cursor.fetchone)
-
-
-async def drive_async(cursor: Any, operation: Operation) -> Outcome:
-    """`drive` for a psycopg ``AsyncCursor``."""
+async def drive_async(run: Callable[[Sql, dict[str, Any]], Awaitable[Any]], operation: Operation) -> Outcome:
+    """`drive` with a coroutine ``run`` (the asyncio workers')."""
     try:
         sql, params = next(operation)
         while True:
-            await cursor.execute(sql.text, sql.bind(params), prepare=True)
-            if sql.fetch is Fetch.ROW or sql.fetch is Fetch.SCALAR:
-                value = _shape(await cursor.fetchone(), sql.fetch)
-            else:
-                value = cursor.rowcount if sql.fetch is Fetch.ROWCOUNT else None
-            sql, params = operation.send(value)
+            sql, params = operation.send(await run(sql, params))
     except StopIteration as done:
         return done.value
 
@@ -134,17 +123,3 @@ def _number_placeholders(text: str) -> tuple[bytes, tuple[str, ...]]:
 
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-
-
-def _result(cursor: Any, fetch: Fetch, fetchone: Any) -> Any:
-    if fetch is Fetch.ROWCOUNT:
-        return cursor.rowcount
-    if fetch is Fetch.NOTHING:
-        return None
-    return _shape(fetchone(), fetch)
-
-
-def _shape(row: Any, fetch: Fetch) -> Any:
-    if fetch is Fetch.SCALAR:
-        return None if row is None else row[0]
-    return row

@@ -1,11 +1,10 @@
 """One racing worker: a connection held for the whole run, operations, retries, bookkeeping.
 
 The same loop runs in a thread or a child process (`run_worker`) and as an asyncio task
-(`run_worker_async`). Per transaction a sync worker does only this: ``BEGIN``, the operation's
+(`run_worker_async`). Per transaction a worker does only this: ``BEGIN``, the operation's
 statements (prepared once per connection and run through libpq, see `concord.race.libpq`),
 ``COMMIT``, and a few counters. The isolation level is set once per connection. The asyncio
-worker runs the same operations through psycopg's ``AsyncCursor`` with server-side prepared
-statements (``prepare=True``).
+worker runs the same statements through the same libpq path without blocking the event loop.
 
 A worker stops when the coordinator sets ``stop`` (between operations; a query in flight is
 cancelled by the coordinator with ``pg_cancel_backend``), when its share of ``--ops`` is done, or
@@ -23,15 +22,10 @@ from typing import Any, Protocol
 import psycopg
 
 from concord.locking.retry import ALWAYS_RETRIED, RetryPolicy, classify
-from concord.race.libpq import LibpqSession
+from concord.race.libpq import AsyncLibpqSession, LibpqSession
 from concord.race.program import Outcome, RowMissed, Status, drive, drive_async
 from concord.race.programs.base import Program
 
-ISOLATION_LEVELS = {
-    "read committed": psycopg.IsolationLevel.READ_COMMITTED,
-    "repeatable read": psycopg.IsolationLevel.REPEATABLE_READ,
-    "serializable": psycopg.IsolationLevel.SERIALIZABLE,
-}
 #: Retried whatever the strategy: SKIP LOCKED (or a FOR UPDATE whose row was taken while it
 #: waited) found no free row although the backlog is not empty.
 SCENARIO_RETRIES = frozenset({"row_missed"})
@@ -241,47 +235,47 @@ def _operation(
 
 
 async def run_worker_async(job: WorkerJob, control: Any) -> WorkerReport:
-    """`run_worker` on a psycopg ``AsyncConnection`` (control: an asyncio-aware `Control`)."""
+    """`run_worker` as an asyncio task (control: an asyncio-aware `Control`)."""
     report = WorkerReport(job.worker)
     try:
         conn = await psycopg.AsyncConnection.connect(
-            job.dsn, autocommit=False, application_name=application_name(job)
+            job.dsn, autocommit=True, application_name=application_name(job)
         )
     except psycopg.Error as exc:
         report.error = f"worker {job.worker} could not connect: {_first_line(exc)}"
         control.ready(job.worker, None)
         return report
+    session: AsyncLibpqSession | None = None
     try:
-        await conn.set_isolation_level(ISOLATION_LEVELS[job.isolation])
-        for name, value in job.settings:
-            await conn.execute("SELECT set_config(%s, %s, false)", (name, value))
-        await conn.commit()
+        session = await AsyncLibpqSession.open(conn, job.isolation, job.settings)
         report.backend_pid = conn.info.backend_pid
         control.ready(job.worker, report.backend_pid)
         if await control.wait_go_async():
-            await _race_async(job, conn, control, report)
+            await _race_async(job, session, control, report)
     except Fatal as exc:
         report.error = f"worker {job.worker}: {exc}"
     except Stopped:
         pass
+    except psycopg.Error as exc:  # the session could not even be set up
+        report.error = f"worker {job.worker}: {_first_line(exc)}"
+        control.ready(job.worker, None)
     finally:
-        await _close_async(conn)
+        await _close_async(conn, session)
     return report
 
 
-async def _race_async(job: WorkerJob, conn, control, report: WorkerReport) -> None:
+async def _race_async(job: WorkerJob, session: AsyncLibpqSession, control, report: WorkerReport) -> None:
     book = Book(job, report, control)
-    cursor = conn.cursor()
     seq = 0
     while not control.stopping() and (job.ops is None or seq < job.ops):
-        outcome = await _operation_async(job, conn, cursor, book, control, seq)
+        outcome = await _operation_async(job, session, book, control, seq)
         if outcome is None or outcome.status is Status.EXHAUSTED:
             report.exhausted = True
             return
         seq += 1
 
 
-async def _operation_async(job, conn, cursor, book: Book, control, seq: int) -> Outcome | None:
+async def _operation_async(job, session: AsyncLibpqSession, book: Book, control, seq: int) -> Outcome | None:
     op_started = time.perf_counter()
     attempt = 0
     while True:
@@ -291,10 +285,11 @@ async def _operation_async(job, conn, cursor, book: Book, control, seq: int) -> 
             return None
         started = time.time()
         try:
-            outcome = await drive_async(cursor, operation)
-            await conn.commit()
+            await session.begin()
+            outcome = await drive_async(session.execute, operation)
+            await session.commit()
         except Exception as exc:
-            await _rollback_async(conn)
+            await _rollback_async(session)
             pause = book.failed(seq, attempt, started, exc)
             if pause is None:
                 return GAVE_UP
@@ -310,9 +305,9 @@ def _rollback(session: LibpqSession) -> None:
         session.rollback()
 
 
-async def _rollback_async(conn: psycopg.AsyncConnection) -> None:
+async def _rollback_async(session: AsyncLibpqSession) -> None:
     with contextlib.suppress(psycopg.Error):
-        await conn.rollback()
+        await session.rollback()
 
 
 def _close(conn: psycopg.Connection, session: LibpqSession | None) -> None:
@@ -321,8 +316,10 @@ def _close(conn: psycopg.Connection, session: LibpqSession | None) -> None:
     conn.close()
 
 
-async def _close_async(conn: psycopg.AsyncConnection) -> None:
-    await _rollback_async(conn)
+async def _close_async(conn: psycopg.AsyncConnection, session: AsyncLibpqSession | None) -> None:
+    if session is not None:
+        await _rollback_async(session)
+        session.close()
     await conn.close()
 
 
