@@ -1,7 +1,7 @@
 """Calibration: concord's harness held against pgbench on the same transaction and server.
 
     from concord.calibrate import Calibration, calibrate
-    report = calibrate(Calibration(workers=(1, 8, 50), duration_s=5, rounds=3))
+    report = calibrate(Calibration(workers=(1, 8, 50), duration_s=3, rounds=5))
     for row in report.rows:
         print(row.workers, row.executor, row.ratio)
 
@@ -47,9 +47,12 @@ class PgbenchMissing(ConcordError):
 class Calibration:
     workers: tuple[int, ...] = (1, 8, 50)
     executors: tuple[str, ...] = ("threads", "processes")
-    duration_s: float = 5.0
-    rounds: int = 3
-    pgbench_threads: int | None = None  # pgbench -j; default min(workers, CPUs)
+    duration_s: float = 3.0
+    rounds: int = 5
+    #: pgbench -j, capped at the worker count: "cpus" (pgbench at its best on this machine: a few
+    #: threads multiplexing the connections), "workers" (a thread per connection, the shape of
+    #: concord's threads executor), or a number.
+    pgbench_threads: int | str = "cpus"
 
     def validated(self) -> Calibration:
         if not self.workers or any(w < 1 for w in self.workers):
@@ -63,7 +66,19 @@ class Calibration:
             raise InvalidInput(f"duration must be positive, not {self.duration_s!r}")
         if self.rounds < 1:
             raise InvalidInput(f"rounds must be at least 1, not {self.rounds!r}")
+        threads = self.pgbench_threads
+        if threads not in ("cpus", "workers") and not (isinstance(threads, int) and threads >= 1):
+            raise InvalidInput(
+                f"pgbench threads must be cpus, workers or a number of at least 1, not {threads!r}"
+            )
         return self
+
+    def pgbench_jobs(self, workers: int) -> int:
+        """pgbench's ``-j`` for a run of ``workers`` clients."""
+        if self.pgbench_threads == "workers":
+            return workers
+        threads = (os.cpu_count() or 1) if self.pgbench_threads == "cpus" else int(self.pgbench_threads)
+        return min(workers, threads)
 
 
 @dataclass
@@ -180,13 +195,13 @@ def pgbench_connection(dsn: str) -> tuple[list[str], dict[str, str]]:
 
 
 def run_pgbench(
-    pgbench: Path, script: Path, dsn: str, task_id: int, workers: int, duration_s: float, threads: int
+    pgbench: Path, script: Path, dsn: str, task_id: int, workers: int, duration_s: float, jobs: int
 ) -> float:
     """One pgbench run of ``script``; its tps (without initial connection time)."""
     conn_args, env = pgbench_connection(dsn)
     command = [
         str(pgbench), "-n", "-M", "prepared", "-f", str(script), "-D", f"task_id={task_id}",
-        "-c", str(workers), "-j", str(min(workers, threads)), "-T", str(max(1, round(duration_s))),
+        "-c", str(workers), "-j", str(jobs), "-T", str(max(1, round(duration_s))),
         *conn_args,
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env}, check=False)
@@ -274,7 +289,6 @@ def _prepare(engine: sa.Engine, workers: int):
 
 
 def _rounds(calibration, report, pgbench, script, dsn, url, task_id, on_step) -> None:
-    threads = calibration.pgbench_threads or os.cpu_count() or 1
     rows = {(w, e): Row(w, e) for w in calibration.workers for e in calibration.executors}
     report.rows = list(rows.values())
     for number in range(calibration.rounds):
@@ -288,9 +302,9 @@ def _rounds(calibration, report, pgbench, script, dsn, url, task_id, on_step) ->
                             f"round {number + 1}/{calibration.rounds}: {side} {workers} workers ({executor})"
                         )
                     if side == "pgbench":
-                        tps = run_pgbench(
-                            pgbench, script, dsn, task_id, workers, calibration.duration_s, threads
-                        )
+                        jobs = calibration.pgbench_jobs(workers)
+                        duration = calibration.duration_s
+                        tps = run_pgbench(pgbench, script, dsn, task_id, workers, duration, jobs)
                         row.pgbench_tps.append(round(tps, 1))
                     else:
                         tps = run_concord(str(url), workers, executor, calibration.duration_s)

@@ -47,11 +47,36 @@ def test_a_row_reports_the_median_of_its_paired_round_ratios():
         (cal.Calibration(workers=(0,)), "workers must be whole numbers of at least 1"),
         (cal.Calibration(executors=("fibers",)), "unknown executor 'fibers'"),
         (cal.Calibration(rounds=0), "rounds must be at least 1, not 0"),
+        (cal.Calibration(pgbench_threads="many"), "pgbench threads must be cpus, workers or a number"),
+        (cal.Calibration(pgbench_threads=0), "pgbench threads must be cpus, workers or a number"),
     ],
 )
 def test_bad_calibrations_are_refused(calibration, message):
     with pytest.raises(cal.InvalidInput, match=message):
         calibration.validated()
+
+
+def test_pgbench_gets_a_thread_per_cpu_or_per_client_never_more_than_clients(monkeypatch):
+    monkeypatch.setattr(cal.os, "cpu_count", lambda: 2)
+    assert [cal.Calibration().pgbench_jobs(w) for w in (1, 8, 50)] == [1, 2, 2]
+    assert [cal.Calibration(pgbench_threads="workers").pgbench_jobs(w) for w in (1, 8, 50)] == [1, 8, 50]
+    assert [cal.Calibration(pgbench_threads=4).pgbench_jobs(w) for w in (1, 8, 50)] == [1, 4, 4]
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (
+            ["--pgbench-threads", "lots"],
+            "pgbench threads must be cpus, workers or a number of at least 1, not 'lots'",
+        ),
+        (["--executor", "fibers"], "unknown executor 'fibers': choose threads, processes, asyncio or all"),
+        (["--rounds", "0"], "rounds must be at least 1, not 0"),
+    ],
+)
+def test_bad_calibrate_options_are_usage_errors(database_url, option, message):
+    outcome = on(database_url, "calibrate", *option)
+    assert (outcome.exit_code, outcome.stderr.strip()) == (2, f"concord: {message}")
 
 
 def test_a_missing_pgbench_is_refused_with_one_line(database_url, monkeypatch, tmp_path):

@@ -15,7 +15,8 @@ from rich.table import Table
 
 from concord.calibrate import EXECUTORS, TARGET_RATIO, Calibration, CalibrationReport, calibrate, write_report
 from concord.cli.common import DatabaseUrl, Json, error_console, render
-from concord.cli.errors import EXIT_INTERRUPTED
+from concord.cli.errors import EXIT_INTERRUPTED, UsageError
+from concord.errors import InvalidInput
 from concord.race.experiment import parse_workers, split_list
 
 
@@ -25,19 +26,29 @@ def calibrate_command(
     ] = "1,8,50",
     duration: Annotated[
         float, typer.Option("--duration", "-d", help="Seconds per run of each client.")
-    ] = 5.0,
-    rounds: Annotated[int, typer.Option("--rounds", "-r", help="Alternating pgbench/concord rounds.")] = 3,
+    ] = 3.0,
+    rounds: Annotated[
+        int,
+        typer.Option(
+            "--rounds", "-r", help="Alternating pgbench/concord rounds (more, shorter rounds pair better)."
+        ),
+    ] = 5,
     executor: Annotated[
         str, typer.Option("--executor", "-e", help="threads, processes, asyncio (comma-separated) or all.")
     ] = "threads,processes",
+    pgbench_threads: Annotated[
+        str,
+        typer.Option(
+            "--pgbench-threads",
+            help="pgbench -j: cpus (its best here: a few threads multiplexing the connections), "
+            "workers (a thread per connection, like concord's threads executor) or a number.",
+        ),
+    ] = "cpus",
     as_json: Json = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Run the counter transaction (pessimistic) through pgbench and through concord, alternating."""
-    executors = EXECUTORS if executor.strip().lower() == "all" else tuple(split_list(executor.lower()))
-    calibration = Calibration(
-        workers=parse_workers(workers), executors=executors, duration_s=duration, rounds=rounds
-    )
+    calibration = _calibration(workers, executor, duration, rounds, pgbench_threads)
     errors = error_console()
     report = calibrate(calibration, database_url=database_url, on_step=lambda s: errors.print(s, style="dim"))
     write_report(report)
@@ -46,8 +57,26 @@ def calibrate_command(
         raise typer.Exit(EXIT_INTERRUPTED)
 
 
+def _calibration(workers: str, executor: str, duration: float, rounds: int, threads: str) -> Calibration:
+    """The options as a validated `Calibration`; a bad value is a usage error (exit 2)."""
+    executors = EXECUTORS if executor.strip().lower() == "all" else tuple(split_list(executor.lower()))
+    threads = threads.strip().lower()
+    try:
+        return Calibration(
+            workers=parse_workers(workers),
+            executors=executors,
+            duration_s=duration,
+            rounds=rounds,
+            pgbench_threads=int(threads) if threads.isdigit() else threads,
+        ).validated()
+    except InvalidInput as exc:
+        raise UsageError(exc.message) from exc
+
+
 def _table(console: Console, report: CalibrationReport) -> None:
-    table = Table(box=box.SIMPLE_HEAD, title="counter / pessimistic: concord vs pgbench -M prepared")
+    jobs = report.parameters["pgbench_threads"]
+    title = f"counter / pessimistic: concord vs pgbench -M prepared (-j {jobs}, at most one per client)"
+    table = Table(box=box.SIMPLE_HEAD, title=title)
     for header in ("workers", "executor", "pgbench tps", "concord tps", "ratio", "rounds"):
         table.add_column(header, justify="left" if header == "executor" else "right")
     best = report.best()
