@@ -1,5 +1,5 @@
-"""`asyncio`: every worker is a task on one event loop, each with its own psycopg
-``AsyncConnection``.
+"""`asyncio`: every worker is a task on one event loop, each with its own connection, driven
+through non-blocking libpq (`concord.race.libpq.AsyncLibpqSession`).
 
 The loop runs in a thread of its own so the coordinator (live display, deadline, Ctrl-C) stays
 in the main thread exactly as with the other executors. One thread drives all the connections:
