@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from concord.errors import ConcordError, InvalidInput
-from concord.race import Experiment
+from concord.race import Experiment, write_results
 from concord.race.http import run_http_experiment
 
 
@@ -38,6 +41,18 @@ def test_counter_through_http_with_if_match_star_counts_lost_updates_exactly(liv
     assert cell.commits == 40
     assert cell.violations == 40 - cell.details["final_points"]
     assert cell.http_status == {"200": 80}  # a GET and a PATCH per increment
+
+
+def test_every_attempt_through_http_is_traced_to_the_logs_file(live_url, tmp_path):
+    experiment = Experiment(scenario="counter", strategies=("optimistic",), workers=(4,), ops=40)
+    result = run_http_experiment(experiment, live_url)
+    files = write_results(result, tmp_path)
+    lines = [json.loads(line) for line in Path(files["traces"]).read_text().splitlines()]
+    [cell] = result.cells
+    assert len(lines) == cell.attempts == cell.trace["lines"]
+    assert sum(line["outcome"] == "committed" for line in lines) == cell.commits
+    assert sum(line["outcome"] == "stale_version" for line in lines) == cell.conflicts["stale_version"]
+    assert {(line["worker"], line["cell"]) for line in lines} == {(w, 0) for w in range(4)}
 
 
 def test_the_result_document_has_the_direct_race_shape_plus_http_status(live_url):

@@ -28,7 +28,7 @@ from typing import Any
 
 from concord.errors import ConcordError, InvalidInput
 from concord.locking import RetryPolicy
-from concord.race.cell import Progress
+from concord.race.cell import TRACE_LINES_PER_CELL, Progress
 from concord.race.experiment import Experiment
 from concord.race.http_scenarios import ASSIGN, COUNTER, WorkerLog
 from concord.race.results import CONFLICT_KEYS, CellResult, RaceResult, percentiles, verdict
@@ -94,7 +94,9 @@ async def _run(experiment: Experiment, base: str, version: str, on_progress) -> 
     async with httpx2.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
         for index, cell in enumerate(cells):
             try:
-                result.cells.append(await _run_cell(client, experiment, cell, index, len(cells), on_progress))
+                found, traces = await _run_cell(client, experiment, cell, index, len(cells), on_progress)
+                result.cells.append(found)
+                result.traces.append(traces)
             except asyncio.CancelledError:
                 result.interrupted = True
                 break
@@ -118,10 +120,11 @@ async def _health(base: str) -> dict[str, Any]:
 
 async def _run_cell(
     client, experiment: Experiment, cell, index: int, cells: int, on_progress
-) -> HttpCellResult:
+) -> tuple[HttpCellResult, list[tuple]]:
     scenario = ASSIGN if cell.scenario == "assign" else COUNTER
     fixture = await scenario.setup(client, cell.workers, experiment.ops)
-    logs = [WorkerLog() for _ in range(cell.workers)]
+    cap = max(10, TRACE_LINES_PER_CELL // cell.workers)
+    logs = [WorkerLog(trace_cap=cap) for _ in range(cell.workers)]
     barrier = asyncio.Barrier(cell.workers)
     policy = RetryPolicy(max_tries=experiment.max_tries)
     deadline = None if experiment.duration_s is None else experiment.duration_s
@@ -151,7 +154,14 @@ async def _run_cell(
     watcher.cancel()
     elapsed = clock.elapsed()
     violations, finding, details = await scenario.check(client, fixture, logs)
-    return _cell_result(experiment, cell, logs, elapsed, violations, finding, details, scenario.invariant)
+    result = _cell_result(experiment, cell, logs, elapsed, violations, finding, details, scenario.invariant)
+    traces = [line for log in logs for line in log.traces]
+    result.trace = {
+        "lines": len(traces),
+        "dropped": sum(log.traces_dropped for log in logs),
+        "cap_per_worker": cap,
+    }
+    return result, traces
 
 
 class _Clock:
@@ -179,24 +189,28 @@ async def _worker(
         if operation is None:
             return
         started = time.perf_counter()
-        outcome = await _with_retries(operation, log, policy, rng)
+        outcome = await _with_retries(operation, log, policy, rng, (worker, seq))
         if outcome == "done":
             log.latencies_ms.append((time.perf_counter() - started) * 1000)
         seq += 1
 
 
-async def _with_retries(operation, log: WorkerLog, policy: RetryPolicy, rng) -> str:
+async def _with_retries(operation, log: WorkerLog, policy: RetryPolicy, rng, op: tuple[int, int]) -> str:
     """Run one operation (a coroutine factory), retrying retryable 409s with jittered backoff."""
     import httpx2
 
     for attempt in range(1, policy.max_tries + 1):
         log.attempts += 1
+        started = time.time()
         try:
             outcome = await operation(log)
         except httpx2.TransportError as exc:  # the request's fate is unknown: not retried, reported
             log.statuses["transport_error"] += 1
             log.errors.append(f"{type(exc).__name__}: {exc}")
+            log.trace((*op, attempt, started, time.time(), "transport_error", None))
             return "error"
+        kind = "committed" if outcome in ("done", "declined") else outcome
+        log.trace((*op, attempt, started, time.time(), kind, None))
         if outcome in ("done", "declined", "error"):
             return outcome
         log.conflicts[outcome] += 1

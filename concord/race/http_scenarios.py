@@ -37,6 +37,16 @@ class WorkerLog:
     statuses: Counter = field(default_factory=Counter)
     latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: Attempt traces (worker, seq, attempt, start, end, outcome, None), the first ``trace_cap``.
+    traces: list[tuple] = field(default_factory=list)
+    traces_dropped: int = 0
+    trace_cap: int = 0
+
+    def trace(self, line: tuple) -> None:
+        if len(self.traces) < self.trace_cap:
+            self.traces.append(line)
+        else:
+            self.traces_dropped += 1
 
 
 def classify(response, log: WorkerLog) -> str:
