@@ -252,12 +252,28 @@ def test_users_are_unique_trimmed_and_never_all_digits(db):
     assert db.transact(users.create_user, "R2D2").name == "R2D2"
 
 
-def test_a_duplicate_user_name_slipping_past_the_check_is_still_a_unique_violation(db):
-    """Two concurrent creates both pass `exists`; the unique index refuses the second (SQLSTATE 23505)."""
-    db.transact(users.create_user, "alice")
-    with pytest.raises(concord.UniqueViolation) as caught, db.unit_of_work() as uow:
-        uow.users.add("alice")
-    assert caught.value.sqlstate == "23505"
+def test_a_create_racing_a_create_of_the_same_name_waits_and_is_told_the_name_is_taken(db):
+    """The unique index decides: the second waits for the first's commit, then gets a clear refusal."""
+    outcome: list[BaseException | None] = []
+
+    def second_create() -> None:
+        try:
+            db.transact(users.create_user, "alice")
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    with db.unit_of_work() as first:
+        users.create_user(first, "alice")
+        waiter = threading.Thread(target=second_create)
+        waiter.start()
+        wait_until_blocked_on_a_lock(db)  # on the first's uncommitted index entry
+        first.commit()
+    waiter.join(timeout=10)
+    [error] = outcome
+    assert isinstance(error, concord.UniqueViolation)
+    assert (str(error), error.sqlstate) == ("user 'alice' already exists: choose another name", "23505")
+    assert [u.name for u in db.transact(users.list_users)] == ["alice"]
 
 
 def test_a_create_waits_for_a_concurrent_create_and_then_respects_the_wip_limit(db, board):

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from sqlalchemy.dialects.postgresql import insert
+
 from concord import queries
 from concord.models import User
 from concord.repositories.base import Repository
 
 
 class UserRepository(Repository):
-    def add(self, name: str) -> User:
-        user = User(name=name)
-        self.session.add(user)
-        self.session.flush()
-        return user
+    def add(self, name: str) -> User | None:
+        """Insert a user; None when the name is taken.
+
+        The unique index decides (``INSERT ... ON CONFLICT (name) DO NOTHING``): of two concurrent
+        adds of one name, the second waits for the first to commit and then gets None, never a
+        raw unique-violation error.
+        """
+        statement = (
+            insert(User).values(name=name).on_conflict_do_nothing(index_elements=[User.name]).returning(User)
+        )
+        return self.session.scalars(statement).first()
 
     def get(self, user_id: int) -> User:
         return self._one(queries.user_by_id(user_id), "user", user_id)

@@ -14,9 +14,10 @@ def create_user(uow: UnitOfWork, name: str) -> User:
         raise InvalidInput(
             f"a user name cannot be all digits ({clean!r} would read as a user id): add a letter"
         )
-    if uow.users.exists(clean):
+    user = uow.users.add(clean)
+    if user is None:
         raise UniqueViolation(f"user {clean!r} already exists: choose another name")
-    return uow.users.add(clean)
+    return user
 
 
 def list_users(uow: UnitOfWork) -> list[User]:
