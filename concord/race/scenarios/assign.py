@@ -25,7 +25,7 @@ from concord.race.scenarios.base import (
     Tally,
     backlog_assignees,
     backlog_fixture,
-    versioned_write,
+    task_write,
 )
 
 TASKS = Task.__table__
@@ -48,16 +48,11 @@ class Assign(Scenario):
 
     def program(self, strategy: LockingStrategy, fixture: Fixture) -> AssignProgram:
         read = sa.select(TASKS.c.assignee_id, TASKS.c.version).where(TASKS.c.id == sa.bindparam("task_id"))
-        update = (
-            sa.update(TASKS)
-            .where(TASKS.c.id == sa.bindparam("task_id"))
-            .values(assignee_id=sa.bindparam("user_id"))
-        )
         return AssignProgram(
             Traits.of(strategy),
             fixture,
             read=Sql.of(strategy.read(read), Fetch.ROW),
-            write=versioned_write(strategy, update, TASKS.c.version),
+            write=task_write(strategy, assignee_id="user_id"),
         )
 
     def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:

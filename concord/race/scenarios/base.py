@@ -46,10 +46,17 @@ class Check:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def versioned_write(strategy: LockingStrategy, update: sa.Update, version: sa.ColumnElement[int]) -> Sql:
-    """An UPDATE that bumps ``version``, as a compare-and-set when the strategy wants one."""
-    update = update.values({version.key: version + sa.literal_column("1")})
-    return Sql.of(strategy.write(update, version), Fetch.ROWCOUNT)
+def task_write(strategy: LockingStrategy, **columns: str) -> Sql:
+    """``UPDATE tasks SET column = :param, ... WHERE id = :task_id`` that bumps the version, as a
+    compare-and-set when the strategy wants one; ``columns`` maps each column to its parameter."""
+    tasks = Task.__table__
+    update = (
+        sa.update(tasks)
+        .where(tasks.c.id == sa.bindparam("task_id"))
+        .values({column: sa.bindparam(param) for column, param in columns.items()})
+        .values(version=tasks.c.version + sa.literal_column("1"))
+    )
+    return Sql.of(strategy.write(update, tasks.c.version), Fetch.ROWCOUNT)
 
 
 class Scenario:

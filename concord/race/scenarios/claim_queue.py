@@ -28,7 +28,7 @@ from concord.race.scenarios.base import (
     Tally,
     backlog_assignees,
     backlog_fixture,
-    versioned_write,
+    task_write,
 )
 
 TASKS = Task.__table__
@@ -59,17 +59,12 @@ class ClaimQueue(Scenario):
         left = sa.select(
             sa.exists().where(TASKS.c.list_id == sa.bindparam("list_id"), TASKS.c.assignee_id.is_(None))
         )
-        update = (
-            sa.update(TASKS)
-            .where(TASKS.c.id == sa.bindparam("task_id"))
-            .values(assignee_id=sa.bindparam("user_id"))
-        )
         return ClaimProgram(
             Traits.of(strategy),
             fixture,
             claim=Sql.of(strategy.read(next_unassigned()), Fetch.ROW),
             any_left=Sql.of(left, Fetch.SCALAR),
-            write=versioned_write(strategy, update, TASKS.c.version),
+            write=task_write(strategy, assignee_id="user_id"),
         )
 
     def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:

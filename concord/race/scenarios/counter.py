@@ -25,7 +25,7 @@ from concord.race.scenarios.base import (
     make_board,
     make_list,
     make_tasks,
-    versioned_write,
+    task_write,
 )
 
 TASKS = Task.__table__
@@ -54,16 +54,11 @@ class Counter(Scenario):
 
     def program(self, strategy: LockingStrategy, fixture: Fixture) -> CounterProgram:
         read = sa.select(TASKS.c.points, TASKS.c.version).where(TASKS.c.id == sa.bindparam("task_id"))
-        update = (
-            sa.update(TASKS)
-            .where(TASKS.c.id == sa.bindparam("task_id"))
-            .values(points=sa.bindparam("points"))
-        )
         return CounterProgram(
             Traits.of(strategy),
             fixture,
             read=Sql.of(strategy.read(read), Fetch.ROW),
-            write=versioned_write(strategy, update, TASKS.c.version),
+            write=task_write(strategy, points="points"),
         )
 
     def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:

@@ -32,7 +32,7 @@ from concord.race.scenarios.base import (
     make_board,
     make_list,
     make_tasks,
-    versioned_write,
+    task_write,
 )
 
 TASKS = Task.__table__
@@ -66,17 +66,12 @@ class Transfer(Scenario):
             .order_by(TASKS.c.position, TASKS.c.id)
             .limit(sa.literal_column("1"))
         )
-        update = (
-            sa.update(TASKS)
-            .where(TASKS.c.id == sa.bindparam("task_id"))
-            .values(list_id=sa.bindparam("list_id"))
-        )
         return TransferProgram(
             Traits.of(strategy),
             fixture,
             lock_list=Sql.of(strategy.read(lock), Fetch.NOTHING) if strategy.locks else None,
             head=Sql.of(head, Fetch.ROW),
-            write=versioned_write(strategy, update, TASKS.c.version),
+            write=task_write(strategy, list_id="list_id"),
         )
 
     def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
