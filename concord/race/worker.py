@@ -1,10 +1,10 @@
 """One racing worker: a connection held for the whole run, operations, retries, bookkeeping.
 
 The same loop runs in a thread or a child process (`run_worker`) and as an asyncio task
-(`run_worker_async`). Per transaction a worker does only this: ``BEGIN``, the operation's
-statements (prepared once per connection and run through libpq, see `concord.race.libpq`),
-``COMMIT``, and a few counters. The isolation level is set once per connection. The asyncio
-worker runs the same statements through the same libpq path without blocking the event loop.
+(`concord.race.worker_async`). Per transaction a worker does only this: ``BEGIN``, the
+operation's statements (prepared once per connection and run through libpq, see
+`concord.race.libpq`), ``COMMIT``, and a few counters. The isolation level is set once per
+connection. The asyncio worker runs the same statements without blocking the event loop.
 
 A worker stops when the coordinator sets ``stop`` (between operations; a query in flight is
 cancelled by the coordinator with ``pg_cancel_backend``), when its share of ``--ops`` is done, or
@@ -22,8 +22,8 @@ from typing import Any, Protocol
 import psycopg
 
 from concord.locking.retry import ALWAYS_RETRIED, RetryPolicy, classify
-from concord.race.libpq import AsyncLibpqSession, LibpqSession
-from concord.race.program import Outcome, RowMissed, Status, drive, drive_async
+from concord.race.libpq import LibpqSession
+from concord.race.program import Outcome, RowMissed, Status, drive
 from concord.race.programs.base import Program
 
 #: Retried whatever the strategy: SKIP LOCKED (or a FOR UPDATE whose row was taken while it
@@ -135,7 +135,7 @@ class Book:
         if kind == "query_canceled" and self.control.stopping():
             raise Stopped from exc
         if kind not in self.job.retry_on:
-            raise Fatal(f"{kind}{f' ({state})' if state else ''}: {_first_line(exc)}") from exc
+            raise Fatal(f"{kind}{f' ({state})' if state else ''}: {first_line(exc)}") from exc
         report.conflicts[kind] = report.conflicts.get(kind, 0) + 1
         self.control.progress[self.slot + 1] += 1
         if attempt >= self.job.policy.max_tries:
@@ -174,7 +174,7 @@ def run_worker(job: WorkerJob, control: Control) -> WorkerReport:
         # autocommit: the libpq session sends BEGIN/COMMIT itself (see concord.race.libpq)
         conn = psycopg.connect(job.dsn, autocommit=True, application_name=application_name(job))
     except psycopg.Error as exc:
-        report.error = f"worker {job.worker} could not connect: {_first_line(exc)}"
+        report.error = f"worker {job.worker} could not connect: {first_line(exc)}"
         control.ready(job.worker, None)
         return report
     session: LibpqSession | None = None
@@ -189,7 +189,7 @@ def run_worker(job: WorkerJob, control: Control) -> WorkerReport:
     except Stopped:
         pass
     except psycopg.Error as exc:  # the session could not even be set up
-        report.error = f"worker {job.worker}: {_first_line(exc)}"
+        report.error = f"worker {job.worker}: {first_line(exc)}"
         control.ready(job.worker, None)
     finally:
         _close(conn, session)
@@ -234,80 +234,9 @@ def _operation(
         return outcome
 
 
-async def run_worker_async(job: WorkerJob, control: Any) -> WorkerReport:
-    """`run_worker` as an asyncio task (control: an asyncio-aware `Control`)."""
-    report = WorkerReport(job.worker)
-    try:
-        conn = await psycopg.AsyncConnection.connect(
-            job.dsn, autocommit=True, application_name=application_name(job)
-        )
-    except psycopg.Error as exc:
-        report.error = f"worker {job.worker} could not connect: {_first_line(exc)}"
-        control.ready(job.worker, None)
-        return report
-    session: AsyncLibpqSession | None = None
-    try:
-        session = await AsyncLibpqSession.open(conn, job.isolation, job.settings)
-        report.backend_pid = conn.info.backend_pid
-        control.ready(job.worker, report.backend_pid)
-        if await control.wait_go_async():
-            await _race_async(job, session, control, report)
-    except Fatal as exc:
-        report.error = f"worker {job.worker}: {exc}"
-    except Stopped:
-        pass
-    except psycopg.Error as exc:  # the session could not even be set up
-        report.error = f"worker {job.worker}: {_first_line(exc)}"
-        control.ready(job.worker, None)
-    finally:
-        await _close_async(conn, session)
-    return report
-
-
-async def _race_async(job: WorkerJob, session: AsyncLibpqSession, control, report: WorkerReport) -> None:
-    book = Book(job, report, control)
-    seq = 0
-    while not control.stopping() and (job.ops is None or seq < job.ops):
-        outcome = await _operation_async(job, session, book, control, seq)
-        if outcome is None or outcome.status is Status.EXHAUSTED:
-            report.exhausted = True
-            return
-        seq += 1
-
-
-async def _operation_async(job, session: AsyncLibpqSession, book: Book, control, seq: int) -> Outcome | None:
-    op_started = time.perf_counter()
-    attempt = 0
-    while True:
-        attempt += 1
-        operation = job.program.operation(job.worker, seq)
-        if operation is None:
-            return None
-        started = time.time()
-        try:
-            await session.begin()
-            outcome = await drive_async(session.execute, operation)
-            await session.commit()
-        except Exception as exc:
-            await _rollback_async(session)
-            pause = book.failed(seq, attempt, started, exc)
-            if pause is None:
-                return GAVE_UP
-            if await control.pause_async(pause):
-                raise Stopped from exc
-            continue
-        book.committed(seq, attempt, started, op_started, outcome)
-        return outcome
-
-
 def _rollback(session: LibpqSession) -> None:
     with contextlib.suppress(psycopg.Error):  # broken: the next statement reports it as fatal
         session.rollback()
-
-
-async def _rollback_async(session: AsyncLibpqSession) -> None:
-    with contextlib.suppress(psycopg.Error):
-        await session.rollback()
 
 
 def _close(conn: psycopg.Connection, session: LibpqSession | None) -> None:
@@ -316,18 +245,11 @@ def _close(conn: psycopg.Connection, session: LibpqSession | None) -> None:
     conn.close()
 
 
-async def _close_async(conn: psycopg.AsyncConnection, session: AsyncLibpqSession | None) -> None:
-    if session is not None:
-        await _rollback_async(session)
-        session.close()
-    await conn.close()
-
-
 def application_name(job: WorkerJob) -> str:
     """How a worker's session shows in pg_stat_activity."""
     return f"concord race worker {job.worker}"
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]

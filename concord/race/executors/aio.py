@@ -15,7 +15,8 @@ import threading
 
 from concord.race.executors.base import Death, sum_progress, wait_until
 from concord.race.executors.threads import collect_ready
-from concord.race.worker import WorkerJob, WorkerReport, run_worker_async
+from concord.race.worker import WorkerJob, WorkerReport
+from concord.race.worker_async import run_worker_async
 
 
 class AsyncControl:
