@@ -284,6 +284,16 @@ def test_a_sqlite_url_is_refused_because_concord_needs_postgresql():
     assert_refused(result, 1, "concord needs PostgreSQL, but the URL names 'sqlite'")
 
 
+@pytest.mark.parametrize("url", ["", "  "])
+def test_an_empty_url_is_refused_rather_than_taken_for_the_embedded_server(url):
+    result = run("board", "list", "--database-url", url)
+    assert_refused(
+        result,
+        1,
+        "the database URL is empty: give a PostgreSQL URL, or leave the option out for the embedded server",
+    )
+
+
 def test_a_url_without_a_database_is_refused():
     result = run("board", "list", "--database-url", "postgresql://postgres@localhost")
     assert_refused(result, 1, "the database URL postgresql://postgres@localhost names no database")

@@ -39,8 +39,15 @@ def normalize_url(raw: str | URL) -> URL:
 def resolve_url(explicit: str | None = None) -> URL:
     """The URL to use: the explicit one, else CONCORD_DATABASE_URL, else the embedded server's.
 
-    Resolving to the embedded server starts it if it is not running.
+    Resolving to the embedded server starts it if it is not running. An explicit URL that is empty
+    (``--database-url "$UNSET"``) is refused rather than taken to mean the embedded server: a lab
+    run against the wrong server is worse than no run.
     """
+    if explicit is not None and not explicit.strip():
+        raise InvalidInput(
+            "the database URL is empty: give a PostgreSQL URL, "
+            "or leave the option out for the embedded server"
+        )
     raw = explicit or config.database_url_from_env()
     if raw:
         return normalize_url(raw)
