@@ -18,7 +18,7 @@ from concord.errors import ConcordError, translate
 from concord.locking import RetryPolicy, get_strategy
 from concord.race.executors import RunningCell, get_executor
 from concord.race.experiment import Cell, Experiment
-from concord.race.results import CONFLICT_KEYS, CellResult, percentiles, verdict
+from concord.race.results import CellResult, Totals, percentiles, verdict
 from concord.race.scenarios import Tally, get_scenario
 from concord.race.worker import WorkerJob, WorkerReport, retry_kinds
 
@@ -92,7 +92,7 @@ class CellRunner:
     def jobs(self, fixture) -> list[WorkerJob]:
         program = self.scenario.program(self.strategy, fixture)
         workers, ops = self.cell.workers, self.experiment.ops
-        cap = max(10, TRACE_LINES_PER_CELL // workers)
+        cap = trace_cap(workers)
         return [
             WorkerJob(
                 worker=w,
@@ -148,15 +148,7 @@ class CellRunner:
             dead_workers=dead,
         )
         violations, finding, details = self.check(fixture, tally)
-        conflicts: dict[str, int] = {}
-        for report in reports:
-            for kind, count in report.conflicts.items():
-                conflicts[kind] = conflicts.get(kind, 0) + count
-        conflicts = {k: conflicts.get(k, 0) for k in _conflict_keys(conflicts)}
-        commits = sum(r.commits for r in reports)
-        failures = sum(r.failures for r in reports)
-        latencies = [x for r in reports for x in r.latencies_ms]
-        traces = [t for r in reports for t in r.traces]
+        totals = Totals.of(reports)
         cell = CellResult(
             scenario=self.cell.scenario,
             strategy=self.cell.strategy,
@@ -164,29 +156,25 @@ class CellRunner:
             executor=self.experiment.executor,
             workers=self.cell.workers,
             duration_s=round(elapsed, 3),
-            attempts=sum(r.attempts for r in reports),
-            commits=commits,
-            retries=sum(r.retries for r in reports),
-            failures=failures,
-            conflicts=conflicts,
+            attempts=totals.attempts,
+            commits=totals.commits,
+            retries=totals.retries,
+            failures=totals.failures,
+            conflicts=totals.conflicts,
             violations=violations,
             invariant=self.scenario.invariant,
-            throughput=round(commits / elapsed, 1) if elapsed > 0 else 0.0,
-            latency_ms=percentiles(latencies),
-            verdict=verdict(violations, finding, conflicts, failures),
+            throughput=totals.throughput(elapsed),
+            latency_ms=percentiles(totals.latencies_ms),
+            verdict=verdict(violations, finding, totals.conflicts, totals.failures),
             finding=finding,
-            operations={"done": tally.done, "declined": tally.declined, "gave_up": failures},
+            operations={"done": tally.done, "declined": tally.declined, "gave_up": totals.failures},
             details=details,
             worker_errors=[r.error for r in reports if r.error],
             dead_workers=[{"worker": d.worker, "reason": d.reason} for d in deaths],
             interrupted=interrupted,
-            trace={
-                "lines": len(traces),
-                "dropped": sum(r.traces_dropped for r in reports),
-                "cap_per_worker": max(10, TRACE_LINES_PER_CELL // self.cell.workers),
-            },
+            trace=totals.trace(trace_cap(self.cell.workers)),
         )
-        return cell, traces
+        return cell, totals.traces
 
     def check(self, fixture, tally: Tally) -> tuple[int | None, str, dict[str, Any]]:
         try:
@@ -201,8 +189,9 @@ class CellRunner:
         return found.violations, found.finding, found.details
 
 
-def _conflict_keys(found: dict[str, int]) -> list[str]:
-    return [*CONFLICT_KEYS, *sorted(k for k in found if k not in CONFLICT_KEYS)]
+def trace_cap(workers: int) -> int:
+    """Trace lines each worker keeps: its share of the cell's, at least 10."""
+    return max(10, TRACE_LINES_PER_CELL // workers)
 
 
 def cancel_backends(control: psycopg.Connection, pids: list[int]) -> None:

@@ -28,10 +28,10 @@ from typing import Any
 
 from concord.errors import ConcordError, InvalidInput
 from concord.locking import RetryPolicy
-from concord.race.cell import TRACE_LINES_PER_CELL, Progress
+from concord.race.cell import Progress, trace_cap
 from concord.race.experiment import Experiment
 from concord.race.http_scenarios import ASSIGN, COUNTER, WorkerLog
-from concord.race.results import CONFLICT_KEYS, CellResult, RaceResult, percentiles, verdict
+from concord.race.results import CellResult, RaceResult, Totals, percentiles, verdict
 
 ISOLATION = "read committed"
 COUNTER_STRATEGIES = ("none", "optimistic")
@@ -123,8 +123,7 @@ async def _run_cell(
 ) -> tuple[HttpCellResult, list[tuple]]:
     scenario = ASSIGN if cell.scenario == "assign" else COUNTER
     fixture = await scenario.setup(client, cell.workers, experiment.ops)
-    cap = max(10, TRACE_LINES_PER_CELL // cell.workers)
-    logs = [WorkerLog(trace_cap=cap) for _ in range(cell.workers)]
+    logs = [WorkerLog(trace_cap=trace_cap(cell.workers)) for _ in range(cell.workers)]
     barrier = asyncio.Barrier(cell.workers)
     policy = RetryPolicy(max_tries=experiment.max_tries)
     deadline = None if experiment.duration_s is None else experiment.duration_s
@@ -155,13 +154,7 @@ async def _run_cell(
     elapsed = clock.elapsed()
     violations, finding, details = await scenario.check(client, fixture, logs)
     result = _cell_result(experiment, cell, logs, elapsed, violations, finding, details, scenario.invariant)
-    traces = [line for log in logs for line in log.traces]
-    result.trace = {
-        "lines": len(traces),
-        "dropped": sum(log.traces_dropped for log in logs),
-        "cap_per_worker": cap,
-    }
-    return result, traces
+    return result, [line for log in logs for line in log.traces]
 
 
 class _Clock:
@@ -236,15 +229,10 @@ def _share(ops: int | None, workers: int) -> list[int | None]:
 
 
 def _cell_result(experiment, cell, logs, elapsed, violations, finding, details, invariant) -> HttpCellResult:
-    conflicts = Counter()
+    totals = Totals.of(logs)
     statuses = Counter()
     for log in logs:
-        conflicts.update(log.conflicts)
         statuses.update(log.statuses)
-    conflict_counts = {key: conflicts.get(key, 0) for key in CONFLICT_KEYS}
-    commits = sum(log.commits for log in logs)
-    failures = sum(log.failures for log in logs)
-    errors = [e for log in logs for e in log.errors]
     return HttpCellResult(
         scenario=cell.scenario,
         strategy=cell.strategy,
@@ -252,19 +240,24 @@ def _cell_result(experiment, cell, logs, elapsed, violations, finding, details, 
         executor="http",
         workers=cell.workers,
         duration_s=round(elapsed, 3),
-        attempts=sum(log.attempts for log in logs),
-        commits=commits,
-        retries=sum(log.retries for log in logs),
-        failures=failures,
-        conflicts=conflict_counts,
+        attempts=totals.attempts,
+        commits=totals.commits,
+        retries=totals.retries,
+        failures=totals.failures,
+        conflicts=totals.conflicts,
         violations=violations,
         invariant=invariant,
-        throughput=round(commits / elapsed, 1) if elapsed > 0 else 0.0,
-        latency_ms=percentiles([x for log in logs for x in log.latencies_ms]),
-        verdict=verdict(violations, finding, conflict_counts, failures),
+        throughput=totals.throughput(elapsed),
+        latency_ms=percentiles(totals.latencies_ms),
+        verdict=verdict(violations, finding, totals.conflicts, totals.failures),
         finding=finding,
-        operations={"done": commits, "declined": sum(log.declined for log in logs), "gave_up": failures},
+        operations={
+            "done": totals.commits,
+            "declined": sum(log.declined for log in logs),
+            "gave_up": totals.failures,
+        },
         details=details,
-        worker_errors=errors[:20],
+        worker_errors=[e for log in logs for e in log.errors][:20],
         http_status=dict(sorted(statuses.items())),
+        trace=totals.trace(trace_cap(cell.workers)),
     )

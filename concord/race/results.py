@@ -10,6 +10,8 @@ holds. Key names are a contract (see issue 3): top level ``concord_version``, ``
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +75,45 @@ class RaceResult:
         if self.files:
             doc["files"] = self.files
         return doc
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What a cell's workers did, summed from their accounts: a direct race's `WorkerReport`s or
+    a race through HTTP's `WorkerLog`s (both keep the same counters under the same names)."""
+
+    attempts: int
+    commits: int
+    retries: int
+    failures: int
+    conflicts: dict[str, int]  # every kind of CONFLICT_KEYS (0 when none), then any other seen
+    latencies_ms: list[float]
+    traces: list[tuple]
+    traces_dropped: int
+
+    @classmethod
+    def of(cls, accounts: Sequence[Any]) -> Totals:
+        found: Counter[str] = Counter()
+        for account in accounts:
+            found.update(account.conflicts)
+        kinds = [*CONFLICT_KEYS, *sorted(k for k in found if k not in CONFLICT_KEYS)]
+        return cls(
+            attempts=sum(a.attempts for a in accounts),
+            commits=sum(a.commits for a in accounts),
+            retries=sum(a.retries for a in accounts),
+            failures=sum(a.failures for a in accounts),
+            conflicts={kind: found.get(kind, 0) for kind in kinds},
+            latencies_ms=[x for a in accounts for x in a.latencies_ms],
+            traces=[line for a in accounts for line in a.traces],
+            traces_dropped=sum(a.traces_dropped for a in accounts),
+        )
+
+    def throughput(self, elapsed_s: float) -> float:
+        return round(self.commits / elapsed_s, 1) if elapsed_s > 0 else 0.0
+
+    def trace(self, cap_per_worker: int) -> dict[str, int]:
+        """The cell's ``trace`` entry: lines kept, lines dropped past the cap, the cap."""
+        return {"lines": len(self.traces), "dropped": self.traces_dropped, "cap_per_worker": cap_per_worker}
 
 
 def percentiles(samples: list[float]) -> dict[str, float | None]:
