@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import re
 import signal
+import time
 from pathlib import Path
 
 import psycopg
@@ -144,10 +145,12 @@ def test_more_workers_than_the_server_accepts_are_refused_before_starting(databa
 
 def test_results_are_written_as_json_csv_markdown_and_bounded_traces(database_url, tmp_path, monkeypatch):
     monkeypatch.setattr(race_cell, "TRACE_LINES_PER_CELL", 20)  # 10 per worker for 2 workers
+    before = time.time()
     experiment = Experiment(
         scenario="counter", strategies=("none", "pessimistic"), isolations=(RC,), workers=(2,), ops=40
     )
     result = run_experiment(experiment, database_url=url_text(database_url))
+    after = time.time()
     files = write_results(result, tmp_path)
     stamp = result.started_at.replace(":", "").replace("-", "")
     assert files == {
@@ -218,6 +221,8 @@ def test_results_are_written_as_json_csv_markdown_and_bounded_traces(database_ur
         "outcome",
         "sqlstate",
     }
+    # workers read a monotonic clock; the file has wall-clock times within the run
+    assert all(before <= t["start"] <= t["end"] <= after for t in traces)
     assert "| pessimistic | read committed | 2 |" in Path(files["md"]).read_text()
 
 

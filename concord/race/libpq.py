@@ -29,10 +29,35 @@ from psycopg.errors import error_from_result
 from concord.race.program import Fetch, Sql
 
 _OK = (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK)
+#: BEGIN and COMMIT are prepared statements too, as pgbench -M prepared runs them.
+_BEGIN, _COMMIT = b"concord_begin", b"concord_commit"
+_TRANSACTION_CONTROL = ((_BEGIN, b"BEGIN"), (_COMMIT, b"COMMIT"))
+
+
+class Plan:
+    """One prepared statement of a session, with what running it repeatedly needs hoisted.
+
+    The parameters' constants (``Sql.defaults``) are encoded once, and the result's loaders are
+    looked up on the first result (a prepared statement's columns never change), so a step costs
+    a dictionary lookup, the encoding of its variable parameters and libpq's own call.
+    """
+
+    __slots__ = ("constants", "fetch", "loads", "name", "names")
+
+    def __init__(self, name: bytes, sql: Sql) -> None:
+        self.name = name
+        self.names = sql.names
+        self.constants = {k: _encode(v) for k, v in sql.defaults.items()}
+        self.fetch = sql.fetch
+        self.loads: tuple[Any, ...] | None = None  # the columns' loader functions, once known
+
+    def args(self, params: dict[str, Any]) -> list[bytes | None]:
+        """The statement's parameters as text, in ``$n`` order: ``params`` win over constants."""
+        return [_encode(params[n]) if n in params else self.constants[n] for n in self.names]
 
 
 class _Statements:
-    """Prepared-statement names, parameter encoding and result loading, for either session."""
+    """Prepared-statement plans, parameter encoding and result loading, for either session."""
 
     def __init__(self, conn: psycopg.Connection | psycopg.AsyncConnection) -> None:
         if not conn.autocommit:
@@ -40,8 +65,7 @@ class _Statements:
         self.conn = conn
         self.pgconn = conn.pgconn
         self.encoding = conn.info.encoding
-        self.prepared: dict[str, bytes] = {}
-        self.loaders: dict[int, Any] = {}
+        self.plans: dict[str, Plan] = {}
 
     def _setup_commands(
         self, isolation: str, settings: tuple[tuple[str, str], ...]
@@ -55,33 +79,34 @@ class _Statements:
             commands.append((b"SELECT set_config($1, $2, false)", [name.encode(), value.encode()]))
         return commands
 
-    def _new_name(self) -> bytes:
-        return f"concord_{len(self.prepared)}".encode()
+    def _new_plan(self, sql: Sql) -> Plan:
+        return Plan(f"concord_{len(self.plans)}".encode(), sql)
 
-    def _params(self, sql: Sql, params: dict[str, Any]) -> list[bytes | None]:
-        bound = sql.bind(params)
-        return [_encode(bound[n]) for n in sql.names]
-
-    def _value(self, sql: Sql, result: pq.PGresult) -> Any:
+    def _value(self, plan: Plan, result: pq.PGresult) -> Any:
         """What the step's ``fetch`` asks for, from a checked result."""
-        fetch = sql.fetch
+        fetch = plan.fetch
         if fetch is Fetch.ROWCOUNT:
             return int(result.command_tuples or 0)
         if fetch is Fetch.NOTHING or result.ntuples == 0:
             return None
-        row = tuple(self._load(result, column) for column in range(result.nfields))
-        return row[0] if fetch is Fetch.SCALAR else row
+        loads = plan.loads or self._loaders(plan, result)
+        if fetch is Fetch.SCALAR:
+            value = result.get_value(0, 0)
+            return None if value is None else loads[0](value)
+        row = []
+        for column, load in enumerate(loads):
+            value = result.get_value(0, column)
+            row.append(None if value is None else load(value))
+        return tuple(row)
 
-    def _load(self, result: pq.PGresult, column: int) -> Any:
-        value = result.get_value(0, column)
-        if value is None:
-            return None
-        oid = result.ftype(column)
-        loader = self.loaders.get(oid)
-        if loader is None:
-            loader = self.conn.adapters.get_loader(oid, pq.Format.TEXT)(oid, self.conn)
-            self.loaders[oid] = loader
-        return loader.load(value)
+    def _loaders(self, plan: Plan, result: pq.PGresult) -> tuple[Any, ...]:
+        adapters = self.conn.adapters
+        loads = []
+        for column in range(result.nfields):
+            oid = result.ftype(column)
+            loads.append(adapters.get_loader(oid, pq.Format.TEXT)(oid, self.conn).load)
+        plan.loads = tuple(loads)
+        return plan.loads
 
     def _check(self, result: pq.PGresult | None) -> pq.PGresult:
         if result is None:
@@ -103,27 +128,31 @@ class LibpqSession(_Statements):
                 self._command(command)
             else:
                 self._check(self.pgconn.exec_params(command, params))
+        for name, command in _TRANSACTION_CONTROL:
+            self._check(self.pgconn.prepare(name, command))
 
     def begin(self) -> None:
-        self._command(b"BEGIN")
+        self._check(self.pgconn.exec_prepared(_BEGIN, None))
 
     def commit(self) -> None:
-        self._command(b"COMMIT")
+        self._check(self.pgconn.exec_prepared(_COMMIT, None))
 
     def rollback(self) -> None:
         self._command(b"ROLLBACK")
 
     def execute(self, sql: Sql, params: dict[str, Any]) -> Any:
         """Run one step; return what its ``fetch`` asks for."""
-        name = self.prepared.get(sql.text) or self._prepare(sql)
-        result = self._check(self.pgconn.exec_prepared(name, self._params(sql, params)))
-        return self._value(sql, result)
+        plan = self.plans.get(sql.text) or self._prepare(sql)
+        result = self.pgconn.exec_prepared(plan.name, plan.args(params))
+        if result.status not in _OK:
+            raise error_from_result(result, encoding=self.encoding)
+        return self._value(plan, result)
 
-    def _prepare(self, sql: Sql) -> bytes:
-        name = self._new_name()
-        self._check(self.pgconn.prepare(name, sql.numbered))
-        self.prepared[sql.text] = name
-        return name
+    def _prepare(self, sql: Sql) -> Plan:
+        plan = self._new_plan(sql)
+        self._check(self.pgconn.prepare(plan.name, sql.numbered))
+        self.plans[sql.text] = plan
+        return plan
 
     def _command(self, command: bytes) -> None:
         self._check(self.pgconn.exec_(command))
@@ -156,36 +185,41 @@ class AsyncLibpqSession(_Statements):
                 else:
                     session.pgconn.send_query_params(command, params)
                 session._check(await session._result())
+            for name, command in _TRANSACTION_CONTROL:
+                session.pgconn.send_prepare(name, command)
+                session._check(await session._result())
         except BaseException:
             session.close()
             raise
         return session
 
     async def begin(self) -> None:
-        await self._command(b"BEGIN")
+        self.pgconn.send_query_prepared(_BEGIN, None)
+        self._check(await self._result())
 
     async def commit(self) -> None:
-        await self._command(b"COMMIT")
+        self.pgconn.send_query_prepared(_COMMIT, None)
+        self._check(await self._result())
 
     async def rollback(self) -> None:
         await self._command(b"ROLLBACK")
 
     async def execute(self, sql: Sql, params: dict[str, Any]) -> Any:
         """Run one step; return what its ``fetch`` asks for."""
-        name = self.prepared.get(sql.text) or await self._prepare(sql)
-        self.pgconn.send_query_prepared(name, self._params(sql, params))
-        return self._value(sql, self._check(await self._result()))
+        plan = self.plans.get(sql.text) or await self._prepare(sql)
+        self.pgconn.send_query_prepared(plan.name, plan.args(params))
+        return self._value(plan, self._check(await self._result()))
 
     def close(self) -> None:
         """Take the socket's reader off the event loop (before the connection closes)."""
         self.loop.remove_reader(self.fd)
 
-    async def _prepare(self, sql: Sql) -> bytes:
-        name = self._new_name()
-        self.pgconn.send_prepare(name, sql.numbered)
+    async def _prepare(self, sql: Sql) -> Plan:
+        plan = self._new_plan(sql)
+        self.pgconn.send_prepare(plan.name, sql.numbered)
         self._check(await self._result())
-        self.prepared[sql.text] = name
-        return name
+        self.plans[sql.text] = plan
+        return plan
 
     async def _command(self, command: bytes) -> None:
         self.pgconn.send_query(command)

@@ -117,19 +117,26 @@ def retry_kinds(strategy_retries: frozenset[str]) -> frozenset[str]:
 
 
 class Book:
-    """The accounting of one worker: attempts, outcomes, latencies, traces, live progress."""
+    """The accounting of one worker: attempts, outcomes, latencies, traces, live progress.
+
+    Times are ``time.perf_counter()`` readings, one per attempt's start and end (a monotonic
+    clock, so a latency never goes negative); `close` turns the traces' readings into wall-clock
+    times once the race is over, so the hot path reads one clock.
+    """
 
     def __init__(self, job: WorkerJob, report: WorkerReport, control: Control) -> None:
         import random
 
         self.job, self.report, self.control = job, report, control
         self.rng = random.Random(job.seed)
+        self.worker, self.cap, self.progress = job.worker, job.trace_cap, control.progress
         self.slot = 2 * job.worker
+        self.wall_offset = time.time() - time.perf_counter()
 
     def failed(self, seq: int, attempt: int, started: float, exc: BaseException) -> float | None:
         """Record a failed attempt; the pause before retrying, or None to give up."""
         kind, state = classify_attempt(exc)
-        self._trace(seq, attempt, started, kind, state)
+        self._trace(seq, attempt, started, time.perf_counter(), kind, state)
         report = self.report
         report.attempts += 1
         if kind == "query_canceled" and self.control.stopping():
@@ -137,7 +144,7 @@ class Book:
         if kind not in self.job.retry_on:
             raise Fatal(f"{kind}{f' ({state})' if state else ''}: {first_line(exc)}") from exc
         report.conflicts[kind] = report.conflicts.get(kind, 0) + 1
-        self.control.progress[self.slot + 1] += 1
+        self.progress[self.slot + 1] += 1
         if attempt >= self.job.policy.max_tries:
             report.failures += 1
             return None
@@ -145,23 +152,36 @@ class Book:
         return self.job.policy.delay(attempt, self.rng)
 
     def committed(self, seq: int, attempt: int, started: float, op_started: float, outcome: Outcome) -> None:
-        self._trace(seq, attempt, started, "committed", None)
+        ended = time.perf_counter()
+        self._trace(seq, attempt, started, ended, "committed", None)
         report = self.report
         report.attempts += 1
-        if outcome.status is Status.DONE:
+        status = outcome.status
+        if status is Status.DONE:
             report.done += 1
             if outcome.payload is not None:
                 report.payloads.append(outcome.payload)
-        elif outcome.status is Status.DECLINED:
+        elif status is Status.DECLINED:
             report.declined += 1
-        report.latencies_ms.append((time.perf_counter() - op_started) * 1000.0)
-        self.control.progress[self.slot] += 1
+        report.latencies_ms.append((ended - op_started) * 1000.0)
+        self.progress[self.slot] += 1
 
-    def _trace(self, seq: int, attempt: int, started: float, outcome: str, state: str | None) -> None:
-        if len(self.report.traces) >= self.job.trace_cap:
+    def _trace(
+        self, seq: int, attempt: int, started: float, ended: float, outcome: str, state: str | None
+    ) -> None:
+        traces = self.report.traces
+        if len(traces) < self.cap:
+            traces.append((self.worker, seq, attempt, started, ended, outcome, state))
+        else:
             self.report.traces_dropped += 1
-            return
-        self.report.traces.append((self.job.worker, seq, attempt, started, time.time(), outcome, state))
+
+    def close(self) -> None:
+        """Give the traces wall-clock times (seconds since the epoch), after the race."""
+        offset = self.wall_offset
+        self.report.traces = [
+            (worker, seq, attempt, started + offset, ended + offset, outcome, state)
+            for worker, seq, attempt, started, ended, outcome, state in self.report.traces
+        ]
 
 
 GAVE_UP = Outcome(Status.DECLINED, "gave up")
@@ -198,26 +218,29 @@ def run_worker(job: WorkerJob, control: Control) -> WorkerReport:
 
 def _race(job: WorkerJob, session: LibpqSession, control: Control, report: WorkerReport) -> None:
     book = Book(job, report, control)
-    seq = 0
-    while not control.stopping() and (job.ops is None or seq < job.ops):
-        outcome = _operation(job, session, book, control, seq)
-        if outcome is None or outcome.status is Status.EXHAUSTED:
-            report.exhausted = True
-            return
-        seq += 1
+    stopping, ops, seq = control.stopping, job.ops, 0
+    try:
+        while not stopping() and (ops is None or seq < ops):
+            outcome = _operation(job, session, book, control, seq)
+            if outcome is None or outcome.status is Status.EXHAUSTED:
+                report.exhausted = True
+                return
+            seq += 1
+    finally:
+        book.close()
 
 
 def _operation(
     job: WorkerJob, session: LibpqSession, book: Book, control: Control, seq: int
 ) -> Outcome | None:
-    op_started = time.perf_counter()
+    program, worker = job.program, job.worker
+    op_started = started = time.perf_counter()
     attempt = 0
     while True:
         attempt += 1
-        operation = job.program.operation(job.worker, seq)
+        operation = program.operation(worker, seq)
         if operation is None:
             return None
-        started = time.time()
         try:
             session.begin()
             outcome = drive(session.execute, operation)
@@ -229,6 +252,7 @@ def _operation(
                 return GAVE_UP
             if control.pause(pause):
                 raise Stopped from exc
+            started = time.perf_counter()
             continue
         book.committed(seq, attempt, started, op_started, outcome)
         return outcome

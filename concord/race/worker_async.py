@@ -59,24 +59,27 @@ async def run_worker_async(job: WorkerJob, control: Any) -> WorkerReport:
 
 async def _race_async(job: WorkerJob, session: AsyncLibpqSession, control, report: WorkerReport) -> None:
     book = Book(job, report, control)
-    seq = 0
-    while not control.stopping() and (job.ops is None or seq < job.ops):
-        outcome = await _operation_async(job, session, book, control, seq)
-        if outcome is None or outcome.status is Status.EXHAUSTED:
-            report.exhausted = True
-            return
-        seq += 1
+    stopping, ops, seq = control.stopping, job.ops, 0
+    try:
+        while not stopping() and (ops is None or seq < ops):
+            outcome = await _operation_async(job, session, book, control, seq)
+            if outcome is None or outcome.status is Status.EXHAUSTED:
+                report.exhausted = True
+                return
+            seq += 1
+    finally:
+        book.close()
 
 
 async def _operation_async(job, session: AsyncLibpqSession, book: Book, control, seq: int) -> Outcome | None:
-    op_started = time.perf_counter()
+    program, worker = job.program, job.worker
+    op_started = started = time.perf_counter()
     attempt = 0
     while True:
         attempt += 1
-        operation = job.program.operation(job.worker, seq)
+        operation = program.operation(worker, seq)
         if operation is None:
             return None
-        started = time.time()
         try:
             await session.begin()
             outcome = await drive_async(session.execute, operation)
@@ -88,6 +91,7 @@ async def _operation_async(job, session: AsyncLibpqSession, book: Book, control,
                 return GAVE_UP
             if await control.pause_async(pause):
                 raise Stopped from exc
+            started = time.perf_counter()
             continue
         book.committed(seq, attempt, started, op_started, outcome)
         return outcome
