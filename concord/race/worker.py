@@ -153,15 +153,19 @@ class Book:
 
     def committed(self, seq: int, attempt: int, started: float, op_started: float, outcome: Outcome) -> None:
         ended = time.perf_counter()
-        self._trace(seq, attempt, started, ended, "committed", None)
         report = self.report
+        traces = report.traces
+        if len(traces) < self.cap:  # `_trace`, inlined: this runs once per transaction
+            traces.append((self.worker, seq, attempt, started, ended, "committed", None))
+        else:
+            report.traces_dropped += 1
         report.attempts += 1
         status = outcome.status
-        if status is Status.DONE:
+        if status is _DONE:
             report.done += 1
             if outcome.payload is not None:
                 report.payloads.append(outcome.payload)
-        elif status is Status.DECLINED:
+        elif status is _DECLINED:
             report.declined += 1
         report.latencies_ms.append((ended - op_started) * 1000.0)
         self.progress[self.slot] += 1
@@ -185,6 +189,8 @@ class Book:
 
 
 GAVE_UP = Outcome(Status.DECLINED, "gave up")
+#: Read per transaction: module constants, not enum attribute lookups (see concord.race.libpq).
+_DONE, _DECLINED, _EXHAUSTED = Status.DONE, Status.DECLINED, Status.EXHAUSTED
 
 
 def run_worker(job: WorkerJob, control: Control) -> WorkerReport:
@@ -222,7 +228,7 @@ def _race(job: WorkerJob, session: LibpqSession, control: Control, report: Worke
     try:
         while not stopping() and (ops is None or seq < ops):
             outcome = _operation(job, session, book, control, seq)
-            if outcome is None or outcome.status is Status.EXHAUSTED:
+            if outcome is None or outcome.status is _EXHAUSTED:
                 report.exhausted = True
                 return
             seq += 1

@@ -60,6 +60,7 @@ class Program:
     def __init__(self, traits: Traits, fixture: Fixture) -> None:
         self.traits = traits
         self.fixture = fixture
+        self.compares_version = traits.compares_version  # read twice per write: one lookup
 
     def operation(self, worker: int, seq: int) -> Operation | None:
         """The generator one worker runs for its ``seq``-th operation; None when nothing is left."""
@@ -81,11 +82,11 @@ class Program:
 
     def write_params(self, params: dict[str, Any], version: int) -> dict[str, Any]:
         """``params`` plus the version to compare with, when the strategy writes compare-and-set."""
-        if self.traits.compares_version:
+        if self.compares_version:
             params[EXPECTED_VERSION] = version
         return params
 
     def check_written(self, rowcount: int, entity: str, key: object, expected_version: int) -> None:
         """Raise `StaleVersion` when a compare-and-set write matched no row."""
-        if self.traits.compares_version and rowcount == 0:
+        if self.compares_version and rowcount == 0:
             raise StaleVersion(entity, key, expected_version, None)

@@ -11,12 +11,13 @@ class CounterProgram(Program):
     def __init__(self, traits: Traits, fixture: Fixture, *, read: Sql, write: Sql) -> None:
         super().__init__(traits, fixture)
         self.task_id = fixture.tasks[0]
-        self.key = EntityKey("tasks", self.task_id)
+        self.guards_first = self.guard(EntityKey("tasks", self.task_id))  # the same every time
         self.read, self.write = read, write
+        self.read_params = {"task_id": self.task_id}  # never changes (and is never written to)
 
     def operation(self, worker: int, seq: int) -> Operation:
-        yield from self.guard(self.key)
-        points, version = yield self.read, {"task_id": self.task_id}
+        yield from self.guards_first
+        points, version = yield self.read, self.read_params
         # The change happens in Python, between the read and the write: the window a lost
         # update slips through when nothing protects it.
         written = yield (
