@@ -279,8 +279,11 @@ def test_ctrl_c_while_blocked_on_the_server_exits_130_within_two_seconds_leaving
     assert alive == []  # no worker process, fork server or resource tracker left behind
 
 
+@pytest.mark.parametrize("executor", ["threads", "asyncio"])
 @pytest.mark.parametrize("timeout", ["lock_timeout", "statement_timeout"])
-def test_a_row_held_past_the_race_timeout_is_counted_as_that_timeout_and_retried(database_url, timeout):
+def test_a_row_held_past_the_race_timeout_is_counted_as_that_timeout_and_retried(
+    database_url, timeout, executor
+):
     held = {}
 
     def hold_the_row_until_every_worker_timed_out_twice(running) -> None:
@@ -294,6 +297,7 @@ def test_a_row_held_past_the_race_timeout_is_counted_as_that_timeout_and_retried
         strategies=("pessimistic",),
         isolations=(RC,),
         workers=(4,),
+        executor=executor,
         duration_s=0.5,
         max_tries=1000,
         **{timeout: "20ms"},

@@ -49,6 +49,40 @@ def test_safe_combinations_keep_the_invariant_over_repeated_runs(
         assert found == [(s, i, 0, []) for s in strategies for i in isolations], f"run {run}"
 
 
+# The asyncio workers chain their statements through event-loop callbacks, retries included:
+# the combinations that retry the most (stale versions, NOWAIT, serialization failures, a queue
+# that runs dry) on that executor too.
+RETRYING = [
+    ("counter", ("optimistic", "nowait"), (RC,)),
+    ("counter", ("none",), (SER,)),
+    ("claim-queue", ("skip_locked", "optimistic"), (RC,)),
+    ("transfer", ("ordered",), (RC,)),
+]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "strategies", "isolations"), RETRYING, ids=[f"{s[0]}-{s[1][0]}" for s in RETRYING]
+)
+def test_asyncio_workers_retry_to_the_exact_number_of_operations_keeping_the_invariant(
+    database_url, scenario, strategies, isolations
+):
+    experiment = Experiment(
+        scenario=scenario,
+        strategies=strategies,
+        isolations=isolations,
+        workers=(4,),
+        executor="asyncio",
+        ops=80,
+        max_tries=50,
+    )
+    result = run_experiment(experiment, database_url=url_text(database_url))
+    for cell in result.cells:
+        found = (cell.violations, cell.worker_errors, cell.failures, cell.commits)
+        assert found == (0, [], 0, 80), cell.strategy
+        assert cell.attempts == cell.commits + sum(cell.conflicts.values())
+    assert sessions_left(database_url) == 0
+
+
 @pytest.mark.parametrize("executor", ["threads", "processes", "asyncio"])
 def test_each_executor_runs_a_small_cell_to_the_exact_number_of_operations(database_url, executor):
     experiment = Experiment(
@@ -226,7 +260,10 @@ def test_results_are_written_as_json_csv_markdown_and_bounded_traces(database_ur
     assert "| pessimistic | read committed | 2 |" in Path(files["md"]).read_text()
 
 
-def test_workers_whose_sessions_are_killed_are_reported_and_the_invariant_is_still_checked(database_url):
+@pytest.mark.parametrize("executor", ["threads", "asyncio"])
+def test_workers_whose_sessions_are_killed_are_reported_and_the_invariant_is_still_checked(
+    database_url, executor
+):
     def terminate_workers(running) -> None:
         with psycopg.connect(dsn(database_url), autocommit=True) as conn:
             conn.execute(
@@ -235,7 +272,12 @@ def test_workers_whose_sessions_are_killed_are_reported_and_the_invariant_is_sti
             )
 
     experiment = Experiment(
-        scenario="counter", strategies=("pessimistic",), isolations=(RC,), workers=(2,), duration_s=1.0
+        scenario="counter",
+        strategies=("pessimistic",),
+        isolations=(RC,),
+        workers=(2,),
+        executor=executor,
+        duration_s=1.0,
     )
     result = run_experiment(experiment, database_url=url_text(database_url), on_running=terminate_workers)
     [cell] = result.cells

@@ -12,14 +12,15 @@ Two sessions share that logic:
 
 - `LibpqSession` (threads, processes) blocks in ``PQexecPrepared``; the GIL is released while
   libpq waits for the server, so threads still overlap.
-- `AsyncLibpqSession` (asyncio) sends with ``PQsendQueryPrepared`` on a non-blocking connection
-  and awaits the socket: its reader stays registered with the event loop for the session's life
-  (no ``epoll_ctl`` per statement), and wakes the one statement waiting on it.
+- `AsyncLibpqSession` (asyncio) sends with ``PQsendQueryPrepared`` on a non-blocking connection;
+  its reader stays registered with the event loop for the session's life (no ``epoll_ctl`` per
+  statement) and hands each complete result to the callback the command was sent with.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -180,8 +181,20 @@ class LibpqSession(_Statements):
         self._check(self.pgconn.exec_(command))
 
 
+#: What an `AsyncLibpqSession` hands to the callback waiting for a command: the command's last
+#: result (an error result too: the callback checks it), or the exception that broke the
+#: connection.
+Delivery = Callable[[pq.PGresult | None, BaseException | None], None]
+
+
 class AsyncLibpqSession(_Statements):
-    """`LibpqSession` for one asyncio task: the same statements, sent without blocking the loop.
+    """`LibpqSession` on an event loop: the same statements, sent without blocking the loop.
+
+    The socket's reader stays registered for the session's life (no ``epoll_ctl`` per
+    statement). Each command is sent with a callback (`send_prepared`, `send_prepare`,
+    `send_command`) that the reader calls with the command's result once it is complete, so a
+    worker can chain its statements as plain callbacks, with no task switch per statement
+    (`concord.race.worker_async`). `result` awaits the same delivery, for set-up and clean-up.
 
     Open it with `AsyncLibpqSession.open` and `close` it before closing the connection (the
     socket's reader must leave the event loop first).
@@ -192,7 +205,8 @@ class AsyncLibpqSession(_Statements):
         self.pgconn.nonblocking = 1
         self.loop = asyncio.get_running_loop()
         self.fd = self.pgconn.socket
-        self._waiter: asyncio.Future[None] | None = None
+        self._then: Delivery | None = None
+        self._last: pq.PGresult | None = None
         self.loop.add_reader(self.fd, self._readable)
 
     @classmethod
@@ -206,79 +220,159 @@ class AsyncLibpqSession(_Statements):
                     session.pgconn.send_query(command)
                 else:
                     session.pgconn.send_query_params(command, params)
-                session._check(await session._result())
+                session._check(await session.result())
             for name, command in _TRANSACTION_CONTROL:
                 session.pgconn.send_prepare(name, command)
-                session._check(await session._result())
+                session._check(await session.result())
         except BaseException:
             session.close()
             raise
         return session
 
-    async def begin(self) -> None:
+    def send_begin(self, then: Delivery) -> None:
+        self._send(then)
         self.pgconn.send_query_prepared(_BEGIN, None)
-        self._check(await self._result())
+        self._flush()
 
-    async def commit(self) -> None:
+    def send_commit(self, then: Delivery) -> None:
+        self._send(then)
         self.pgconn.send_query_prepared(_COMMIT, None)
-        self._check(await self._result())
+        self._flush()
+
+    def send_command(self, command: bytes, then: Delivery) -> None:
+        """A simple-protocol command (``ROLLBACK``)."""
+        self._send(then)
+        self.pgconn.send_query(command)
+        self._flush()
+
+    def send_prepared(self, plan: Plan, params: dict[str, Any], then: Delivery) -> None:
+        """Run a prepared step; ``then`` gets its result (load it with `value`)."""
+        self._send(then)
+        self.pgconn.send_query_prepared(plan.name, plan.args(params))
+        self._flush()
+
+    def send_prepare(self, sql: Sql, then: Callable[[Plan | None, BaseException | None], None]) -> None:
+        """Prepare ``sql`` on this connection; ``then`` gets its plan, or what went wrong."""
+        plan = self._new_plan(sql)
+
+        def prepared(result: pq.PGresult | None, error: BaseException | None) -> None:
+            if error is None:
+                try:
+                    self._check(result)
+                except psycopg.Error as exc:
+                    error = exc
+            if error is not None:
+                then(None, error)
+                return
+            self.plans[sql.text] = plan
+            then(plan, None)
+
+        self._send(prepared)
+        self.pgconn.send_prepare(plan.name, sql.numbered)
+        self._flush()
+
+    def value(self, plan: Plan, result: pq.PGresult) -> Any:
+        """What a step's ``fetch`` asks for; raises the server's error if the step failed."""
+        if result.status not in _OK:
+            raise error_from_result(result, encoding=self.encoding)
+        return self._value(plan, result)
+
+    def check(self, result: pq.PGresult | None) -> None:
+        """Raise the server's error if a command failed."""
+        self._check(result)
+
+    async def result(self) -> pq.PGresult | None:
+        """Wait for the command just sent; its last result (raises if the connection broke)."""
+        done: asyncio.Future[pq.PGresult | None] = self.loop.create_future()
+
+        def deliver(result: pq.PGresult | None, error: BaseException | None) -> None:
+            if done.done():
+                return
+            if error is not None:
+                done.set_exception(error)
+            else:
+                done.set_result(result)
+
+        self._then = deliver
+        self._drain()  # it may all have arrived already
+        return await done
 
     async def rollback(self) -> None:
-        await self._command(b"ROLLBACK")
-
-    async def execute(self, sql: Sql, params: dict[str, Any]) -> Any:
-        """Run one step; return what its ``fetch`` asks for."""
-        plan = self.plans.get(sql.text) or await self._prepare(sql)
-        self.pgconn.send_query_prepared(plan.name, plan.args(params))
-        return self._value(plan, self._check(await self._result()))
+        self._send(None)
+        self.pgconn.send_query(b"ROLLBACK")
+        self._flush()
+        self._check(await self.result())
 
     def close(self) -> None:
         """Take the socket's reader off the event loop (before the connection closes)."""
         self.loop.remove_reader(self.fd)
+        self.loop.remove_writer(self.fd)
 
-    async def _prepare(self, sql: Sql) -> Plan:
-        plan = self._new_plan(sql)
-        self.pgconn.send_prepare(plan.name, sql.numbered)
-        self._check(await self._result())
-        self.plans[sql.text] = plan
-        return plan
+    def _send(self, then: Delivery | None) -> None:
+        self._then, self._last = then, None
 
-    async def _command(self, command: bytes) -> None:
-        self.pgconn.send_query(command)
-        self._check(await self._result())
+    def _flush(self) -> None:
+        if self.pgconn.flush():  # the socket's send buffer is full: finish when it drains
+            self.loop.add_writer(self.fd, self._writable)
 
-    async def _result(self) -> pq.PGresult | None:
-        """Flush what was sent, wait for the server, return the last result of the command."""
-        pgconn = self.pgconn
-        while pgconn.flush():  # only when the socket's send buffer is full
-            await asyncio.sleep(0)
-        last = None
-        while True:
-            pgconn.consume_input()
-            while pgconn.is_busy():
-                self._waiter = self.loop.create_future()
-                try:
-                    await self._waiter
-                finally:
-                    self._waiter = None
-                pgconn.consume_input()
-            result = pgconn.get_result()
-            if result is None:
-                return last
-            last = result
+    def _writable(self) -> None:
+        try:
+            if self.pgconn.flush():
+                return
+        except psycopg.Error as exc:
+            self._deliver(None, exc)
+        self.loop.remove_writer(self.fd)
 
     def _readable(self) -> None:
-        waiter = self._waiter
-        if waiter is not None:
-            if not waiter.done():
-                waiter.set_result(None)
-            return
-        # Nobody is waiting (a notice, or the server closing the connection, arrived between
-        # statements): absorb it, or the level-triggered reader would fire again at once.
         try:
             self.pgconn.consume_input()
-        except psycopg.Error:  # the connection is gone: the next statement reports it
-            self.close()
+        except psycopg.Error as exc:  # the connection is gone
+            if self._then is None:
+                self.close()  # the next command reports it
+            else:
+                self._deliver(*self._last_words(exc))
+            return
+        # With nobody waiting (a notice, or the server closing the connection, arrived between
+        # statements) the input is consumed all the same, or the level-triggered reader would
+        # fire again at once.
+        self._drain()
+
+    def _drain(self) -> None:
+        """Deliver the command's result if all of it has arrived."""
+        if self._then is None:
+            return
+        pgconn = self.pgconn
+        try:
+            while not pgconn.is_busy():
+                result = pgconn.get_result()
+                if result is None:  # the command is complete
+                    self._deliver(self._last, None)
+                    return
+                self._last = result
+        except psycopg.Error as exc:
+            self._deliver(None, exc)
+
+    def _last_words(self, exc: psycopg.Error) -> tuple[pq.PGresult | None, BaseException | None]:
+        """After the connection broke: the server's own error if it sent one (57P01 when its
+        session was terminated), as the blocking session reports it; else what libpq saw."""
+        pgconn, said = self.pgconn, [self._last]  # the error may have been read before the close
+        try:
+            while not pgconn.is_busy():
+                result = pgconn.get_result()
+                if result is None:
+                    break
+                said.append(result)  # libpq adds its own "server closed the connection" last
+        except psycopg.Error:
+            pass
+        for result in said:
+            if result is not None and result.error_field(pq.DiagnosticField.SQLSTATE):
+                return result, None
+        return None, exc
+
+    def _deliver(self, result: pq.PGresult | None, error: BaseException | None) -> None:
+        then, self._then, self._last = self._then, None, None
+        if then is not None:
+            then(result, error)
 
 
 def _encode(value: Any) -> bytes | None:

@@ -14,7 +14,7 @@ is built, inside a locked section.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -94,16 +94,6 @@ def drive(run: Callable[[Sql, dict[str, Any]], Any], operation: Operation) -> Ou
         sql, params = next(operation)
         while True:
             sql, params = operation.send(run(sql, params))
-    except StopIteration as done:
-        return done.value
-
-
-async def drive_async(run: Callable[[Sql, dict[str, Any]], Awaitable[Any]], operation: Operation) -> Outcome:
-    """`drive` with a coroutine ``run`` (the asyncio workers')."""
-    try:
-        sql, params = next(operation)
-        while True:
-            sql, params = operation.send(await run(sql, params))
     except StopIteration as done:
         return done.value
 

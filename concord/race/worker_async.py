@@ -1,22 +1,25 @@
-"""The racing worker as an asyncio task: `concord.race.worker`'s loop on a non-blocking session.
+"""The racing worker on an event loop: `concord.race.worker`'s loop on a non-blocking session.
 
-Same job, report, accounting (`Book`) and retry rules as the sync worker; the statements go
-through `concord.race.libpq.AsyncLibpqSession`, and waits (the start signal, a backoff pause)
-are awaited on the event loop.
+Same job, report, accounting (`Book`) and retry rules as the sync worker. Connecting, the start
+signal and closing are awaited in a task per worker (`run_worker_async`); the race itself is a
+`LoopRacer`, whose statements go through `concord.race.libpq.AsyncLibpqSession` chained by the
+event loop's reader callbacks.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from psycopg.pq.abc import PGresult
 
-from concord.race.libpq import AsyncLibpqSession
-from concord.race.program import Outcome, Status, drive_async
+from concord.race.libpq import AsyncLibpqSession, Plan
+from concord.race.program import Operation, Outcome, Status
 from concord.race.worker import (
-    GAVE_UP,
     Book,
     Fatal,
     Stopped,
@@ -25,6 +28,8 @@ from concord.race.worker import (
     application_name,
     first_line,
 )
+
+_EXHAUSTED = Status.EXHAUSTED
 
 
 async def run_worker_async(job: WorkerJob, control: Any) -> WorkerReport:
@@ -44,7 +49,7 @@ async def run_worker_async(job: WorkerJob, control: Any) -> WorkerReport:
         report.backend_pid = conn.info.backend_pid
         control.ready(job.worker, report.backend_pid)
         if await control.wait_go_async():
-            await _race_async(job, session, control, report)
+            await LoopRacer(job, session, control, report).run()
     except Fatal as exc:
         report.error = f"worker {job.worker}: {exc}"
     except Stopped:
@@ -57,44 +62,184 @@ async def run_worker_async(job: WorkerJob, control: Any) -> WorkerReport:
     return report
 
 
-async def _race_async(job: WorkerJob, session: AsyncLibpqSession, control, report: WorkerReport) -> None:
-    book = Book(job, report, control)
-    stopping, ops, seq = control.stopping, job.ops, 0
-    try:
-        while not stopping() and (ops is None or seq < ops):
-            outcome = await _operation_async(job, session, book, control, seq)
-            if outcome is None or outcome.status is Status.EXHAUSTED:
-                report.exhausted = True
-                return
-            seq += 1
-    finally:
-        book.close()
+class LoopRacer:
+    """One worker's race as a chain of event-loop callbacks, from one result to the next command.
 
+    The sync worker's loop (`concord.race.worker`), step for step: BEGIN, the operation's
+    statements, COMMIT, the same `Book` and retry rules, a ROLLBACK and a backoff pause after a
+    failed attempt. Each result arrives in the session's reader callback, which sends the next
+    command at once: no task switch and no future per statement. Awaiting every statement in a
+    task cost several times the client CPU per transaction (measured in ``benchmarks/README.md``).
+    """
 
-async def _operation_async(job, session: AsyncLibpqSession, book: Book, control, seq: int) -> Outcome | None:
-    program, worker = job.program, job.worker
-    op_started = started = time.perf_counter()
-    attempt = 0
-    while True:
-        attempt += 1
-        operation = program.operation(worker, seq)
-        if operation is None:
-            return None
+    def __init__(
+        self, job: WorkerJob, session: AsyncLibpqSession, control: Any, report: WorkerReport
+    ) -> None:
+        self.job, self.session, self.control, self.report = job, session, control, report
+        self.book = Book(job, report, control)
+        self.program, self.worker, self.ops = job.program, job.worker, job.ops
+        self.stopping = control.stopping
+        self.loop = session.loop
+        self.ended: asyncio.Future[None] = self.loop.create_future()
+        self.seq = self.attempt = 0
+        self.op_started = self.started = 0.0
+        self.operation: Operation | None = None
+        self.outcome: Outcome | None = None
+        self.plan: Plan | None = None
+        self.pause: asyncio.TimerHandle | None = None
+
+    async def run(self) -> None:
+        """Race until stopped, done or exhausted; raise `Fatal` as the sync worker does."""
+        self.control.on_stop(self.stop)
         try:
-            await session.begin()
-            outcome = await drive_async(session.execute, operation)
-            await session.commit()
-        except Exception as exc:
-            await _rollback_async(session)
-            pause = book.failed(seq, attempt, started, exc)
-            if pause is None:
-                return GAVE_UP
-            if await control.pause_async(pause):
-                raise Stopped from exc
-            started = time.perf_counter()
-            continue
-        book.committed(seq, attempt, started, op_started, outcome)
-        return outcome
+            self._next()
+            await self.ended
+        finally:
+            self.book.close()
+
+    def stop(self) -> None:
+        """The coordinator asked to stop: end now if waiting out a backoff pause."""
+        if self.pause is not None:
+            self.pause.cancel()
+            self._end()
+
+    # -- one operation, attempt by attempt
+
+    def _next(self) -> None:
+        if self.stopping() or (self.ops is not None and self.seq >= self.ops):
+            self._end()
+            return
+        self.attempt = 0
+        self.op_started = self.started = time.perf_counter()
+        self._attempt()
+
+    def _attempt(self) -> None:
+        self.attempt += 1
+        self.operation = self.program.operation(self.worker, self.seq)
+        if self.operation is None:
+            self.report.exhausted = True
+            self._end()
+            return
+        self._guarded(self.session.send_begin, self._began)
+
+    def _began(self, result: PGresult | None, error: BaseException | None) -> None:
+        if error is None:
+            try:
+                self.session.check(result)
+            except psycopg.Error as exc:
+                error = exc
+        if error is not None:
+            self._failed(error)
+            return
+        self._advance(None)
+
+    def _advance(self, value: Any) -> None:
+        """Hand the last step's value to the operation; send its next step, or COMMIT."""
+        operation = self.operation
+        assert operation is not None
+        try:
+            sql, params = operation.send(value)
+        except StopIteration as done:
+            self.outcome = done.value
+            self._guarded(self.session.send_commit, self._committed)
+            return
+        except Exception as exc:  # the operation's own verdict (a stale version, a row missed)
+            self._failed(exc)
+            return
+        plan = self.session.plans.get(sql.text)
+        if plan is None:
+            self._guarded(self.session.send_prepare, sql, lambda p, e: self._prepared(p, e, params))
+            return
+        self.plan = plan
+        self._guarded(self.session.send_prepared, plan, params, self._stepped)
+
+    def _prepared(self, plan: Plan | None, error: BaseException | None, params: dict[str, Any]) -> None:
+        if error is not None or plan is None:
+            self._failed(error or psycopg.OperationalError("could not prepare a statement"))
+            return
+        self.plan = plan
+        self._guarded(self.session.send_prepared, plan, params, self._stepped)
+
+    def _stepped(self, result: PGresult | None, error: BaseException | None) -> None:
+        if error is not None or result is None:
+            self._failed(error or psycopg.OperationalError("the server sent no result"))
+            return
+        assert self.plan is not None
+        try:
+            value = self.session.value(self.plan, result)
+        except psycopg.Error as exc:
+            self._failed(exc)
+            return
+        self._advance(value)
+
+    def _committed(self, result: PGresult | None, error: BaseException | None) -> None:
+        if error is None:
+            try:
+                self.session.check(result)
+            except psycopg.Error as exc:
+                error = exc
+        if error is not None:
+            self._failed(error)
+            return
+        outcome = self.outcome
+        assert outcome is not None
+        self.book.committed(self.seq, self.attempt, self.started, self.op_started, outcome)
+        if outcome.status is _EXHAUSTED:
+            self.report.exhausted = True
+            self._end()
+            return
+        self.seq += 1
+        self._next()
+
+    # -- a failed attempt: roll back, account, pause, retry
+
+    def _failed(self, error: BaseException) -> None:
+        def rolled_back(result: PGresult | None, rollback_error: BaseException | None) -> None:
+            self._account(error)  # a failed ROLLBACK: the next BEGIN reports a broken connection
+
+        try:
+            self.session.send_command(b"ROLLBACK", rolled_back)
+        except psycopg.Error:  # the connection is gone
+            self._account(error)
+
+    def _account(self, error: BaseException) -> None:
+        try:
+            pause = self.book.failed(self.seq, self.attempt, self.started, error)
+        except Stopped:
+            self._end()
+            return
+        except Fatal as fatal:
+            self._end(fatal)
+            return
+        if pause is None:  # gave up on this operation: on to the next one
+            self.seq += 1
+            self._next()
+            return
+        if self.stopping():
+            self._end()
+            return
+        self.pause = self.loop.call_later(pause, self._retry)
+
+    def _retry(self) -> None:
+        self.pause = None
+        self.started = time.perf_counter()
+        self._attempt()
+
+    # -- plumbing
+
+    def _guarded(self, send: Callable[..., None], *args: Any) -> None:
+        """Send a command; a connection that broke on sending fails the attempt."""
+        try:
+            send(*args)
+        except psycopg.Error as exc:
+            self._account(exc)
+
+    def _end(self, fatal: Fatal | None = None) -> None:
+        if not self.ended.done():
+            if fatal is None:
+                self.ended.set_result(None)
+            else:
+                self.ended.set_exception(fatal)
 
 
 async def _rollback_async(session: AsyncLibpqSession) -> None:

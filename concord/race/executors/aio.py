@@ -1,5 +1,6 @@
 """`asyncio`: every worker is a task on one event loop, each with its own connection, driven
-through non-blocking libpq (`concord.race.libpq.AsyncLibpqSession`).
+through non-blocking libpq (`concord.race.libpq.AsyncLibpqSession`); while racing, a worker's
+statements are chained by the loop's reader callbacks (`concord.race.worker_async.LoopRacer`).
 
 The loop runs in a thread of its own so the coordinator (live display, deadline, Ctrl-C) stays
 in the main thread exactly as with the other executors. One thread drives all the connections:
@@ -12,6 +13,7 @@ import asyncio
 import contextlib
 import queue
 import threading
+from collections.abc import Callable
 
 from concord.race.executors.base import Death, sum_progress, wait_until
 from concord.race.executors.threads import collect_ready
@@ -26,7 +28,7 @@ class AsyncControl:
         self.announced: queue.SimpleQueue[tuple[int, int | None]] = queue.SimpleQueue()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.go_async: asyncio.Event | None = None
-        self.stop_async: asyncio.Event | None = None
+        self.stop_callbacks: list[Callable[[], None]] = []
 
     def ready(self, worker: int, backend_pid: int | None) -> None:
         self.announced.put((worker, backend_pid))
@@ -39,18 +41,21 @@ class AsyncControl:
     def stopping(self) -> bool:
         return self.stop_event.is_set()
 
-    async def pause_async(self, seconds: float) -> bool:
-        assert self.stop_async is not None
-        try:
-            await asyncio.wait_for(self.stop_async.wait(), seconds)
-        except TimeoutError:
-            return False
-        return True
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` on the loop when the coordinator stops the cell (ends a pause early)."""
+        self.stop_callbacks.append(callback)
 
-    def set_from_outside(self, event: asyncio.Event | None) -> None:
-        if self.loop is not None and event is not None and not self.loop.is_closed():
+    def stop_now(self) -> None:
+        """On the loop: release workers waiting for the go, and tell the racing ones."""
+        if self.go_async is not None:
+            self.go_async.set()
+        for callback in self.stop_callbacks:
+            callback()
+
+    def call_from_outside(self, callback: Callable[[], None]) -> None:
+        if self.loop is not None and not self.loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop already ended
-                self.loop.call_soon_threadsafe(event.set)
+                self.loop.call_soon_threadsafe(callback)
 
 
 class AsyncCell:
@@ -79,10 +84,9 @@ class AsyncCell:
     async def _main(self) -> None:
         control = self.control
         control.loop = asyncio.get_running_loop()
-        control.go_async, control.stop_async = asyncio.Event(), asyncio.Event()
+        control.go_async = asyncio.Event()
         self.started.set()
         if control.stop_event.is_set():  # stopped before the loop ran: nobody may wait for a go
-            control.stop_async.set()
             control.go_async.set()
         self.reports = list(await asyncio.gather(*(run_worker_async(job, control) for job in self.jobs)))
 
@@ -90,7 +94,9 @@ class AsyncCell:
         return collect_ready(self.control.announced, len(self.jobs), timeout)
 
     def go(self) -> None:
-        self.control.set_from_outside(self.control.go_async)
+        go = self.control.go_async
+        if go is not None:
+            self.control.call_from_outside(go.set)
 
     def progress(self) -> tuple[int, int]:
         return sum_progress(self.control.progress)
@@ -100,8 +106,7 @@ class AsyncCell:
 
     def stop(self) -> None:
         self.control.stop_event.set()
-        self.control.set_from_outside(self.control.stop_async)
-        self.control.set_from_outside(self.control.go_async)
+        self.control.call_from_outside(self.control.stop_now)
 
     def collect(self, timeout: float) -> tuple[list[WorkerReport], list[Death]]:
         wait_until(self.finished, timeout)
