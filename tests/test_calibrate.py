@@ -123,3 +123,32 @@ def test_calibrate_runs_both_clients_on_the_same_server_and_writes_a_document(
     assert set(document["best"]) == {"1", "2"}
     [written] = (tmp_path / "results").glob("*-calibrate.json")
     assert document["files"] == {"json": str(written.relative_to(tmp_path))}
+
+
+@pytest.mark.parametrize(
+    ("commits", "dead", "errors", "expected"),
+    [
+        (0, [], [], "concord's run went wrong (processes, 8 workers): counter at 0"),
+        (90, [{"worker": 3, "reason": "worker process exited with exit code 1"}], [], "exit code 1"),
+        (90, [], ["worker 2: admin_shutdown (57P01): terminating connection"], "57P01"),
+    ],
+)
+def test_a_concord_run_that_lost_workers_or_committed_nothing_is_an_error_not_a_ratio(
+    monkeypatch, commits, dead, errors, expected
+):
+    # The engine's outcome is given here; how a cell comes to lose a worker is tested in test_faults.
+    from concord import race
+    from concord.race.results import CellResult, RaceResult
+
+    cell = CellResult(
+        scenario="counter", strategy="pessimistic", isolation="read committed", executor="processes",
+        workers=8, duration_s=3.0, attempts=commits, commits=commits, retries=0, failures=0,
+        conflicts={}, violations=0, invariant="", throughput=commits / 3.0, latency_ms={}, verdict="",
+        finding=f"counter at {commits} after {commits} committed increments", operations={},
+        worker_errors=errors, dead_workers=dead,
+    )  # fmt: skip
+    result = RaceResult(concord_version="test", started_at="", database={}, parameters={}, cells=[cell])
+    monkeypatch.setattr(race, "run_experiment", lambda experiment, database_url: result)
+    with pytest.raises(cal.ConcordError) as caught:
+        cal.run_concord("postgresql://unused", 8, "processes", 3.0)
+    assert expected in caught.value.message

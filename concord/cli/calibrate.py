@@ -35,7 +35,7 @@ def calibrate_command(
     ] = 5,
     executor: Annotated[
         str, typer.Option("--executor", "-e", help="threads, processes, asyncio (comma-separated) or all.")
-    ] = "threads,processes",
+    ] = "threads,asyncio",
     pgbench_threads: Annotated[
         str,
         typer.Option(
