@@ -1,13 +1,13 @@
 """The floor of a Python client on the counter transaction: a bare loop, no harness.
 
-    python benchmarks/hotpath_floor.py [seconds] [rounds]
+    python benchmarks/hotpath_floor.py [seconds] [rounds] [workers]
 
-Alternates, on the embedded server and one fixture row: pgbench -c 1 -M prepared (the script
-`concord calibrate` generates), a bare loop over concord's `LibpqSession` (BEGIN, the prepared
-SELECT ... FOR UPDATE, the prepared UPDATE, COMMIT), and `concord race` itself at 1 worker
-(threads). Prints transactions per second of each and the medians, so the harness's own cost
-(the gap between the bare loop and concord race) can be told from Python's (the gap between
-pgbench and the bare loop).
+Alternates, on the embedded server and one fixture row: pgbench -M prepared (the script
+`concord calibrate` generates, -j as calibrate sets it), a bare loop over concord's
+`LibpqSession` (BEGIN, the prepared SELECT ... FOR UPDATE, the prepared UPDATE, COMMIT) in one
+thread per worker, and `concord race` itself (threads). Prints transactions per second of each
+and the medians, so the harness's own cost (the gap between the bare loop and concord race) can
+be told from Python's (the gap between pgbench and the bare loop).
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from __future__ import annotations
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import psycopg
 import sqlalchemy as sa
 
-from concord.calibrate import _prepare, find_pgbench, run_concord, run_pgbench
+from concord.calibrate import Calibration, _prepare, find_pgbench, run_concord, run_pgbench
 from concord.db.engine import create_engine
 from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
@@ -32,27 +33,41 @@ from concord.race.programs.counter import CounterProgram
 from concord.race.scenarios.counter import Counter
 
 
-def bare_loop(dsn: str, program: CounterProgram, seconds: float) -> float:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        session = LibpqSession(conn, "read committed")
-        done, deadline = 0, time.perf_counter() + seconds
-        started = time.perf_counter()
-        while time.perf_counter() < deadline:
-            session.begin()
-            drive(session.execute, program.operation(0, done))
-            session.commit()
-            done += 1
-        return done / (time.perf_counter() - started)
+def bare_loop(dsn: str, program: CounterProgram, seconds: float, workers: int) -> float:
+    """``workers`` threads, each a connection looping over the transaction until the deadline."""
+    go, counts = threading.Barrier(workers + 1), [0] * workers
+
+    def loop(worker: int) -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            session = LibpqSession(conn, "read committed")
+            go.wait()
+            done, deadline = 0, time.perf_counter() + seconds
+            while time.perf_counter() < deadline:
+                session.begin()
+                drive(session.execute, program.operation(worker, done))
+                session.commit()
+                done += 1
+            counts[worker] = done
+
+    threads = [threading.Thread(target=loop, args=(w,)) for w in range(workers)]
+    for thread in threads:
+        thread.start()
+    go.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - started)
 
 
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     url = resolve_url(None)
     dsn = libpq_dsn(url)
     engine = create_engine(url, poolclass=sa.NullPool)
     ensure_schema(engine)
-    script, fixture = _prepare(engine, 1)
+    script, fixture = _prepare(engine, workers)
     program = Counter().program(get_strategy("pessimistic"), fixture)
     pgbench = find_pgbench()
     found: dict[str, list[float]] = {"pgbench": [], "bare": [], "race": []}
@@ -60,9 +75,10 @@ def main() -> None:
         path = Path(tmp) / "counter.sql"
         path.write_text(script)
         for _ in range(rounds):
-            found["pgbench"].append(run_pgbench(pgbench, path, dsn, fixture.tasks[0], 1, seconds, 1))
-            found["bare"].append(bare_loop(dsn, program, seconds))
-            found["race"].append(run_concord(str(url), 1, "threads", seconds))
+            jobs = Calibration().pgbench_jobs(workers)
+            found["pgbench"].append(run_pgbench(pgbench, path, dsn, fixture.tasks[0], workers, seconds, jobs))
+            found["bare"].append(bare_loop(dsn, program, seconds, workers))
+            found["race"].append(run_concord(str(url), workers, "threads", seconds))
             print({k: round(v[-1]) for k, v in found.items()}, flush=True)
     medians = {k: statistics.median(v) for k, v in found.items()}
     print("medians", {k: round(v) for k, v in medians.items()})

@@ -32,7 +32,7 @@ def calibrate_command(
         typer.Option(
             "--rounds", "-r", help="Alternating pgbench/concord rounds (more, shorter rounds pair better)."
         ),
-    ] = 5,
+    ] = 7,
     executor: Annotated[
         str, typer.Option("--executor", "-e", help="threads, processes, asyncio (comma-separated) or all.")
     ] = "threads,asyncio",
