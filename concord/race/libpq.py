@@ -131,11 +131,22 @@ class _Statements:
         plan.loads = tuple(loads)
         return plan.loads
 
-    def _check(self, result: pq.PGresult | None) -> pq.PGresult:
+    def failure(self, result: pq.PGresult | None, error: BaseException | None) -> BaseException | None:
+        """What went wrong with a delivered command, or None: the broken connection, a missing
+        result, or the server's own error."""
+        if error is not None:
+            return error
         if result is None:
-            raise psycopg.OperationalError("the server sent no result")
+            return psycopg.OperationalError("the server sent no result")
         if result.status not in _OK:
-            raise error_from_result(result, encoding=self.encoding)
+            return error_from_result(result, encoding=self.encoding)
+        return None
+
+    def _check(self, result: pq.PGresult | None) -> pq.PGresult:
+        error = self.failure(result, None)
+        if error is not None:
+            raise error
+        assert result is not None
         return result
 
 
@@ -256,11 +267,7 @@ class AsyncLibpqSession(_Statements):
         plan = self._new_plan(sql)
 
         def prepared(result: pq.PGresult | None, error: BaseException | None) -> None:
-            if error is None:
-                try:
-                    self._check(result)
-                except psycopg.Error as exc:
-                    error = exc
+            error = self.failure(result, error)
             if error is not None:
                 then(None, error)
                 return
@@ -272,14 +279,8 @@ class AsyncLibpqSession(_Statements):
         self._flush()
 
     def value(self, plan: Plan, result: pq.PGresult) -> Any:
-        """What a step's ``fetch`` asks for; raises the server's error if the step failed."""
-        if result.status not in _OK:
-            raise error_from_result(result, encoding=self.encoding)
+        """What a step's ``fetch`` asks for, from a result `failure` found nothing wrong with."""
         return self._value(plan, result)
-
-    def check(self, result: pq.PGresult | None) -> None:
-        """Raise the server's error if a command failed."""
-        self._check(result)
 
     async def result(self) -> pq.PGresult | None:
         """Wait for the command just sent; its last result (raises if the connection broke)."""

@@ -123,11 +123,7 @@ class LoopRacer:
         self._guarded(self.session.send_begin, self._began)
 
     def _began(self, result: PGresult | None, error: BaseException | None) -> None:
-        if error is None:
-            try:
-                self.session.check(result)
-            except psycopg.Error as exc:
-                error = exc
+        error = self.session.failure(result, error)
         if error is not None:
             self._failed(error)
             return
@@ -161,23 +157,15 @@ class LoopRacer:
         self._guarded(self.session.send_prepared, plan, params, self._stepped)
 
     def _stepped(self, result: PGresult | None, error: BaseException | None) -> None:
-        if error is not None or result is None:
-            self._failed(error or psycopg.OperationalError("the server sent no result"))
+        error = self.session.failure(result, error)
+        if error is not None:
+            self._failed(error)
             return
-        assert self.plan is not None
-        try:
-            value = self.session.value(self.plan, result)
-        except psycopg.Error as exc:
-            self._failed(exc)
-            return
-        self._advance(value)
+        assert self.plan is not None and result is not None
+        self._advance(self.session.value(self.plan, result))
 
     def _committed(self, result: PGresult | None, error: BaseException | None) -> None:
-        if error is None:
-            try:
-                self.session.check(result)
-            except psycopg.Error as exc:
-                error = exc
+        error = self.session.failure(result, error)
         if error is not None:
             self._failed(error)
             return
