@@ -3,11 +3,13 @@
     python benchmarks/hotpath_floor.py [seconds] [rounds] [workers]
 
 Alternates, on the embedded server and one fixture row: pgbench -M prepared (the script
-`concord calibrate` generates, -j as calibrate sets it), a bare loop over concord's
-`LibpqSession` (BEGIN, the prepared SELECT ... FOR UPDATE, the prepared UPDATE, COMMIT) in one
-thread per worker, and `concord race` itself (threads). Prints transactions per second of each
-and the medians, so the harness's own cost (the gap between the bare loop and concord race) can
-be told from Python's (the gap between pgbench and the bare loop).
+`concord calibrate` generates, -j as calibrate sets it), the plain-Python floor of
+`concord calibrate --floor` (psycopg's libpq calls in a loop, no concord code), a bare loop over
+concord's `LibpqSession` and the operation's generator (BEGIN, the prepared SELECT ... FOR
+UPDATE, the prepared UPDATE, COMMIT) in one thread per worker, and `concord race` itself
+(threads). Prints transactions per second of each and the medians, so the gap can be split into
+Python's share (pgbench to floor), the session and program layer's (floor to bare) and the race
+loop's bookkeeping (bare to race).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 import psycopg
 import sqlalchemy as sa
 
-from concord.calibrate import Calibration, _prepare, find_pgbench, run_concord, run_pgbench
+from concord.calibrate import Calibration, _prepare, find_pgbench, run_concord, run_floor, run_pgbench
 from concord.db.engine import create_engine
 from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
@@ -67,23 +69,26 @@ def main() -> None:
     dsn = libpq_dsn(url)
     engine = create_engine(url, poolclass=sa.NullPool)
     ensure_schema(engine)
-    script, fixture = _prepare(engine, workers)
+    script, fixture, _ = _prepare(engine, workers)
+    task_id = fixture.tasks[0]
     program = Counter().program(get_strategy("pessimistic"), fixture)
     pgbench = find_pgbench()
-    found: dict[str, list[float]] = {"pgbench": [], "bare": [], "race": []}
+    found: dict[str, list[float]] = {"pgbench": [], "floor": [], "bare": [], "race": []}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "counter.sql"
         path.write_text(script)
         for _ in range(rounds):
             jobs = Calibration().pgbench_jobs(workers)
-            found["pgbench"].append(run_pgbench(pgbench, path, dsn, fixture.tasks[0], workers, seconds, jobs))
+            found["pgbench"].append(run_pgbench(pgbench, path, dsn, task_id, workers, seconds, jobs))
+            commits, elapsed = run_floor(dsn, program.read, program.write, task_id, workers, seconds)
+            found["floor"].append(commits / elapsed)
             found["bare"].append(bare_loop(dsn, program, seconds, workers))
             found["race"].append(run_concord(str(url), workers, "threads", seconds))
             print({k: round(v[-1]) for k, v in found.items()}, flush=True)
     medians = {k: statistics.median(v) for k, v in found.items()}
     print("medians", {k: round(v) for k, v in medians.items()})
-    bare, race = medians["bare"] / medians["pgbench"], medians["race"] / medians["pgbench"]
-    print(f"bare/pgbench {bare:.3f}  race/pgbench {race:.3f}")
+    base = medians.pop("pgbench")
+    print("  ".join(f"{name}/pgbench {value / base:.3f}" for name, value in medians.items()))
 
 
 if __name__ == "__main__":

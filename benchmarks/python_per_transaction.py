@@ -67,7 +67,7 @@ def main() -> None:
     url = resolve_url(None)
     engine = create_engine(url, poolclass=sa.NullPool)
     ensure_schema(engine)
-    _, fixture = _prepare(engine, 1)
+    _, fixture, _ = _prepare(engine, 1)
     program = Counter().program(get_strategy("pessimistic"), fixture)
     dsn = libpq_dsn(url)
     with psycopg.connect(dsn, autocommit=True) as conn:  # plans and loaders come from the real server

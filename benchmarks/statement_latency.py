@@ -89,7 +89,7 @@ def main() -> None:
     dsn = libpq_dsn(url)
     engine = create_engine(url, poolclass=sa.NullPool)
     ensure_schema(engine)
-    script, fixture = _prepare(engine, workers)
+    script, fixture, _ = _prepare(engine, workers)
     print(f"pgbench -r, {workers} clients (latencies in ms):")
     print(pgbench_latencies(dsn, script, fixture.tasks[0], workers, seconds))
     instrument()

@@ -13,29 +13,41 @@ client-side (``\\set``), as concord does in Python between the read and the writ
 alternate the two clients (pgbench first on even rounds, concord first on odd ones) so a drift in
 the machine's load hits both; each row reports the median throughput of each side and the median
 of the per-round ratios.
+
+With ``floor`` a third client joins each round: the plainest Python client there is (`run_floor`:
+a thread per connection calling psycopg's libpq wrapper directly, no concord code in its loop).
+Its throughput against pgbench's is what Python and psycopg cost on this machine; concord's
+against it is what concord's own harness costs on top.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import statistics
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import psycopg
 import sqlalchemy as sa
+from psycopg import pq
 from psycopg.conninfo import conninfo_to_dict
 
 from concord.errors import ConcordError, InvalidInput
+from concord.race.program import Sql
 
 EXECUTORS = ("threads", "processes", "asyncio")
 TARGET_RATIO = 0.9
+_COMMAND_OK, _TUPLES_OK = int(pq.ExecStatus.COMMAND_OK), int(pq.ExecStatus.TUPLES_OK)
 _TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.MULTILINE)
 
 
@@ -55,6 +67,8 @@ class Calibration:
     #: threads multiplexing the connections), "workers" (a thread per connection, the shape of
     #: concord's threads executor), or a number.
     pgbench_threads: int | str = "cpus"
+    #: Also run the plain-Python floor (`run_floor`) in every round, once per worker count.
+    floor: bool = False
 
     def validated(self) -> Calibration:
         if not self.workers or any(w < 1 for w in self.workers):
@@ -91,14 +105,17 @@ class Row:
     executor: str
     pgbench_tps: list[float] = field(default_factory=list)
     concord_tps: list[float] = field(default_factory=list)
+    #: The plain-Python floor's runs (`run_floor`), when measured: one per round and worker
+    #: count, shared by that worker count's executors.
+    floor_tps: list[float] = field(default_factory=list)
 
     @property
     def ratios(self) -> list[float]:
-        return [c / p for c, p in zip(self.concord_tps, self.pgbench_tps, strict=False) if p > 0]
+        return _ratios(self.concord_tps, self.pgbench_tps)
 
     @property
     def ratio(self) -> float | None:
-        return round(statistics.median(self.ratios), 3) if self.ratios else None
+        return _median_ratio(self.ratios)
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -106,6 +123,11 @@ class Row:
         out["concord_median"] = _median(self.concord_tps)
         out["ratios"] = [round(r, 3) for r in self.ratios]
         out["ratio"] = self.ratio
+        if self.floor_tps:
+            out["floor_median"] = _median(self.floor_tps)
+            # what Python and psycopg cost here, and what concord costs on top of them
+            out["floor_vs_pgbench"] = _median_ratio(_ratios(self.floor_tps, self.pgbench_tps))
+            out["concord_vs_floor"] = _median_ratio(_ratios(self.concord_tps, self.floor_tps))
         return out
 
 
@@ -238,6 +260,76 @@ def run_concord(url: str, workers: int, executor: str, duration_s: float) -> flo
     return cell.throughput
 
 
+def run_floor(
+    dsn: str, read: Sql, write: Sql, task_id: int, workers: int, duration_s: float
+) -> tuple[int, float]:
+    """The same transaction from the plainest Python client; its commits and seconds.
+
+    A thread per connection, each looping over psycopg's libpq wrapper directly (prepared BEGIN,
+    read, write, COMMIT, the increment computed in Python between read and write), with no concord
+    code inside the loop: what separates its throughput from pgbench's is Python's and psycopg's
+    own cost on this machine, not concord's. Every result is checked; a failed statement ends the
+    run with `ConcordError`.
+    """
+    key = str(task_id).encode()
+    constants = {"task_id": key, **{k: str(v).encode() for k, v in write.defaults.items()}}
+    if set(read.names) - constants.keys() or set(write.names) - constants.keys() - {"points"}:
+        raise ConcordError(f"the floor cannot bind {read.names} and {write.names}")
+    read_args = [constants[name] for name in read.names]
+    write_args = [None if name == "points" else constants[name] for name in write.names]
+    at = write.names.index("points")
+    statements = ((b"b", b"BEGIN"), (b"r", read.numbered), (b"w", write.numbered), (b"c", b"COMMIT"))
+    go = threading.Barrier(workers + 1, timeout=60)
+    counts, failures = [0] * workers, []
+
+    def loop(worker: int) -> None:
+        try:
+            with psycopg.connect(dsn, autocommit=True, application_name="concord calibrate floor") as conn:
+                pgconn = conn.pgconn
+                for name, text in statements:
+                    if (prepared := pgconn.prepare(name, text)).status != _COMMAND_OK:
+                        _floor_failed(pgconn, prepared)
+                run, args = pgconn.exec_prepared, list(write_args)
+                go.wait()
+                done, deadline = 0, time.perf_counter() + duration_s
+                while time.perf_counter() < deadline:  # checks inline: no call the loop can spare
+                    if (result := run(b"b", None)).status != _COMMAND_OK:
+                        _floor_failed(pgconn, result)
+                    if (result := run(b"r", read_args)).status != _TUPLES_OK:
+                        _floor_failed(pgconn, result)
+                    if not result.ntuples:
+                        raise ConcordError(f"the floor's read found no task {task_id}")
+                    args[at] = str(int(result.get_value(0, 0)) + 1).encode()
+                    if (result := run(b"w", args)).status != _COMMAND_OK:
+                        _floor_failed(pgconn, result)
+                    if (result := run(b"c", None)).status != _COMMAND_OK:
+                        _floor_failed(pgconn, result)
+                    done += 1
+                counts[worker] = done
+        except BaseException as exc:  # reported by the caller, once every thread is done
+            failures.append(exc)
+            go.abort()
+
+    threads = [threading.Thread(target=loop, args=(w,), name=f"floor-{w}") for w in range(workers)]
+    for thread in threads:
+        thread.start()
+    with contextlib.suppress(threading.BrokenBarrierError):  # a thread failed: reported below
+        go.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        first = failures[0]
+        raise first if isinstance(first, ConcordError) else ConcordError(f"the floor failed: {first}")
+    return sum(counts), elapsed
+
+
+def _floor_failed(pgconn: pq.abc.PGconn, result: pq.abc.PGresult) -> NoReturn:
+    message = (result.error_message or pgconn.error_message).decode(errors="replace").strip()
+    raise ConcordError(f"the floor's statement failed: {message or 'no result'}")
+
+
 def calibrate(
     calibration: Calibration,
     *,
@@ -257,7 +349,7 @@ def calibrate(
     engine = create_engine(url, poolclass=sa.NullPool)
     try:
         ensure_schema(engine)
-        script, fixture = _prepare(engine, max(calibration.workers))
+        script, fixture, program = _prepare(engine, max(calibration.workers))
         report = CalibrationReport(
             started_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
             pgbench=str(pgbench),
@@ -269,7 +361,8 @@ def calibrate(
             path = Path(tmp) / "counter.sql"
             path.write_text(script)
             try:
-                _rounds(calibration, report, pgbench, path, dsn, url, fixture.tasks[0], on_step)
+                clients = _Clients(pgbench, path, dsn, str(url), fixture.tasks[0], program)
+                _rounds(calibration, report, clients, on_step)
             except KeyboardInterrupt:
                 report.interrupted = True
         with engine.begin() as conn:
@@ -291,30 +384,60 @@ def _prepare(engine: sa.Engine, workers: int):
     script = pgbench_script(
         program.read.numbered, program.read.names, program.write.numbered, program.write.names
     )
-    return script, fixture
+    return script, fixture, program
 
 
-def _rounds(calibration, report, pgbench, script, dsn, url, task_id, on_step) -> None:
+@dataclass(frozen=True)
+class _Clients:
+    """What each client of a round needs: pgbench's script, the server, the row, the statements."""
+
+    pgbench: Path
+    script: Path
+    dsn: str
+    url: str
+    task_id: int
+    program: Any  # the counter's CounterProgram: its read and write statements
+
+
+def _rounds(calibration: Calibration, report: CalibrationReport, clients: _Clients, on_step) -> None:
     rows = {(w, e): Row(w, e) for w in calibration.workers for e in calibration.executors}
     report.rows = list(rows.values())
+    duration = calibration.duration_s
+
+    def step(side: str, workers: int, number: int) -> None:
+        if on_step:
+            on_step(f"round {number + 1}/{calibration.rounds}: {side}, {workers} workers")
+
+    def floor(workers: int, number: int) -> None:
+        step("python floor", workers, number)
+        read, write = clients.program.read, clients.program.write
+        commits, seconds = run_floor(clients.dsn, read, write, clients.task_id, workers, duration)
+        tps = round(commits / seconds, 1)
+        for executor in calibration.executors:
+            rows[(workers, executor)].floor_tps.append(tps)
+
     for number in range(calibration.rounds):
         for workers in calibration.workers:
+            first = number % 2 == 0
+            if calibration.floor and first:
+                floor(workers, number)
             for executor in calibration.executors:
                 row = rows[(workers, executor)]
-                steps = ["pgbench", "concord"] if number % 2 == 0 else ["concord", "pgbench"]
-                for side in steps:
-                    if on_step:
-                        on_step(
-                            f"round {number + 1}/{calibration.rounds}: {side} {workers} workers ({executor})"
-                        )
+                for side in ["pgbench", "concord"] if first else ["concord", "pgbench"]:
                     if side == "pgbench":
+                        step("pgbench", workers, number)
                         jobs = calibration.pgbench_jobs(workers)
-                        duration = calibration.duration_s
-                        tps = run_pgbench(pgbench, script, dsn, task_id, workers, duration, jobs)
+                        tps = run_pgbench(
+                            clients.pgbench, clients.script, clients.dsn, clients.task_id,
+                            workers, duration, jobs,
+                        )  # fmt: skip
                         row.pgbench_tps.append(round(tps, 1))
                     else:
-                        tps = run_concord(str(url), workers, executor, calibration.duration_s)
+                        step(f"concord ({executor})", workers, number)
+                        tps = run_concord(clients.url, workers, executor, duration)
                         row.concord_tps.append(round(tps, 1))
+            if calibration.floor and not first:
+                floor(workers, number)
 
 
 def write_report(report: CalibrationReport, out_dir: str | Path = ".") -> str:
@@ -328,6 +451,15 @@ def write_report(report: CalibrationReport, out_dir: str | Path = ".") -> str:
     report.files = {"json": str(path)}
     path.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
     return str(path)
+
+
+def _ratios(tops: list[float], bottoms: list[float]) -> list[float]:
+    """Per-round ratios of two clients' throughputs (rounds either lacks are left out)."""
+    return [t / b for t, b in zip(tops, bottoms, strict=False) if b > 0]
+
+
+def _median_ratio(ratios: list[float]) -> float | None:
+    return round(statistics.median(ratios), 3) if ratios else None
 
 
 def _median(values: list[float]) -> float | None:

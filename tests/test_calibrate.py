@@ -5,7 +5,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
+import sqlalchemy as sa
 from cli_runner import on
+from conftest import libpq
 
 from concord import calibrate as cal
 from concord.locking import get_strategy
@@ -39,6 +41,38 @@ def test_a_row_reports_the_median_of_its_paired_round_ratios():
     assert [round(r, 3) for r in row.ratios] == [0.9, 1.1, 0.5]
     assert row.ratio == 0.9
     assert row.as_dict()["pgbench_median"] == 1000.0
+
+
+def test_with_a_floor_a_row_splits_the_gap_into_pythons_share_and_concords():
+    row = cal.Row(
+        8, "threads", pgbench_tps=[1000.0, 1000.0], concord_tps=[800.0, 900.0], floor_tps=[1000.0, 900.0]
+    )
+    data = row.as_dict()
+    assert (data["floor_median"], data["floor_vs_pgbench"], data["concord_vs_floor"]) == (950.0, 0.95, 0.9)
+    assert "floor_median" not in cal.Row(8, "threads", [1000.0], [900.0]).as_dict()
+
+
+def _points(engine, task_id: int) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT points FROM tasks WHERE id = :id"), {"id": task_id}).scalar_one()
+
+
+def test_the_floor_commits_every_transaction_it_counts(database_url):
+    from concord.db.engine import create_engine
+
+    engine = create_engine(database_url, poolclass=sa.NullPool)
+    try:
+        _, fixture, program = cal._prepare(engine, 3)
+        [task_id] = fixture.tasks[:1]
+        before = _points(engine, task_id)
+        commits, seconds = cal.run_floor(libpq(database_url), program.read, program.write, task_id, 3, 0.5)
+        # three threads, one row under FOR UPDATE: every counted increment landed, none was lost
+        assert commits > 0 and seconds >= 0.5
+        assert _points(engine, task_id) - before == commits
+        with pytest.raises(cal.ConcordError, match=r"^the floor's read found no task 0$"):
+            cal.run_floor(libpq(database_url), program.read, program.write, 0, 2, 0.5)
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -106,19 +140,23 @@ def test_calibrate_runs_both_clients_on_the_same_server_and_writes_a_document(
         "1",
         "-e",
         "threads",
+        "--floor",
         "--json",
     )
     assert outcome.exit_code == 0, outcome.stderr
     document = outcome.json()
     assert [
-        (r["workers"], r["executor"], len(r["pgbench_tps"]), len(r["concord_tps"])) for r in document["rows"]
+        (r["workers"], r["executor"], len(r["pgbench_tps"]), len(r["concord_tps"]), len(r["floor_tps"]))
+        for r in document["rows"]
     ] == [
-        (1, "threads", 1, 1),
-        (2, "threads", 1, 1),
+        (1, "threads", 1, 1, 1),
+        (2, "threads", 1, 1, 1),
     ]
     assert all(
         r["pgbench_median"] > 0 and r["concord_median"] > 0 and r["ratio"] > 0 for r in document["rows"]
     )
+    assert all(r["floor_median"] > 0 and r["concord_vs_floor"] > 0 for r in document["rows"])
+    assert document["parameters"]["floor"] is True
     assert document["default_executor"] == "threads"
     assert set(document["best"]) == {"1", "2"}
     [written] = (tmp_path / "results").glob("*-calibrate.json")
@@ -152,3 +190,17 @@ def test_a_concord_run_that_lost_workers_or_committed_nothing_is_an_error_not_a_
     with pytest.raises(cal.ConcordError) as caught:
         cal.run_concord("postgresql://unused", 8, "processes", 3.0)
     assert expected in caught.value.message
+
+
+def test_the_floor_table_shows_pythons_share_and_concords_per_worker_count(
+    database_url, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    outcome = on(database_url, "calibrate", "-w", "1", "-d", "1", "-r", "1", "-e", "threads", "--floor")
+    assert outcome.exit_code == 0, outcome.stderr
+    lines = outcome.stdout.splitlines()
+    [title] = [n for n, line in enumerate(lines) if "where the gap goes" in line]
+    [header, *_] = [line.split() for line in lines[title:] if line.split()[:1] == ["workers"]]
+    assert header == ["workers", "pgbench", "tps", "floor", "tps", "floor/pgbench", "best", "concord/floor"]
+    [row, *_] = [line.split() for line in lines[title:] if line.split()[:1] == ["1"]]
+    assert row[4] == "threads" and float(row[3]) > 0 and float(row[5]) > 0

@@ -44,11 +44,19 @@ def calibrate_command(
             "workers (a thread per connection, like concord's threads executor) or a number.",
         ),
     ] = "cpus",
+    floor: Annotated[
+        bool,
+        typer.Option(
+            "--floor",
+            help="Also run the plainest Python client (psycopg's libpq calls in a loop, no concord "
+            "code) in every round: what Python costs here, apart from what concord costs.",
+        ),
+    ] = False,
     as_json: Json = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Run the counter transaction (pessimistic) through pgbench and through concord, alternating."""
-    calibration = _calibration(workers, executor, duration, rounds, pgbench_threads)
+    calibration = _calibration(workers, executor, duration, rounds, pgbench_threads, floor)
     errors = error_console()
     report = calibrate(calibration, database_url=database_url, on_step=lambda s: errors.print(s, style="dim"))
     write_report(report)
@@ -57,7 +65,9 @@ def calibrate_command(
         raise typer.Exit(EXIT_INTERRUPTED)
 
 
-def _calibration(workers: str, executor: str, duration: float, rounds: int, threads: str) -> Calibration:
+def _calibration(
+    workers: str, executor: str, duration: float, rounds: int, threads: str, floor: bool = False
+) -> Calibration:
     """The options as a validated `Calibration`; a bad value is a usage error (exit 2)."""
     executors = EXECUTORS if executor.strip().lower() == "all" else tuple(split_list(executor.lower()))
     threads = threads.strip().lower()
@@ -68,6 +78,7 @@ def _calibration(workers: str, executor: str, duration: float, rounds: int, thre
             duration_s=duration,
             rounds=rounds,
             pgbench_threads=int(threads) if threads.isdigit() else threads,
+            floor=floor,
         ).validated()
     except InvalidInput as exc:
         raise UsageError(exc.message) from exc
@@ -97,10 +108,38 @@ def _table(console: Console, report: CalibrationReport) -> None:
         f"concord/pgbench; * best executor; target {TARGET_RATIO}; "
         f"default executor: {report.default_executor}"
     )
+    if report.parameters.get("floor"):
+        _floor_table(console, report)
     if report.files:
         console.print(f"written: {report.files['json']}")
     if report.interrupted:
         console.print("interrupted: partial results")
+
+
+def _floor_table(console: Console, report: CalibrationReport) -> None:
+    """Per worker count: pgbench, the plain-Python floor and the best executor, side by side."""
+    table = Table(box=box.SIMPLE_HEAD, title="where the gap goes: Python's share and concord's")
+    for header in ("workers", "pgbench tps", "floor tps", "floor/pgbench", "best", "concord/floor"):
+        table.add_column(header, justify="left" if header == "best" else "right")
+    for workers, row in sorted(report.best().items()):
+        data = row.as_dict()
+        table.add_row(
+            str(workers),
+            _num(data["pgbench_median"]),
+            _num(data.get("floor_median")),
+            _ratio(data.get("floor_vs_pgbench")),
+            row.executor,
+            _ratio(data.get("concord_vs_floor")),
+        )
+    console.print(table)
+    console.print(
+        "floor: psycopg's libpq calls in a loop, a thread per connection, no concord code; "
+        "floor/pgbench is what Python and psycopg cost here, concord/floor what concord adds"
+    )
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def _num(value: float | None) -> str:
