@@ -281,6 +281,7 @@ def run_floor(
     statements = ((b"b", b"BEGIN"), (b"r", read.numbered), (b"w", write.numbered), (b"c", b"COMMIT"))
     go = threading.Barrier(workers + 1, timeout=60)
     counts, failures = [0] * workers, []
+    ends = [float("inf")]  # the coordinator sets the deadline once all are connected, or 0 to stop
 
     def loop(worker: int) -> None:
         try:
@@ -291,8 +292,8 @@ def run_floor(
                         _floor_failed(pgconn, prepared)
                 run, args = pgconn.exec_prepared, list(write_args)
                 go.wait()
-                done, deadline = 0, time.perf_counter() + duration_s
-                while time.perf_counter() < deadline:  # checks inline: no call the loop can spare
+                done = 0
+                while time.perf_counter() < ends[0]:  # checks inline: no call the loop can spare
                     if (result := run(b"b", None)).status != _COMMAND_OK:
                         _floor_failed(pgconn, result)
                     if (result := run(b"r", read_args)).status != _TUPLES_OK:
@@ -316,8 +317,15 @@ def run_floor(
     with contextlib.suppress(threading.BrokenBarrierError):  # a thread failed: reported below
         go.wait()
     started = time.perf_counter()
-    for thread in threads:
-        thread.join()
+    ends[0] = started + duration_s
+    try:
+        for thread in threads:
+            thread.join()
+    except BaseException:  # Ctrl-C: the threads end their transaction and close, then it goes on
+        ends[0] = 0.0
+        for thread in threads:
+            thread.join()
+        raise
     elapsed = time.perf_counter() - started
     if failures:
         first = failures[0]

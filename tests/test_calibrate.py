@@ -75,6 +75,33 @@ def test_the_floor_commits_every_transaction_it_counts(database_url):
         engine.dispose()
 
 
+def test_ctrl_c_stops_the_floor_at_once_and_leaves_no_session(database_url):
+    import os
+    import signal
+    import threading
+    import time
+
+    from concord.db.engine import create_engine
+
+    engine = create_engine(database_url, poolclass=sa.NullPool)
+    try:
+        _, fixture, program = cal._prepare(engine, 2)
+        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+        started = time.monotonic()
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            cal.run_floor(libpq(database_url), program.read, program.write, fixture.tasks[0], 2, 60.0)
+        assert time.monotonic() - started < 5  # not the 60 s asked for
+        left = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'concord calibrate floor'"
+        deadline = time.monotonic() + 5
+        with engine.connect() as conn:
+            while conn.execute(sa.text(left)).scalar_one() and time.monotonic() < deadline:
+                time.sleep(0.05)  # a closed session leaves pg_stat_activity a moment later
+            assert conn.execute(sa.text(left)).scalar_one() == 0
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize(
     ("calibration", "message"),
     [
