@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import psycopg
 import sqlalchemy as sa
@@ -44,6 +44,9 @@ from psycopg.conninfo import conninfo_to_dict
 
 from concord.errors import ConcordError, InvalidInput
 from concord.race.program import Sql
+
+if TYPE_CHECKING:
+    from concord.race.programs.counter import CounterProgram
 
 EXECUTORS = ("threads", "processes", "asyncio")
 TARGET_RATIO = 0.9
@@ -404,7 +407,7 @@ class _Clients:
     dsn: str
     url: str
     task_id: int
-    program: Any  # the counter's CounterProgram: its read and write statements
+    program: CounterProgram  # its read and write statements, for the floor
 
 
 def _rounds(calibration: Calibration, report: CalibrationReport, clients: _Clients, on_step) -> None:
