@@ -231,3 +231,27 @@ def test_the_floor_table_shows_pythons_share_and_concords_per_worker_count(
     assert header == ["workers", "pgbench", "tps", "floor", "tps", "floor/pgbench", "best", "concord/floor"]
     [row, *_] = [line.split() for line in lines[title:] if line.split()[:1] == ["1"]]
     assert row[4] == "threads" and float(row[3]) > 0 and float(row[5]) > 0
+
+
+def test_a_calibration_below_the_target_points_at_the_floor():
+    from rich.console import Console
+
+    from concord.cli.calibrate import _table
+
+    def report(concord_tps: float, floor: bool) -> str:
+        row = cal.Row(8, "threads", [1000.0], [concord_tps], [950.0] if floor else [])
+        document = cal.CalibrationReport(
+            "2026-11-22T10:00:00Z",
+            "pgbench",
+            "",
+            {"rounds": 1, "pgbench_threads": "cpus", "floor": floor},
+            "threads",
+            [row],
+        )
+        console = Console(width=100, record=True)
+        _table(console, document)
+        return console.export_text()
+
+    assert "--floor" in report(800.0, floor=False)
+    assert "--floor" not in report(950.0, floor=False)  # target met
+    assert "--floor" not in report(800.0, floor=True) and "where the gap goes" in report(800.0, floor=True)

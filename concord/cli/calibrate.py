@@ -110,6 +110,11 @@ def _table(console: Console, report: CalibrationReport) -> None:
     )
     if report.parameters.get("floor"):
         _floor_table(console, report)
+    elif not report.as_dict()["target_met"]:
+        console.print(
+            f"below {TARGET_RATIO}: `concord calibrate --floor` shows how much of the gap any "
+            "Python client has on this machine, and how much is concord's"
+        )
     if report.files:
         console.print(f"written: {report.files['json']}")
     if report.interrupted:
