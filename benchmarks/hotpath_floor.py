@@ -28,11 +28,9 @@ from concord.calibrate import Calibration, _prepare, find_pgbench, run_concord, 
 from concord.db.engine import create_engine
 from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
-from concord.locking import get_strategy
 from concord.race.libpq import LibpqSession
 from concord.race.program import drive
 from concord.race.programs.counter import CounterProgram
-from concord.race.scenarios.counter import Counter
 
 
 def bare_loop(dsn: str, program: CounterProgram, seconds: float, workers: int) -> float:
@@ -69,9 +67,8 @@ def main() -> None:
     dsn = libpq_dsn(url)
     engine = create_engine(url, poolclass=sa.NullPool)
     ensure_schema(engine)
-    script, fixture, _ = _prepare(engine, workers)
+    script, fixture, program = _prepare(engine, workers)
     task_id = fixture.tasks[0]
-    program = Counter().program(get_strategy("pessimistic"), fixture)
     pgbench = find_pgbench()
     found: dict[str, list[float]] = {"pgbench": [], "floor": [], "bare": [], "race": []}
     with tempfile.TemporaryDirectory() as tmp:

@@ -28,12 +28,10 @@ from concord.calibrate import _prepare
 from concord.db.engine import create_engine
 from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
-from concord.locking import get_strategy
 from concord.locking.retry import RetryPolicy
 from concord.race.executors.threads import ThreadControl
 from concord.race.libpq import LibpqSession
 from concord.race.program import drive
-from concord.race.scenarios.counter import Counter
 from concord.race.worker import WorkerJob, WorkerReport, _race, retry_kinds
 
 
@@ -67,8 +65,7 @@ def main() -> None:
     url = resolve_url(None)
     engine = create_engine(url, poolclass=sa.NullPool)
     ensure_schema(engine)
-    _, fixture, _ = _prepare(engine, 1)
-    program = Counter().program(get_strategy("pessimistic"), fixture)
+    _, fixture, program = _prepare(engine, 1)
     dsn = libpq_dsn(url)
     with psycopg.connect(dsn, autocommit=True) as conn:  # plans and loaders come from the real server
         session = LibpqSession(conn, "read committed")
