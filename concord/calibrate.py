@@ -354,6 +354,11 @@ def calibrate(
     from concord.race.experiment import DEFAULT_EXECUTOR
 
     calibration = calibration.validated()
+    parameters = asdict(calibration)
+    if "asyncio" in calibration.executors:  # which loop the asyncio rows ran on
+        from concord.race.executors.aio import event_loop
+
+        parameters["event_loop"] = event_loop()[0]
     pgbench = find_pgbench()
     url = resolve_url(database_url)
     dsn = libpq_dsn(url)
@@ -365,7 +370,7 @@ def calibrate(
             started_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
             pgbench=str(pgbench),
             script=script,
-            parameters=asdict(calibration),
+            parameters=parameters,
             default_executor=DEFAULT_EXECUTOR,
         )
         with tempfile.TemporaryDirectory(prefix="concord-calibrate-") as tmp:

@@ -8,6 +8,7 @@ from pathlib import Path
 DATABASE_URL_ENV = "CONCORD_DATABASE_URL"
 HOME_ENV = "CONCORD_HOME"
 DEBUG_ENV = "CONCORD_DEBUG"
+EVENT_LOOP_ENV = "CONCORD_EVENT_LOOP"
 
 
 def database_url_from_env() -> str | None:
@@ -33,3 +34,10 @@ def home() -> Path:
 def debug() -> bool:
     """True when CONCORD_DEBUG asks for tracebacks."""
     return os.environ.get(DEBUG_ENV, "").strip() not in ("", "0", "false", "no")
+
+
+def event_loop_from_env() -> str | None:
+    """The event loop CONCORD_EVENT_LOOP names for the asyncio executor (lower-cased), or None
+    when unset or empty; `concord.race.executors.aio.event_loop` checks the name."""
+    value = os.environ.get(EVENT_LOOP_ENV, "").strip().lower()
+    return value or None

@@ -22,7 +22,12 @@ from concord.cli.errors import run_with_error_policy
 
 # Variables a command reads or sets (the root --database-url sets CONCORD_DATABASE_URL in-process);
 # naming them here makes the runner restore them after every command.
-_CLEAN_ENV: dict[str, str | None] = {"CONCORD_DATABASE_URL": None, "CONCORD_DEBUG": None, "COLUMNS": "200"}
+_CLEAN_ENV: dict[str, str | None] = {
+    "CONCORD_DATABASE_URL": None,
+    "CONCORD_DEBUG": None,
+    "CONCORD_EVENT_LOOP": None,
+    "COLUMNS": "200",
+}
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,37 @@ def test_bad_input_is_refused_with_one_line_and_exit_code_2(args, message):
     assert (outcome.exit_code, outcome.stdout, outcome.stderr) == (2, "", f"concord: {message}\n")
 
 
+def test_an_unknown_event_loop_is_refused_before_anything_runs_or_is_written(database_url, tmp_path):
+    outcome = on(
+        database_url, "race", "-e", "asyncio", "--out", str(tmp_path), env={"CONCORD_EVENT_LOOP": "trio"}
+    )
+    assert (outcome.exit_code, outcome.stdout) == (2, "")
+    assert outcome.stderr == "concord: CONCORD_EVENT_LOOP must be uvloop or asyncio, not 'trio'\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_uvloop_asked_for_but_not_installed_is_refused(database_url, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # `import uvloop` raises ImportError
+    outcome = on(
+        database_url, "race", "-e", "asyncio", "--out", str(tmp_path), env={"CONCORD_EVENT_LOOP": "uvloop"}
+    )
+    assert (outcome.exit_code, outcome.stderr) == (
+        2,
+        "concord: CONCORD_EVENT_LOOP=uvloop, but uvloop is not installed\n",
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_uvloop_the_asyncio_executor_runs_on_asyncios_own_loop(database_url, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "uvloop", None)
+    outcome = on(
+        database_url, "race", "-e", "asyncio", "-w", "2", "--ops", "10", "--strategy", "pessimistic",
+        "--json", "--out", str(tmp_path), env={"CONCORD_EVENT_LOOP": None},
+    )  # fmt: skip
+    document = json.loads(outcome.stdout)
+    assert (document["parameters"]["event_loop"], document["cells"][0]["commits"]) == ("asyncio", 10)
+
+
 def test_a_strategy_that_makes_no_sense_for_the_scenario_is_refused_saying_why():
     outcome = run("race", "--scenario", "wip-limit", "--strategy", "none,optimistic")
     assert outcome.exit_code == 2

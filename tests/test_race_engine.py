@@ -60,12 +60,14 @@ RETRYING = [
 ]
 
 
+@pytest.mark.parametrize("loop", ["uvloop", "asyncio"])
 @pytest.mark.parametrize(
     ("scenario", "strategies", "isolations"), RETRYING, ids=[f"{s[0]}-{s[1][0]}" for s in RETRYING]
 )
 def test_asyncio_workers_retry_to_the_exact_number_of_operations_keeping_the_invariant(
-    database_url, scenario, strategies, isolations
+    database_url, monkeypatch, loop, scenario, strategies, isolations
 ):
+    monkeypatch.setenv("CONCORD_EVENT_LOOP", loop)
     experiment = Experiment(
         scenario=scenario,
         strategies=strategies,
@@ -76,6 +78,7 @@ def test_asyncio_workers_retry_to_the_exact_number_of_operations_keeping_the_inv
         max_tries=50,
     )
     result = run_experiment(experiment, database_url=url_text(database_url))
+    assert result.parameters["event_loop"].split()[0] == loop
     for cell in result.cells:
         found = (cell.violations, cell.worker_errors, cell.failures, cell.commits)
         assert found == (0, [], 0, 80), cell.strategy

@@ -52,12 +52,17 @@ def test_cells_present_on_one_side_only_are_listed_and_parameter_differences_nam
         [race_cell("none", "read committed", 4, 10.0), race_cell("pessimistic", "serializable", 4, 9.0)]
     )
     b["parameters"]["executor"] = "processes"
+    a["parameters"]["event_loop"] = "uvloop 0.23.0"  # recorded by asyncio runs only
     b["database"]["settings"]["fsync"] = "off"
     result = compare(a, b)
     assert [(c.strategy, c.workers) for c in result.cells] == [("none", 4)]
     assert result.only_in_a == [("counter", "none", "read committed", 1)]
     assert result.only_in_b == [("counter", "pessimistic", "serializable", 4)]
-    assert result.differences == ["executor: threads vs processes", "fsync: on vs off"]
+    assert result.differences == [
+        "executor: threads vs processes",
+        "event_loop: uvloop 0.23.0 vs None",
+        "fsync: on vs off",
+    ]
 
 
 def test_the_compare_command_prints_both_sides_the_change_and_the_note(tmp_path):

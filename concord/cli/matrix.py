@@ -39,7 +39,13 @@ Isolation = Annotated[
 Executor = Annotated[
     str | None,
     typer.Option(
-        "--executor", "-e", show_default=False, help="threads, processes or asyncio. Default: threads."
+        "--executor",
+        "-e",
+        show_default=False,
+        help=(
+            "threads, processes or asyncio (on uvloop where installed; CONCORD_EVENT_LOOP=asyncio "
+            "for asyncio's own loop). Default: threads."
+        ),
     ),
 ]
 Duration = Annotated[

@@ -61,6 +61,11 @@ def run_experiment(
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
     experiment = experiment.validated()
+    parameters = experiment.parameters()
+    if experiment.executor == "asyncio":  # which loop ran it (a bad CONCORD_EVENT_LOOP stops here)
+        from concord.race.executors.aio import event_loop
+
+        parameters["event_loop"] = event_loop()[0]
     url = resolve_url(database_url)
     engine = create_engine(url, poolclass=sa.NullPool)
     try:
@@ -72,7 +77,7 @@ def run_experiment(
                 concord_version=__version__,
                 started_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
                 database=describe_database(control),
-                parameters=experiment.parameters(),
+                parameters=parameters,
             )
             run_cells(experiment, result, engine, dsn, control, on_progress, on_running)
     except (DBAPIError, psycopg.Error) as exc:

@@ -110,7 +110,9 @@ def markdown(result: RaceResult) -> str:
         f"# concord race: {params.get('scenario')}",
         "",
         f"Started {result.started_at} on PostgreSQL {result.database.get('server_version')}, "
-        f"executor {params.get('executor')}, "
+        f"executor {params.get('executor')}"
+        + (f" ({params['event_loop']})" if params.get("event_loop") else "")
+        + ", "
         + (
             f"{params['duration_s']} s per cell"
             if params.get("duration_s")

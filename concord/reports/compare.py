@@ -17,7 +17,7 @@ WITHIN = "within spread"
 BEYOND = "beyond spread"
 UNKNOWN = "spread unknown"
 #: Parameters whose difference changes what a cell measures.
-COMPARED_PARAMETERS = ("executor", "duration_s", "ops", "max_tries", "repeats")
+COMPARED_PARAMETERS = ("executor", "event_loop", "duration_s", "ops", "max_tries", "repeats")
 
 Key = tuple[str, str, str, int]
 
