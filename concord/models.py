@@ -159,6 +159,8 @@ class Task(Base):
     updated_at: Mapped[datetime] = _created_at()
 
     task_list: Mapped[TaskList] = relationship(back_populates="tasks")
+    #: Loaded only where a query asks for it (the board tree joins it in); never lazily.
+    assignee: Mapped[User | None] = relationship(lazy="raise")
 
 
 class Activity(Base):

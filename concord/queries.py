@@ -22,11 +22,12 @@ def all_boards() -> sa.Select:
 
 
 def board_tree(board_id: int) -> sa.Select:
-    """A board with its lists and their tasks, in board order (three indexed queries)."""
+    """A board with its lists and their tasks (each with its assignee), in board order (three
+    indexed queries: the assignees are joined to the tasks)."""
     return (
         sa.select(Board)
         .where(Board.id == board_id)
-        .options(selectinload(Board.lists).selectinload(TaskList.tasks))
+        .options(selectinload(Board.lists).selectinload(TaskList.tasks).joinedload(Task.assignee))
     )
 
 

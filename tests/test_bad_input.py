@@ -80,6 +80,7 @@ REFUSALS = [
     (["list", "list", "--board", "99"], 1, f"board 99 not found: {FIND_BOARD}"),
     (["list", "rename", "99", "X"], 1, f"list 99 not found: {FIND_LIST}"),
     (["list", "delete", "99"], 1, f"list 99 not found: {FIND_LIST}"),
+    (["list", "wip-limit", "99", "3"], 1, f"list 99 not found: {FIND_LIST}"),
     (["task", "create", "--list", "99", "X"], 1, f"list 99 not found: {FIND_LIST}"),
     (["task", "show", "99"], 1, f"task 99 not found: {FIND_TASK}"),
     (["task", "update", "99", "--title", "X"], 1, f"task 99 not found: {FIND_TASK}"),
@@ -160,6 +161,13 @@ REFUSALS = [
         "wip limit must be between 1 and 2147483647 (or none for no limit), not -2",
     ),
     (
+        ["list", "wip-limit", "1", "0"],
+        1,
+        "wip limit must be between 1 and 2147483647 (or none for no limit), not 0",
+    ),
+    (["list", "wip-limit", "1", "lots"], 2, "wip limit must be a whole number or none, not 'lots'"),
+    (["list", "wip-limit", "1", ""], 2, "wip limit must be a whole number or none, not ''"),
+    (
         ["task", "create", "--list", "2", "X", "--points", "-1"],
         1,
         "points must be between 0 and 2147483647, not -1",
@@ -210,13 +218,13 @@ REFUSALS = [
     (
         ["task", "move", "2", "--to-list", "1"],
         3,
-        "list 1 holds 1 tasks, its WIP limit is 1: the move would exceed it; "
+        "list 1 holds 1 task, its WIP limit is 1: the move would exceed it; "
         "move a task out of the list first or choose another list",
     ),
     (
         ["task", "create", "--list", "1", "One too many"],
         3,
-        "list 1 holds 1 tasks, its WIP limit is 1: adding a task would exceed it; "
+        "list 1 holds 1 task, its WIP limit is 1: adding a task would exceed it; "
         "move a task out of the list first or choose another list",
     ),
     (

@@ -111,7 +111,7 @@ def test_board_show_draws_a_tree_with_an_assigned_task(database_url):
     lines = result.stdout.splitlines()
     assert lines[0] == "Roadmap board 1"
     assert lines[1] == "└── Todo list 1, WIP 1/3"
-    assert lines[2] == "    └── First task 1 · todo · 5 pts · v1 @1"
+    assert lines[2] == "    └── First task 1 · todo · 5 pts · v1 @alice"
 
 
 def test_board_rename_changes_the_name_and_prints_the_board(database_url):
@@ -166,6 +166,32 @@ def test_list_list_shows_the_lists_of_one_board_in_order(database_url):
     assert [lst["name"] for lst in listed] == ["A", "B"]
     human = on(database_url, "list", "list", "--board", str(board["id"]))
     assert "A" in human.stdout and "wip limit" in human.stdout
+
+
+def test_list_wip_limit_sets_lowers_below_the_tasks_held_and_lifts_the_limit(database_url, db):
+    board = make_board(database_url)
+    doing = make_list(database_url, board["id"], "Doing")
+    make_task(database_url, doing["id"], "One")
+    make_task(database_url, doing["id"], "Two")
+    list_id = str(doing["id"])
+
+    assert ok(on(database_url, "list", "wip-limit", list_id, "3", "--json")) == {**doing, "wip_limit": 3}
+    # A lower limit than the tasks held is accepted: the tasks stay, new ones are refused.
+    assert on(database_url, "list", "wip-limit", list_id, "1").stdout == f"list {list_id} has WIP limit 1\n"
+    refused = on(database_url, "task", "create", "--list", list_id, "Three")
+    assert (refused.exit_code, refused.stderr.split(":")[1]) == (
+        3,
+        f" list {list_id} holds 2 tasks, its WIP limit is 1",
+    )
+    assert (
+        on(database_url, "list", "wip-limit", list_id, "None").stdout == f"list {list_id} has no WIP limit\n"
+    )
+    assert make_task(database_url, doing["id"], "Three")["title"] == "Three"
+    with db.engine.connect() as conn:
+        changes = conn.execute(
+            sa.select(Activity.detail).where(Activity.action == "list.wip_limit").order_by(Activity.id)
+        ).scalars()
+        assert [c["wip_limit"] for c in changes] == [3, 1, None]
 
 
 def test_list_rename_and_delete_work_and_print_the_list(database_url):
@@ -293,7 +319,7 @@ def test_task_move_into_a_full_list_exits_3_and_moves_nothing(database_url):
 
     assert result.exit_code == 3
     assert result.stderr == (
-        "concord: list 2 holds 1 tasks, its WIP limit is 1: the move would exceed it; move a task out of "
+        "concord: list 2 holds 1 task, its WIP limit is 1: the move would exceed it; move a task out of "
         "the list first or choose another list\n"
     )
     assert ok(on(database_url, "task", "show", str(task["id"]), "--json"))["list_id"] == todo["id"]

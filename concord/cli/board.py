@@ -85,7 +85,7 @@ def board_tree(board: Board) -> Tree:
         limit = f", WIP {len(task_list.tasks)}/{task_list.wip_limit}" if task_list.wip_limit else ""
         branch = tree.add(f"[bold cyan]{escape(task_list.name)}[/] [dim]list {task_list.id}{limit}[/]")
         for task in task_list.tasks:
-            who = f" @{task.assignee_id}" if task.assignee_id else ""
+            who = f" @{escape(task.assignee.name)}" if task.assignee else ""
             facts = f"task {task.id} · {task.status} · {task.points} pts · v{task.version}{who}"
             branch.add(f"{escape(task.title)} [dim]{facts}[/]")
     return tree

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from concord.cli.common import DatabaseUrl, Json, render, transact
+from concord.cli.errors import UsageError
 from concord.services import lists
 
 app = typer.Typer(help="Lists: the columns of a board, optionally with a WIP limit.", no_args_is_help=True)
@@ -70,6 +71,34 @@ def rename(list_id: ListId, name: Name, database_url: DatabaseUrl = None, as_jso
         as_json=as_json,
         human=lambda c: c.print(f"list {task_list.id} is now {escape(repr(task_list.name))}"),
     )
+
+
+@app.command("wip-limit")
+def wip_limit(
+    list_id: ListId,
+    limit: Annotated[
+        str,
+        typer.Argument(
+            help="Most tasks the list may hold (1 or more), or none to lift the limit.", show_default=False
+        ),
+    ],
+    database_url: DatabaseUrl = None,
+    as_json: Json = False,
+) -> None:
+    """Set or lift a list's WIP limit; tasks already on the list stay, even above a lower limit."""
+    task_list = transact(database_url, lists.set_wip_limit, list_id, parse_limit(limit))
+    what = f"WIP limit {task_list.wip_limit}" if task_list.wip_limit else "no WIP limit"
+    render(task_list.as_dict(), as_json=as_json, human=lambda c: c.print(f"list {task_list.id} has {what}"))
+
+
+def parse_limit(text: str) -> int | None:
+    """``none`` (no limit) or a whole number; the range is the service's to check."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"wip limit must be a whole number or none, not {text!r}") from None
 
 
 @app.command()

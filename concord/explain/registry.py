@@ -166,7 +166,7 @@ def _entries() -> list[NamedQuery]:
         ),
         captured(
             "board_tree.tasks",
-            "board tree, 3 of 3: their tasks in order (selectin load)",
+            "board tree, 3 of 3: their tasks in order, each with its assignee (selectin load)",
             ("board_id",),
             _tree,
             2,

@@ -207,8 +207,9 @@ def _check_room(uow: UnitOfWork, task_list: TaskList, what: str) -> None:
         return
     held = uow.lists.count_tasks(task_list.id)
     if held >= task_list.wip_limit:
+        tasks = "task" if held == 1 else "tasks"
         raise WipLimitExceeded(
-            f"list {task_list.id} holds {held} tasks, its WIP limit is {task_list.wip_limit}: {what} would "
+            f"list {task_list.id} holds {held} {tasks}, its WIP limit is {task_list.wip_limit}: {what} would "
             "exceed it; move a task out of the list first or choose another list"
         )
 
