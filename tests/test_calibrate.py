@@ -184,6 +184,7 @@ def test_calibrate_runs_both_clients_on_the_same_server_and_writes_a_document(
     )
     assert all(r["floor_median"] > 0 and r["concord_vs_floor"] > 0 for r in document["rows"])
     assert document["parameters"]["floor"] is True
+    assert "event_loop" not in document["parameters"]  # named only when asyncio rows ran
     assert document["default_executor"] == "threads"
     assert set(document["best"]) == {"1", "2"}
     [written] = (tmp_path / "results").glob("*-calibrate.json")
@@ -255,3 +256,17 @@ def test_a_calibration_below_the_target_points_at_the_floor():
     assert "--floor" in report(800.0, floor=False)
     assert "--floor" not in report(950.0, floor=False)  # target met
     assert "--floor" not in report(800.0, floor=True) and "where the gap goes" in report(800.0, floor=True)
+
+
+def test_the_table_names_the_loop_the_asyncio_rows_ran_on():
+    from rich.console import Console
+
+    from concord.cli.calibrate import _table
+
+    row = cal.Row(8, "asyncio", [1000.0], [950.0])
+    parameters = {"rounds": 1, "pgbench_threads": "cpus", "floor": False, "event_loop": "uvloop 0.23.0"}
+    console = Console(width=200, record=True)
+    _table(
+        console, cal.CalibrationReport("2026-11-22T10:00:00Z", "pgbench", "", parameters, "threads", [row])
+    )
+    assert "default executor: threads; asyncio on uvloop 0.23.0" in console.export_text()

@@ -107,6 +107,7 @@ def _table(console: Console, report: CalibrationReport) -> None:
         f"medians of {report.parameters['rounds']} alternating rounds; ratio = median of per-round "
         f"concord/pgbench; * best executor; target {TARGET_RATIO}; "
         f"default executor: {report.default_executor}"
+        + (f"; asyncio on {loop}" if (loop := report.parameters.get("event_loop")) else "")
     )
     if report.parameters.get("floor"):
         _floor_table(console, report)
