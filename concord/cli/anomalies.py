@@ -70,7 +70,8 @@ def prove(
     path = write_results(document, out)
     human = (lambda c: _print_transcripts(c, result)) if explain_id else (lambda c: c.print(matrix(result)))
     render(document, as_json=as_json, human=human)
-    summary = f"{len(result.cells)} cells in {result.seconds:.1f}s; results written to {path}"
+    # The time as the file has it (rounded there): the raw float could round the other way.
+    summary = f"{len(result.cells)} cells in {document['seconds']:.1f}s; results written to {path}"
     error_console().print(summary, style="dim", soft_wrap=True)
     if any(cell.verdict is Verdict.ERROR for cell in result.cells):
         raise typer.Exit(EXIT_ERROR)
