@@ -165,6 +165,11 @@ REFUSALS = [
         1,
         "wip limit must be between 1 and 2147483647 (or none for no limit), not 0",
     ),
+    (
+        ["list", "wip-limit", "1", "-3"],
+        1,
+        "wip limit must be between 1 and 2147483647 (or none for no limit), not -3",
+    ),
     (["list", "wip-limit", "1", "lots"], 2, "wip limit must be a whole number or none, not 'lots'"),
     (["list", "wip-limit", "1", ""], 2, "wip limit must be a whole number or none, not ''"),
     (

@@ -73,7 +73,7 @@ def rename(list_id: ListId, name: Name, database_url: DatabaseUrl = None, as_jso
     )
 
 
-@app.command("wip-limit")
+@app.command("wip-limit", context_settings={"ignore_unknown_options": True})  # a negative LIMIT is a value
 def wip_limit(
     list_id: ListId,
     limit: Annotated[
