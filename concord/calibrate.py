@@ -351,14 +351,11 @@ def calibrate(
     from concord.db.engine import create_engine
     from concord.db.migrate import ensure_schema
     from concord.db.urls import libpq_dsn, resolve_url
+    from concord.race.executors.aio import event_loop_parameter
     from concord.race.experiment import DEFAULT_EXECUTOR
 
     calibration = calibration.validated()
-    parameters = asdict(calibration)
-    if "asyncio" in calibration.executors:  # which loop the asyncio rows ran on
-        from concord.race.executors.aio import event_loop
-
-        parameters["event_loop"] = event_loop()[0]
+    parameters = {**asdict(calibration), **event_loop_parameter(calibration.executors)}
     pgbench = find_pgbench()
     url = resolve_url(database_url)
     dsn = libpq_dsn(url)

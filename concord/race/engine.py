@@ -29,6 +29,7 @@ from concord.errors import translate
 from concord.race.capacity import ensure_capacity
 from concord.race.cell import CellRunner, ProgressCallback
 from concord.race.executors import RunningCell
+from concord.race.executors.aio import event_loop_parameter
 from concord.race.experiment import Experiment, load_experiment
 from concord.race.results import RaceResult
 
@@ -61,11 +62,8 @@ def run_experiment(
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
     experiment = experiment.validated()
-    parameters = experiment.parameters()
-    if experiment.executor == "asyncio":  # which loop ran it (a bad CONCORD_EVENT_LOOP stops here)
-        from concord.race.executors.aio import event_loop
-
-        parameters["event_loop"] = event_loop()[0]
+    # Which loop ran it, for asyncio (a bad CONCORD_EVENT_LOOP stops the run here).
+    parameters = {**experiment.parameters(), **event_loop_parameter((experiment.executor,))}
     url = resolve_url(database_url)
     engine = create_engine(url, poolclass=sa.NullPool)
     try:

@@ -6,8 +6,8 @@ The loop runs in a thread of its own so the coordinator (live display, deadline,
 in the main thread exactly as with the other executors. One thread drives all the connections:
 no GIL contention between workers, but one core of client CPU at most.
 
-The loop is uvloop's where it is installed (every platform but Windows: it is a dependency
-there), asyncio's own elsewhere; ``CONCORD_EVENT_LOOP=asyncio`` or ``uvloop`` chooses. Every
+The loop is uvloop's where it is installed (concord depends on it everywhere but Windows),
+asyncio's own elsewhere; ``CONCORD_EVENT_LOOP=asyncio`` or ``uvloop`` chooses. Every
 statement's result passes through the loop's reader callback, and uvloop's loop costs less
 client CPU per callback: about 15 to 20% less client CPU per commit on the counter, for the
 same throughput or a few percent more (``benchmarks/event_loop.py``, figures in
@@ -50,6 +50,11 @@ def event_loop() -> tuple[str, Callable[[], asyncio.AbstractEventLoop]]:
             raise InvalidInput(f"{EVENT_LOOP_ENV}=uvloop, but uvloop is not installed") from None
         return "asyncio", asyncio.new_event_loop
     return f"uvloop {uvloop.__version__}", uvloop.new_event_loop
+
+
+def event_loop_parameter(executors: tuple[str, ...]) -> dict[str, str]:
+    """``{"event_loop": name}`` for a run's parameters when one of its executors is asyncio."""
+    return {"event_loop": event_loop()[0]} if "asyncio" in executors else {}
 
 
 class AsyncControl:
