@@ -22,11 +22,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from concord.calibrate import Calibration, _prepare, find_pgbench, run_pgbench
+from concord.calibrate import Calibration, _prepare, concord_cell, find_pgbench, run_pgbench
 from concord.db.engine import create_engine
 from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
-from concord.race import Experiment, run_experiment
 
 CLIENTS = (("threads", "threads", None), ("asyncio", "asyncio", "asyncio"), ("uvloop", "asyncio", "uvloop"))
 
@@ -42,17 +41,8 @@ def race(url: str, workers: int, executor: str, loop: str | None, seconds: float
         os.environ.pop("CONCORD_EVENT_LOOP", None)
     else:
         os.environ["CONCORD_EVENT_LOOP"] = loop
-    experiment = Experiment(
-        scenario="counter",
-        strategies=("pessimistic",),
-        workers=(workers,),
-        executor=executor,
-        duration_s=seconds,
-    )
     before = cpu_seconds()
-    [cell] = run_experiment(experiment, database_url=url).cells
-    if cell.violations or cell.worker_errors or not cell.commits:
-        raise SystemExit(f"the {executor} run went wrong: {cell.finding}")
+    cell = concord_cell(url, workers, executor, seconds)
     return cell.throughput, (cpu_seconds() - before) / cell.commits * 1e6
 
 

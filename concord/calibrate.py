@@ -47,6 +47,7 @@ from concord.race.program import Sql
 
 if TYPE_CHECKING:
     from concord.race.programs.counter import CounterProgram
+    from concord.race.results import CellResult
 
 EXECUTORS = ("threads", "processes", "asyncio")
 TARGET_RATIO = 0.9
@@ -241,6 +242,11 @@ def run_pgbench(
 
 def run_concord(url: str, workers: int, executor: str, duration_s: float) -> float:
     """One run of concord's own harness on the same transaction; its commits per second."""
+    return concord_cell(url, workers, executor, duration_s).throughput
+
+
+def concord_cell(url: str, workers: int, executor: str, duration_s: float) -> CellResult:
+    """The cell of `run_concord`, whole; `ConcordError` when it lost a worker or committed nothing."""
     from concord.race import Experiment, run_experiment
 
     experiment = Experiment(
@@ -260,7 +266,7 @@ def run_concord(url: str, workers: int, executor: str, duration_s: float) -> flo
             f"concord's run went wrong ({executor}, {workers} workers): {cell.finding}"
             + (f"; {problems[0]}" if problems else "")
         )
-    return cell.throughput
+    return cell
 
 
 def run_floor(
