@@ -60,7 +60,7 @@ def test_cells_present_on_one_side_only_are_listed_and_parameter_differences_nam
     assert result.only_in_b == [("counter", "pessimistic", "serializable", 4)]
     assert result.differences == [
         "executor: threads vs processes",
-        "event_loop: uvloop 0.23.0 vs None",
+        "event_loop: uvloop 0.23.0 vs not set",
         "fsync: on vs off",
     ]
 

@@ -16,6 +16,7 @@ from typing import Any
 WITHIN = "within spread"
 BEYOND = "beyond spread"
 UNKNOWN = "spread unknown"
+NOT_SET = "not set"  # a parameter or setting one run did not record
 #: Parameters whose difference changes what a cell measures.
 COMPARED_PARAMETERS = ("executor", "event_loop", "duration_s", "ops", "max_tries", "repeats")
 
@@ -116,15 +117,21 @@ def differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     for name in COMPARED_PARAMETERS:
         default = 1 if name == "repeats" else None  # a race runs each cell once
         if pa.get(name, default) != pb.get(name, default):
-            out.append(f"{name}: {pa.get(name, default)} vs {pb.get(name, default)}")
+            out.append(_difference(name, pa.get(name, default), pb.get(name, default)))
     da, db = a.get("database", {}), b.get("database", {})
     if da.get("server_version") != db.get("server_version"):
-        out.append(f"PostgreSQL: {da.get('server_version')} vs {db.get('server_version')}")
+        out.append(_difference("PostgreSQL", da.get("server_version"), db.get("server_version")))
     sa, sb = da.get("settings", {}), db.get("settings", {})
     for name in sorted(set(sa) | set(sb)):
         if sa.get(name) != sb.get(name):
-            out.append(f"{name}: {sa.get(name)} vs {sb.get(name)}")
+            out.append(_difference(name, sa.get(name), sb.get(name)))
     return out
+
+
+def _difference(name: str, a: Any, b: Any) -> str:
+    """``name: a vs b``; a value one run did not record (no event loop on threads, no ``ops``
+    on a timed run) reads "not set", not Python's ``None``."""
+    return f"{name}: {NOT_SET if a is None else a} vs {NOT_SET if b is None else b}"
 
 
 def _by_key(document: dict[str, Any]) -> dict[Key, dict[str, Any]]:
