@@ -7,9 +7,11 @@ poll the server for a state, they never sleep to line things up.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import multiprocessing
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -29,6 +31,7 @@ from concord.locking import RetryPolicy, get_strategy
 from concord.race import Experiment, run_experiment
 from concord.race.executors import Death
 from concord.race.executors.processes import ProcessExecutor
+from concord.race.libpq import AsyncLibpqSession
 from concord.race.scenarios import Tally
 from concord.race.scenarios.counter import Counter
 from concord.race.worker import WorkerJob, retry_kinds
@@ -339,3 +342,38 @@ def _alive(process: psutil.Process) -> bool:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_an_async_session_hears_its_backend_terminated_from_one_reader_call(database_url):
+    """libuv (uvloop's loop) stops watching a socket once it reports an error, after at most one
+    more call of its reader; before the fix a worker whose backend was terminated then read the
+    FATAL error in that call, waited for the rest of the reply and was never called again. Here
+    the reader is taken off the loop (no further calls) and called once, with the FATAL error and
+    the end of the connection both waiting in the socket: that one call must deliver the error."""
+
+    async def main() -> list[BaseException | None]:
+        conn = await psycopg.AsyncConnection.connect(dsn(database_url), autocommit=True)
+        session = await AsyncLibpqSession.open(conn, RC)
+        delivered: list[BaseException | None] = []
+        try:
+            session.loop.remove_reader(session.fd)
+            session.send_command(b"SELECT pg_sleep(60)", lambda r, e: delivered.append(session.failure(r, e)))
+            with psycopg.connect(dsn(database_url), autocommit=True) as admin:
+                pid = conn.info.backend_pid
+                wait_for(
+                    lambda: admin.execute(
+                        "SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event = 'PgSleep'", (pid,)
+                    ).fetchone(),
+                    what="the backend to be sleeping",
+                )
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            watch = select.poll()
+            watch.register(session.fd, select.POLLRDHUP)
+            wait_for(lambda: watch.poll(0), what="the server to close the connection")
+            session._readable()
+        finally:
+            session.close()
+            await conn.close()
+        return delivered
+
+    assert [type(error) for error in asyncio.run(main())] == [psycopg.errors.AdminShutdown]

@@ -20,6 +20,8 @@ Two sessions share that logic:
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -207,6 +209,20 @@ class AsyncLibpqSession(_Statements):
     worker can chain its statements as plain callbacks, with no task switch per statement
     (`concord.race.worker_async`). `result` awaits the same delivery, for set-up and clean-up.
 
+    The reader watches a duplicate of the socket's descriptor that the session owns, not libpq's
+    own: when libpq reads the end of a connection the server closed, it closes its descriptor at
+    once, behind the event loop's back, and libuv (uvloop) must not have a descriptor closed while
+    it watches it. The duplicate stays open until `close` has taken it off the loop.
+
+    A reader may not be called again once the socket reports an error: libuv stops watching a
+    socket that reports one (EPOLLERR, as a reset does) after at most one more call of the reader
+    (seen with uvloop 0.23 on libuv 1.52; asyncio's own loop keeps calling). So when a reply is
+    incomplete after a read, the reader looks (a non-blocking peek) for more to read at once, the
+    end of the connection included, instead of waiting for a call that may never come. That
+    happens when the server ends a session (``pg_terminate_backend``, a shutdown): its FATAL error
+    arrives with, or just before, the reset, and without this look the worker waited for a reply
+    forever.
+
     Open it with `AsyncLibpqSession.open` and `close` it before closing the connection (the
     socket's reader must leave the event loop first).
     """
@@ -215,10 +231,16 @@ class AsyncLibpqSession(_Statements):
         super().__init__(conn)
         self.pgconn.nonblocking = 1
         self.loop = asyncio.get_running_loop()
-        self.fd = self.pgconn.socket
+        self.sock = socket.socket(fileno=os.dup(self.pgconn.socket))
+        self.sock.setblocking(False)
+        self.fd = self.sock.fileno()
         self._then: Delivery | None = None
         self._last: pq.PGresult | None = None
-        self.loop.add_reader(self.fd, self._readable)
+        try:
+            self.loop.add_reader(self.fd, self._readable)
+        except BaseException:
+            self.sock.close()
+            raise
 
     @classmethod
     async def open(
@@ -305,15 +327,20 @@ class AsyncLibpqSession(_Statements):
         self._check(await self.result())
 
     def close(self) -> None:
-        """Take the socket's reader off the event loop (before the connection closes)."""
-        self.loop.remove_reader(self.fd)
-        self.loop.remove_writer(self.fd)
+        """Take the socket off the event loop and close the session's descriptor (before the
+        connection closes); a second call does nothing."""
+        if self.fd < 0:
+            return
+        fd, self.fd = self.fd, -1
+        self.loop.remove_reader(fd)
+        self.loop.remove_writer(fd)
+        self.sock.close()
 
     def _send(self, then: Delivery | None) -> None:
         self._then, self._last = then, None
 
     def _flush(self) -> None:
-        if self.pgconn.flush():  # the socket's send buffer is full: finish when it drains
+        if self.pgconn.flush() and self.fd >= 0:  # the send buffer is full: finish when it drains
             self.loop.add_writer(self.fd, self._writable)
 
     def _writable(self) -> None:
@@ -322,36 +349,52 @@ class AsyncLibpqSession(_Statements):
                 return
         except psycopg.Error as exc:
             self._deliver(None, exc)
-        self.loop.remove_writer(self.fd)
+        if self.fd >= 0:  # the delivery may have closed the session
+            self.loop.remove_writer(self.fd)
 
     def _readable(self) -> None:
-        try:
-            self.pgconn.consume_input()
-        except psycopg.Error as exc:  # the connection is gone
-            if self._then is None:
-                self.close()  # the next command reports it
-            else:
-                self._deliver(*self._last_words(exc))
-            return
-        # With nobody waiting (a notice, or the server closing the connection, arrived between
-        # statements) the input is consumed all the same, or the level-triggered reader would
-        # fire again at once.
-        self._drain()
+        while True:
+            try:
+                self.pgconn.consume_input()
+            except psycopg.Error as exc:  # the connection is gone
+                if self._then is None:
+                    self.close()  # the next command reports it
+                else:
+                    self._deliver(*self._last_words(exc))
+                return
+            # With nobody waiting (a notice, or the server closing the connection, arrived between
+            # statements) the input is consumed all the same, or the level-triggered reader would
+            # fire again at once.
+            if self._drain() or not self._more_to_read():
+                return
 
-    def _drain(self) -> None:
-        """Deliver the command's result if all of it has arrived."""
+    def _more_to_read(self) -> bool:
+        """Whether the socket has more for libpq now: data, the end of the connection, or an
+        error (a reset). Asked only when a reply is incomplete after a read, which is rare."""
+        try:
+            self.sock.recv(1, socket.MSG_PEEK)
+        except BlockingIOError:
+            return False
+        except OSError:  # reset: libpq's next read reports it
+            return True
+        return True  # data, or b"" at the end of the connection
+
+    def _drain(self) -> bool:
+        """Deliver the command's result if all of it has arrived; whether it did."""
         if self._then is None:
-            return
+            return False
         pgconn = self.pgconn
         try:
             while not pgconn.is_busy():
                 result = pgconn.get_result()
                 if result is None:  # the command is complete
                     self._deliver(self._last, None)
-                    return
+                    return True
                 self._last = result
         except psycopg.Error as exc:
             self._deliver(None, exc)
+            return True
+        return False
 
     def _last_words(self, exc: psycopg.Error) -> tuple[pq.PGresult | None, BaseException | None]:
         """After the connection broke: the server's own error if it sent one (57P01 when its
