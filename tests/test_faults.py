@@ -164,8 +164,9 @@ def throwaway_server():
         shutil.rmtree(home, ignore_errors=True)
 
 
+@pytest.mark.parametrize("executor", ["threads", "asyncio"])
 def test_a_server_restarted_mid_run_ends_the_run_cleanly_with_partial_results_and_no_double_count(
-    throwaway_server,
+    throwaway_server, executor
 ):
     server, url = throwaway_server
     restarted = []
@@ -181,7 +182,7 @@ def test_a_server_restarted_mid_run_ends_the_run_cleanly_with_partial_results_an
         strategies=("pessimistic", "none"),
         isolations=(RC,),
         workers=(4,),
-        executor="threads",
+        executor=executor,
         duration_s=30,
     )
     started = time.monotonic()
