@@ -19,7 +19,7 @@ from concord.locking import RetryPolicy, get_strategy
 from concord.race.executors import RunningCell, get_executor
 from concord.race.experiment import Cell, Experiment
 from concord.race.results import CellResult, Totals, percentiles, verdict
-from concord.race.scenarios import Tally, get_scenario
+from concord.race.scenarios import Scenario, Tally, get_scenario
 from concord.race.worker import WorkerJob, WorkerReport, retry_kinds
 
 #: Attempt traces kept per cell, shared out between its workers (each keeps its first N).
@@ -50,7 +50,13 @@ class CellRunner:
     """One cell: fixture, workers, deadline, stop, invariant."""
 
     def __init__(
-        self, experiment: Experiment, cell: Cell, engine: sa.Engine, dsn: str, control: psycopg.Connection
+        self,
+        experiment: Experiment,
+        cell: Cell,
+        engine: sa.Engine,
+        dsn: str,
+        control: psycopg.Connection,
+        scenario: Scenario | None = None,
     ) -> None:
         self.experiment, self.cell, self.engine, self.dsn, self.control = (
             experiment,
@@ -59,7 +65,7 @@ class CellRunner:
             dsn,
             control,
         )
-        self.scenario = get_scenario(cell.scenario)
+        self.scenario = scenario or get_scenario(cell.scenario)
         self.strategy = get_strategy(cell.strategy)
 
     def run(self, index: int, cells: int, on_progress, on_running) -> tuple[CellResult, list[tuple]]:
@@ -85,9 +91,9 @@ class CellRunner:
             if running is not None:
                 self.stop(running, pids, cancel=True)
             raise
-        elapsed = time.perf_counter() - started
+        stopped = time.perf_counter()
         reports, deaths = self.stop(running, pids, cancel=interrupted)
-        return self.result(fixture, reports, deaths, elapsed, interrupted)
+        return self.result(fixture, reports, deaths, ran_for(started, stopped, reports), interrupted)
 
     def jobs(self, fixture) -> list[WorkerJob]:
         program = self.scenario.program(self.strategy, fixture)
@@ -187,6 +193,18 @@ class CellRunner:
             error = translate(exc)
             return None, f"could not read the database ({error})", {}
         return found.violations, found.finding, found.details
+
+
+def ran_for(started: float, stopped: float, reports: list[WorkerReport]) -> float:
+    """Seconds from the start signal until the last worker's last operation ended.
+
+    A worker finishes the operation in hand after the deadline, and its commit is counted, so
+    the time it took is counted too: throughput is commits over the time they
+    were made in, never commits over the nominal duration. ``stopped`` (when the coordinator
+    stopped watching) stands in when no worker reported its stop, e.g. every one died.
+    """
+    ends = [r.stopped_at for r in reports if r.stopped_at is not None]
+    return max(ends, default=stopped) - started
 
 
 def trace_cap(workers: int) -> int:

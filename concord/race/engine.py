@@ -32,6 +32,7 @@ from concord.race.executors import RunningCell
 from concord.race.executors.aio import event_loop_parameter
 from concord.race.experiment import Experiment, load_experiment
 from concord.race.results import RaceResult
+from concord.race.scenarios import Scenario
 
 SETTINGS = (
     "max_connections",
@@ -51,11 +52,14 @@ def run_experiment(
     database_url: str | None = None,
     on_progress: ProgressCallback | None = None,
     on_running: Callable[[RunningCell], None] | None = None,
+    scenario: Scenario | None = None,
 ) -> RaceResult:
     """Run every cell of ``experiment`` (or of the experiment file it names) and return the result.
 
     ``on_progress`` is called from the calling thread about ten times a second while a cell runs;
     ``on_running`` once per cell, with the running executor, right after the workers are released.
+    ``scenario``, when given, is the object every cell runs instead of the one registered under
+    ``experiment.scenario`` (calibrate races the counter on a row it shares with pgbench).
     """
     from concord import __version__
 
@@ -77,7 +81,7 @@ def run_experiment(
                 database=describe_database(control),
                 parameters=parameters,
             )
-            run_cells(experiment, result, engine, dsn, control, on_progress, on_running)
+            run_cells(experiment, result, engine, dsn, control, on_progress, on_running, scenario)
     except (DBAPIError, psycopg.Error) as exc:
         raise translate(exc) from exc
     finally:
@@ -85,10 +89,10 @@ def run_experiment(
     return result
 
 
-def run_cells(experiment, result, engine, dsn, control, on_progress, on_running) -> None:
+def run_cells(experiment, result, engine, dsn, control, on_progress, on_running, scenario) -> None:
     cells = experiment.cells()
     for index, cell in enumerate(cells):
-        runner = CellRunner(experiment, cell, engine, dsn, control)
+        runner = CellRunner(experiment, cell, engine, dsn, control, scenario)
         try:
             outcome, traces = runner.run(index, len(cells), on_progress, on_running)
         except KeyboardInterrupt:

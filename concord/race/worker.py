@@ -75,6 +75,10 @@ class WorkerReport:
     traces: list[tuple] = field(default_factory=list)
     traces_dropped: int = 0
     error: str | None = None
+    #: ``time.perf_counter()`` when the worker's last operation ended (its race loop exited), or
+    #: None if it never raced. CLOCK_MONOTONIC on Linux, one clock for every process, so the
+    #: coordinator measures a cell until its last worker stopped, in-flight work included.
+    stopped_at: float | None = None
 
     @property
     def commits(self) -> int:
@@ -233,6 +237,7 @@ def _race(job: WorkerJob, session: LibpqSession, control: Control, report: Worke
                 return
             seq += 1
     finally:
+        report.stopped_at = time.perf_counter()
         book.close()
 
 

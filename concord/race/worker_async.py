@@ -95,6 +95,7 @@ class LoopRacer:
             self._next()
             await self.ended
         finally:
+            self.report.stopped_at = time.perf_counter()
             self.book.close()
 
     def stop(self) -> None:
