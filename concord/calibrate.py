@@ -85,12 +85,7 @@ class Calibration:
             raise InvalidInput(
                 f"unknown executor {unknown[0] if unknown else ''!r}: choose {', '.join(EXECUTORS)} or all"
             )
-        if not (self.duration_s >= 1 and float(self.duration_s).is_integer()):
-            # pgbench's -T takes whole seconds: any other duration would run the two for different times
-            raise InvalidInput(
-                "duration must be a whole number of seconds of at least 1 (pgbench -T), "
-                f"not {self.duration_s!r}"
-            )
+        whole_seconds(self.duration_s)
         if self.rounds < 1:
             raise InvalidInput(f"rounds must be at least 1, not {self.rounds!r}")
         threads = self.pgbench_threads
@@ -198,6 +193,19 @@ class CalibrationReport:
         }
 
 
+def whole_seconds(duration_s: float) -> int:
+    """``duration_s`` as pgbench's ``-T``; `InvalidInput` unless a whole number of at least 1.
+
+    pgbench takes no fractions: any other duration would run pgbench and concord for different
+    times.
+    """
+    if not (duration_s >= 1 and float(duration_s).is_integer()):
+        raise InvalidInput(
+            f"duration must be a whole number of seconds of at least 1 (pgbench -T), not {duration_s!r}"
+        )
+    return int(duration_s)
+
+
 def find_pgbench() -> Path:
     """pgbench from the embedded server's wheel, else from PATH; `PgbenchMissing` if neither."""
     try:
@@ -254,7 +262,7 @@ def run_pgbench(
     conn_args, env = pgbench_connection(dsn)
     command = [
         str(pgbench), "-n", "-M", "prepared", "-f", str(script), "-D", f"task_id={task_id}",
-        "-c", str(workers), "-j", str(jobs), "-T", str(int(duration_s)),
+        "-c", str(workers), "-j", str(jobs), "-T", str(whole_seconds(duration_s)),
         *conn_args,
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env}, check=False)
