@@ -275,11 +275,12 @@ def test_without_debug_there_is_no_traceback(unchanged):
     assert result.stderr.count("\n") == 1
 
 
-def test_a_non_integer_id_is_a_usage_error_with_exit_2(unchanged):
-    result = on(unchanged, "task", "show", "abc")
-    assert result.exit_code == 2
-    assert "Invalid value for 'task_id'" in result.stderr
-    assert "Traceback" not in result.stderr
+def test_a_task_named_by_a_title_nobody_has_is_not_found_in_one_line(unchanged):
+    result = on(unchanged, "task", "show", "abc")  # not an id: a title
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "concord: task 'abc' not found: `concord board show BOARD_ID` shows a board's tasks\n"
+    )
 
 
 # the database URL

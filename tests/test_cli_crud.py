@@ -405,7 +405,12 @@ def test_db_upgrade_migrates_an_empty_database_and_then_has_nothing_to_do(empty_
     first = on(empty_database_url, "db", "upgrade")
     second = on(empty_database_url, "db", "upgrade")
     assert (first.exit_code, first.stdout) == (0, "migrated from no concord schema to 0001\n")
-    assert (second.exit_code, second.stdout) == (0, "migrated from 0001 to 0001\n")
+    assert (second.exit_code, second.stdout) == (0, "already at 0001\n")
+    assert on(empty_database_url, "db", "upgrade", "--json").json() == {
+        "from": "0001",
+        "to": "0001",
+        "changed": False,
+    }
     assert make_board(empty_database_url)["id"] == 1
 
 
@@ -559,3 +564,42 @@ def _server_version(url) -> str:
 
     with concord.connect(url, ensure_schema=False) as handle:
         return handle.server_version()
+
+
+# naming things by name
+
+
+def test_boards_lists_and_tasks_are_named_by_name_as_well_as_by_id(database_url):
+    board = make_board(database_url, "Roadmap")
+    todo = ok(on(database_url, "list", "create", "--board", "Roadmap", "Todo", "--json"))
+    doing = ok(on(database_url, "list", "create", "--board", str(board["id"]), "Doing", "--json"))
+    task = ok(on(database_url, "task", "create", "--list", "Todo", "Write the spec", "--json"))
+    ok(on(database_url, "user", "create", "alice"))
+    assigned = ok(on(database_url, "task", "assign", "Write the spec", "--to", "alice", "--json"))
+    moved = ok(on(database_url, "task", "move", "Write the spec", "--to-list", "Doing", "--json"))
+    shown = ok(on(database_url, "board", "show", "Roadmap", "--json"))
+    assert (todo["board_id"], doing["board_id"], task["list_id"]) == (board["id"], board["id"], todo["id"])
+    assert (assigned["id"], moved["id"], moved["list_id"]) == (task["id"], task["id"], doing["id"])
+    assert [len(lst["tasks"]) for lst in shown["lists"]] == [0, 1]
+
+
+def test_a_name_shared_by_two_boards_is_refused_with_their_ids(database_url):
+    first, second = make_board(database_url, "Roadmap"), make_board(database_url, "Roadmap")
+    result = on(database_url, "list", "create", "--board", "Roadmap", "Todo")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"concord: more than one board is named 'Roadmap' (ids {first['id']}, {second['id']}): "
+        "name it by id\n"
+    )
+
+
+def test_a_name_nobody_has_is_not_found_and_a_name_of_digits_is_an_id(database_url):
+    board = make_board(database_url, "2026")
+    missing = on(database_url, "board", "show", "Backlog")
+    by_id = on(database_url, "board", "show", "2026")
+    assert (missing.exit_code, missing.stderr) == (
+        1,
+        "concord: board 'Backlog' not found: `concord board list` shows the boards\n",
+    )
+    assert by_id.exit_code == 1 and "board 2026 not found" in by_id.stderr
+    assert ok(on(database_url, "board", "show", str(board["id"]), "--json"))["name"] == "2026"

@@ -12,9 +12,10 @@ from rich.tree import Tree
 from concord.cli.common import DatabaseUrl, Json, render, transact
 from concord.models import Board
 from concord.services import boards
+from concord.services.refs import Named
 
 app = typer.Typer(help="Boards: the top of the tree.", no_args_is_help=True)
-BoardId = Annotated[int, typer.Argument(help="Board id.", show_default=False)]
+BoardRef = Annotated[str, typer.Argument(help="Board id or name.", show_default=False)]
 Name = Annotated[str, typer.Argument(help="Board name (1-200 characters).", show_default=False)]
 
 
@@ -44,16 +45,16 @@ def list_boards(database_url: DatabaseUrl = None, as_json: Json = False) -> None
 
 
 @app.command()
-def show(board_id: BoardId, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
+def show(board: BoardRef, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Show a board as a tree of its lists and tasks."""
-    board = transact(database_url, boards.board_tree, board_id)
+    board = transact(database_url, boards.board_tree, Named.board(board))
     render(board_document(board), as_json=as_json, human=lambda c: c.print(board_tree(board)))
 
 
 @app.command()
-def rename(board_id: BoardId, name: Name, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
+def rename(board: BoardRef, name: Name, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Rename a board."""
-    board = transact(database_url, boards.rename_board, board_id, name)
+    board = transact(database_url, boards.rename_board, Named.board(board), name)
     render(
         board.as_dict(),
         as_json=as_json,
@@ -62,9 +63,9 @@ def rename(board_id: BoardId, name: Name, database_url: DatabaseUrl = None, as_j
 
 
 @app.command()
-def delete(board_id: BoardId, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
+def delete(board: BoardRef, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Delete a board with its lists, tasks and activity."""
-    board = transact(database_url, boards.delete_board, board_id)
+    board = transact(database_url, boards.delete_board, Named.board(board))
     render(board.as_dict(), as_json=as_json, human=lambda c: c.print(f"deleted board {board.id}"))
 
 

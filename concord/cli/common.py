@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from concord.client import Concord, connect
+from concord.services.refs import Named
 
 R = TypeVar("R")
 
@@ -34,10 +35,13 @@ def open_db(database_url: str | None) -> Concord:
 def transact(database_url: str | None, operation: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
     """Connect, run one use case in its own transaction, and close the connections again.
 
-    Closing matters when commands run in-process (tests, a long-lived shell): each command would
+    A `Named` board, list or task among the arguments is resolved to its id first, in a read
+    of its own. Closing matters when commands run in-process (tests, a long-lived shell): each command would
     otherwise leave a pool of idle connections behind.
     """
     with open_db(database_url) as db:
+        args = tuple(db.transact(a.resolve) if isinstance(a, Named) else a for a in args)
+        kwargs = {k: db.transact(v.resolve) if isinstance(v, Named) else v for k, v in kwargs.items()}
         return db.transact(operation, *args, **kwargs)
 
 

@@ -11,16 +11,18 @@ from rich.table import Table
 from concord.cli.common import DatabaseUrl, Json, render, transact
 from concord.cli.errors import UsageError
 from concord.services import lists
+from concord.services.refs import Named
 
 app = typer.Typer(help="Lists: the columns of a board, optionally with a WIP limit.", no_args_is_help=True)
-ListId = Annotated[int, typer.Argument(help="List id.", show_default=False)]
+ListRef = Annotated[str, typer.Argument(help="List id or name.", show_default=False)]
+BoardRef = Annotated[str, typer.Option("--board", help="Board id or name.", show_default=False)]
 Name = Annotated[str, typer.Argument(help="List name (1-200 characters).", show_default=False)]
 
 
 @app.command()
 def create(
     name: Name,
-    board: Annotated[int, typer.Option("--board", help="Board id.", show_default=False)],
+    board: BoardRef,
     wip_limit: Annotated[
         int | None, typer.Option("--wip-limit", help="Most tasks the list may hold.")
     ] = None,
@@ -29,7 +31,9 @@ def create(
     as_json: Json = False,
 ) -> None:
     """Create a list on a board."""
-    task_list = transact(database_url, lists.create_list, board, name, wip_limit=wip_limit, position=position)
+    task_list = transact(
+        database_url, lists.create_list, Named.board(board), name, wip_limit=wip_limit, position=position
+    )
     render(
         task_list.as_dict(),
         as_json=as_json,
@@ -41,12 +45,12 @@ def create(
 
 @app.command("list")
 def list_lists(
-    board: Annotated[int, typer.Option("--board", help="Board id.", show_default=False)],
+    board: BoardRef,
     database_url: DatabaseUrl = None,
     as_json: Json = False,
 ) -> None:
     """List the lists of a board."""
-    found = transact(database_url, lists.lists_of_board, board)
+    found = transact(database_url, lists.lists_of_board, Named.board(board))
 
     def human(console) -> None:
         table = Table("id", "name", "position", "wip limit")
@@ -63,9 +67,9 @@ def list_lists(
 
 
 @app.command()
-def rename(list_id: ListId, name: Name, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
+def rename(list_ref: ListRef, name: Name, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Rename a list."""
-    task_list = transact(database_url, lists.rename_list, list_id, name)
+    task_list = transact(database_url, lists.rename_list, Named.list(list_ref), name)
     render(
         task_list.as_dict(),
         as_json=as_json,
@@ -75,7 +79,7 @@ def rename(list_id: ListId, name: Name, database_url: DatabaseUrl = None, as_jso
 
 @app.command("wip-limit", context_settings={"ignore_unknown_options": True})  # a negative LIMIT is a value
 def wip_limit(
-    list_id: ListId,
+    list_ref: ListRef,
     limit: Annotated[
         str,
         typer.Argument(
@@ -86,7 +90,7 @@ def wip_limit(
     as_json: Json = False,
 ) -> None:
     """Set or lift a list's WIP limit; tasks already on the list stay, even above a lower limit."""
-    task_list = transact(database_url, lists.set_wip_limit, list_id, parse_limit(limit))
+    task_list = transact(database_url, lists.set_wip_limit, Named.list(list_ref), parse_limit(limit))
     what = f"WIP limit {task_list.wip_limit}" if task_list.wip_limit else "no WIP limit"
     render(task_list.as_dict(), as_json=as_json, human=lambda c: c.print(f"list {task_list.id} has {what}"))
 
@@ -102,7 +106,7 @@ def parse_limit(text: str) -> int | None:
 
 
 @app.command()
-def delete(list_id: ListId, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
+def delete(list_ref: ListRef, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Delete a list and its tasks."""
-    task_list = transact(database_url, lists.delete_list, list_id)
+    task_list = transact(database_url, lists.delete_list, Named.list(list_ref))
     render(task_list.as_dict(), as_json=as_json, human=lambda c: c.print(f"deleted list {task_list.id}"))

@@ -11,9 +11,10 @@ from rich.table import Table
 from concord.cli.common import DatabaseUrl, Json, render, transact
 from concord.models import Task
 from concord.services import tasks
+from concord.services.refs import Named
 
 app = typer.Typer(help="Tasks: the cards on a board.", no_args_is_help=True)
-TaskId = Annotated[int, typer.Argument(help="Task id.", show_default=False)]
+TaskRef = Annotated[str, typer.Argument(help="Task id or title.", show_default=False)]
 ExpectedVersion = Annotated[
     int | None,
     typer.Option("--expected-version", help="Refuse (exit 3) if the task is no longer at this version."),
@@ -23,7 +24,7 @@ ExpectedVersion = Annotated[
 @app.command()
 def create(
     title: Annotated[str, typer.Argument(help="Task title (1-500 characters).", show_default=False)],
-    list_id: Annotated[int, typer.Option("--list", help="List id.", show_default=False)],
+    list_ref: Annotated[str, typer.Option("--list", help="List id or name.", show_default=False)],
     description: Annotated[str, typer.Option(help="Longer text.")] = "",
     status: Annotated[str, typer.Option(help="todo, doing or done.")] = "todo",
     points: Annotated[int, typer.Option(help="Estimate in points (0 or more).")] = 0,
@@ -36,7 +37,7 @@ def create(
     task = transact(
         database_url,
         tasks.create_task,
-        list_id,
+        Named.list(list_ref),
         title,
         description=description,
         status=status,
@@ -52,15 +53,15 @@ def create(
 
 
 @app.command()
-def show(task_id: TaskId, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
+def show(task: TaskRef, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Show one task."""
-    task = transact(database_url, tasks.get_task, task_id)
+    task = transact(database_url, tasks.get_task, Named.task(task))
     render(task.as_dict(), as_json=as_json, human=lambda c: c.print(task_table(task)))
 
 
 @app.command()
 def update(
-    task_id: TaskId,
+    task: TaskRef,
     title: Annotated[str | None, typer.Option(help="New title.")] = None,
     description: Annotated[str | None, typer.Option(help="New description.")] = None,
     status: Annotated[str | None, typer.Option(help="todo, doing or done.")] = None,
@@ -73,7 +74,7 @@ def update(
     task = transact(
         database_url,
         tasks.update_task,
-        task_id,
+        Named.task(task),
         expected_version=expected_version,
         title=title,
         description=description,
@@ -89,8 +90,8 @@ def update(
 
 @app.command()
 def move(
-    task_id: TaskId,
-    to_list: Annotated[int, typer.Option("--to-list", help="Target list id.", show_default=False)],
+    task: TaskRef,
+    to_list: Annotated[str, typer.Option("--to-list", help="Target list id or name.", show_default=False)],
     position: Annotated[int | None, typer.Option(help="Place in the target list (default: last).")] = None,
     expected_version: ExpectedVersion = None,
     database_url: DatabaseUrl = None,
@@ -98,7 +99,12 @@ def move(
 ) -> None:
     """Move a task to another list of its board, within the list's WIP limit."""
     task = transact(
-        database_url, tasks.move_task, task_id, to_list, position=position, expected_version=expected_version
+        database_url,
+        tasks.move_task,
+        Named.task(task),
+        Named.list(to_list),
+        position=position,
+        expected_version=expected_version,
     )
     render(
         task.as_dict(),
@@ -109,7 +115,7 @@ def move(
 
 @app.command()
 def assign(
-    task_id: TaskId,
+    task: TaskRef,
     to: Annotated[str, typer.Option("--to", help="User id or name.", show_default=False)],
     reassign: Annotated[bool, typer.Option(help="Take the task from its current assignee.")] = False,
     expected_version: ExpectedVersion = None,
@@ -118,7 +124,12 @@ def assign(
 ) -> None:
     """Assign a task to a user (refused, exit 3, if someone else holds it)."""
     task = transact(
-        database_url, tasks.assign_task, task_id, to, reassign=reassign, expected_version=expected_version
+        database_url,
+        tasks.assign_task,
+        Named.task(task),
+        to,
+        reassign=reassign,
+        expected_version=expected_version,
     )
     render(
         task.as_dict(),
@@ -129,13 +140,13 @@ def assign(
 
 @app.command()
 def delete(
-    task_id: TaskId,
+    task: TaskRef,
     expected_version: ExpectedVersion = None,
     database_url: DatabaseUrl = None,
     as_json: Json = False,
 ) -> None:
     """Delete a task."""
-    task = transact(database_url, tasks.delete_task, task_id, expected_version=expected_version)
+    task = transact(database_url, tasks.delete_task, Named.task(task), expected_version=expected_version)
     render(task.as_dict(), as_json=as_json, human=lambda c: c.print(f"deleted task {task.id}"))
 
 
