@@ -31,11 +31,18 @@ def status(database_url: DatabaseUrl = None, as_json: Json = False) -> None:
 
 @app.command()
 def upgrade(
-    database_url: DatabaseUrl = None, revision: str = typer.Option("head", help="Target revision.")
+    database_url: DatabaseUrl = None,
+    revision: str = typer.Option("head", help="Target revision."),
+    as_json: Json = False,
 ) -> None:
     """Apply migrations up to head (or --revision)."""
     before, after = admin.upgrade(database_url, revision)
-    typer.echo(f"migrated from {before or 'no concord schema'} to {after}")
+    document = {"from": before, "to": after, "changed": before != after}
+    if before == after:
+        message = f"already at {after}"
+    else:
+        message = f"migrated from {before or 'no concord schema'} to {after}"
+    render(document, as_json=as_json, human=lambda c: c.print(message))
 
 
 @app.command()
@@ -53,10 +60,11 @@ def reset(
 
 
 @app.command()
-def stop(database_url: DatabaseUrl = None) -> None:
+def stop(database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Stop the embedded server (a no-op when it is not running; refused for an external server)."""
     stopped = admin.stop_embedded(database_url)
-    typer.echo("embedded server stopped" if stopped else "embedded server was not running")
+    message = "embedded server stopped" if stopped else "embedded server was not running"
+    render({"stopped": stopped}, as_json=as_json, human=lambda c: c.print(message))
 
 
 @app.command()
