@@ -198,3 +198,15 @@ def test_all_on_an_empty_database_skips_what_the_data_cannot_reach(database_url)
         "board_tree.lists: with board_id=1 the library stops before this statement (board 1 not found)"
     )
     assert set(skipped) == {"board_tree.lists", "board_tree.tasks", "task_delete", "make_room"}
+
+
+def test_db_indexes_on_80_columns_cuts_no_name(seeded_url):
+    audited = on(seeded_url, "db", "indexes", "--json").json()
+    drawn = on(seeded_url, "db", "indexes", env={"COLUMNS": "80"})
+    assert drawn.exit_code == 0, drawn.stderr
+    assert "…" not in drawn.stdout
+    lines = drawn.stdout.splitlines()
+    for name in [ix["index"] for ix in audited["indexes"]] + [
+        fk["constraint"] for fk in audited["foreign_keys"]
+    ]:
+        assert any(name in line for line in lines), name  # whole, on one line

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from cli_runner import run
@@ -228,3 +229,37 @@ def test_on_80_columns_compare_keeps_the_changes_and_shortens_the_headers(tmp_pa
     assert ["none", "RC", "1", "100", "100", "+0.0%", "+0.0%", "0→0", "within"] in [
         line.split() for line in lines
     ]
+
+
+def test_on_80_columns_no_figure_or_file_name_is_cut(tmp_path):
+    a = document([race_cell("none", "read committed", 4, 1_912_345.0, p99=1_234.5)])
+    b = document([race_cell("none", "read committed", 4, 4_100_512.0, p99=2_648.9)])
+    compared = run(
+        "results", "compare", str(write(tmp_path / "a.json", a)), str(write(tmp_path / "b.json", b))
+    )
+    long_name = "20261204T213045Z-sweep-counter-with-a-long-experiment-name.json"
+    write(tmp_path / "results" / long_name, a_sweep())
+    listed = run("results", "list", "--out", str(tmp_path), env={"COLUMNS": "80"})
+    for outcome in (compared, listed):
+        assert outcome.exit_code == 0, outcome.stderr
+        assert "…" not in outcome.stdout
+    assert "1,912,345" in compared.stdout and "+114.4%" in compared.stdout
+    assert any(long_name in line for line in listed.stdout.splitlines())  # whole, on one line
+
+
+def test_piped_output_is_as_wide_as_its_table(tmp_path):
+    import subprocess
+    import sys
+
+    long_name = "20261204T213045Z-sweep-counter-with-a-long-experiment-name.json"
+    write(tmp_path / "results" / long_name, a_sweep())
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    piped = subprocess.run(
+        [sys.executable, "-m", "concord", "results", "list", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    [row] = [line for line in piped.stdout.splitlines() if long_name in line]
+    assert row.split()[:5] == [long_name, "sweep", "counter", "2026-11-22T03:00:00Z", "12"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
@@ -45,9 +46,18 @@ def transact(database_url: str | None, operation: Callable[..., R], /, *args: An
         return db.transact(operation, *args, **kwargs)
 
 
+#: Columns for output that goes to a pipe or a file: Rich would assume 80 and fold every table
+#: wider than that; a reader of a file scrolls instead.
+PIPED_WIDTH = 200
+
+
 def console() -> Console:
-    """A console on stdout; made per call so it sees the terminal width of this run."""
-    return Console(highlight=False)
+    """A console on stdout; made per call so it sees the terminal width of this run.
+
+    Piped or redirected, without COLUMNS to say otherwise, it is `PIPED_WIDTH` wide.
+    """
+    piped = not sys.stdout.isatty() and not os.environ.get("COLUMNS")
+    return Console(highlight=False, width=PIPED_WIDTH if piped else None)
 
 
 def error_console() -> Console:

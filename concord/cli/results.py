@@ -62,11 +62,14 @@ def print_list(console: Console, found: list[ResultFile], out: Path) -> None:
         return
     folder = out / "results"
     table = Table(title=f"results in {folder}", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for name in ("file", "kind", "scenario", "started", "cells", "interrupted"):
-        justify = "right" if name == "cells" else "left"
-        table.add_column(name, justify=justify, no_wrap=name != "file", overflow="fold")
-    for r in found:
-        name = str(r.path.relative_to(folder))
+    names = [str(r.path.relative_to(folder)) for r in found]
+    for column in ("file", "kind", "scenario", "started", "cells", "interrupted"):
+        justify = "right" if column == "cells" else "left"
+        if column == "file":  # whole, on one line, to paste into `concord plot`: the others give way
+            table.add_column(column, no_wrap=True, min_width=max(map(len, names)))
+        else:
+            table.add_column(column, justify=justify, overflow="fold")
+    for r, name in zip(found, names, strict=True):
         table.add_row(name, r.kind, r.scenario, r.started_at, str(r.cells), "yes" if r.interrupted else "")
     console.print(table)
 
@@ -128,7 +131,7 @@ def print_comparison(console: Console, c: Comparison) -> None:
     for name in columns:
         header = NARROW_HEADERS.get(name, name) if narrow else name
         justify = "left" if name in ("strategy", "iso", "note") else "right"
-        table.add_column(header, justify=justify, no_wrap=True)
+        table.add_column(header, justify=justify, no_wrap=True, overflow="fold")  # never "1,9…"
     for cell in c.cells:
         thr_a, thr_b, thr_change = _measure(cell.throughput, "{:,.0f}")
         p99_a, p99_b, p99_change = _measure(cell.p99_ms, "{:,.1f}")

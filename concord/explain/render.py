@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.console import Group
 from rich.panel import Panel
 from rich.syntax import Syntax
@@ -196,7 +197,10 @@ def _verdict(item: Comparison) -> str:
 
 def index_audit(audit: IndexAudit) -> Group:
     """Foreign keys and their supporting indexes, then every index and who uses it."""
-    keys = Table("foreign key", "table (columns)", "supporting index", title="foreign keys")
+    names = [fk.constraint for fk in audit.foreign_keys]
+    keys = _folding_table(
+        "foreign key", "table (columns)", "supporting index", title="foreign keys", names=names
+    )
     for fk in audit.foreign_keys:
         keys.add_row(
             fk.constraint,
@@ -209,7 +213,10 @@ def index_audit(audit: IndexAudit) -> Group:
         "foreign key only": "yellow",
         "unused": "bold red",
     }
-    indexes = Table("index", "table", "verdict", "used by", "enforces / supports", title="indexes")
+    names = [ix.index for ix in audit.indexes]
+    indexes = _folding_table(
+        "index", "table", "verdict", "used by", "enforces / supports", title="indexes", names=names
+    )
     for ix in audit.indexes:
         reasons = ", ".join(filter(None, [ix.enforces, *ix.supports]))
         indexes.add_row(
@@ -226,3 +233,14 @@ def index_audit(audit: IndexAudit) -> Group:
         )
     ]
     return Group(keys, indexes, *problems)
+
+
+def _folding_table(*headers: str, title: str, names: list[str]) -> Table:
+    """A table that cuts nothing: its first column (``names``) whole on one line, so a name can be
+    pasted, the others wrapping onto the next line instead of ending in an ellipsis."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    first, *rest = headers
+    table.add_column(first, no_wrap=True, min_width=max(map(len, names), default=len(first)))
+    for header in rest:
+        table.add_column(header, overflow="fold")
+    return table
