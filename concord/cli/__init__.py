@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import typer
 
@@ -25,13 +26,40 @@ from concord.cli.plot import plot as plot_command
 from concord.cli.report import report as report_command
 from concord.cli.seed import seed_command
 
+
+def _flags_show_no_type() -> None:
+    """Typer's help gives every option a type column, flags too (``--json <bool>``), as if a flag
+    took a value; a flag's column stays empty here, as in click's own help."""
+    from typer.core import TyperOption
+
+    typed = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else typed(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_show_no_type()
+
 app = typer.Typer(
     name="concord",
     help="A concurrency lab for PostgreSQL: a task board, race experiments, anomaly proofs and query plans.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Markdown: a docstring's paragraph is one paragraph, however its source lines break, and
+    # `code` reads as code.
+    rich_markup_mode="markdown",
 )
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from concord import __version__
+
+        typer.echo(f"concord {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -41,6 +69,9 @@ def root(
         "--database-url",
         help="PostgreSQL URL for every subcommand (same as CONCORD_DATABASE_URL).",
         show_default=False,
+    ),
+    version: bool = typer.Option(
+        False, "--version", help="Print concord's version and exit.", is_eager=True, callback=_print_version
     ),
 ) -> None:
     """A concurrency lab for PostgreSQL."""
