@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -211,7 +212,7 @@ def test_ctrl_c_exits_130_and_writes_the_partial_document(database_url, tmp_path
             process.kill()
     assert process.returncode == 130
     assert err.read_text().splitlines() == [
-        "1 cell x 2 repeats = 2 runs, about 2 min",
+        "1 cell x 2 repeats = 2 runs of 60 s: at least 2 min",
         "run 1/2: pessimistic · RC · 2 workers · repeat 1",
         "concord: interrupted; partial results written",
         "concord: interrupted",  # the error policy's own line for exit code 130
@@ -227,3 +228,15 @@ def test_more_workers_than_the_server_accepts_are_refused_before_any_run(databas
     assert outcome.exit_code == 2
     assert outcome.stderr.splitlines()[-1].startswith("concord: 5000 workers need 5002 connections")
     assert not (tmp_path / "results").exists()
+
+
+def test_the_log_says_what_is_certain_up_front_and_the_time_left_from_the_runs_done(database_url, tmp_path):
+    outcome = on(
+        database_url, "sweep", "--strategy", "pessimistic", "--workers", "1", "--repeats", "3",
+        "--duration", "1", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert outcome.exit_code == 0, outcome.stderr
+    first, *runs = outcome.stderr.splitlines()
+    assert first == "1 cell x 3 repeats = 3 runs of 1 s: at least 3 s"
+    assert runs[0] == "run 1/3: pessimistic · RC · 1 worker · repeat 1"  # nothing measured yet
+    assert re.fullmatch(r"run 2/3: pessimistic · RC · 1 worker · repeat 2 \(about \d+ s left\)", runs[1])

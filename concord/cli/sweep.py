@@ -4,13 +4,21 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -23,10 +31,6 @@ from concord.race import TooManyWorkers
 from concord.reports.tables import per_cell_unit, with_range
 from concord.sweeps import Sweep, SweepProgress, SweepResult, run_sweep, write_sweep
 from concord.sweeps.runner import DEFAULT_REPEATS, DEFAULT_WORKERS
-
-#: Seconds a run costs beyond its duration (fixture, connecting the workers, stopping, checking),
-#: measured on the 2-core development machine; only used for the estimate printed up front.
-RUN_OVERHEAD_S = 0.8
 
 
 def sweep(
@@ -79,16 +83,25 @@ def run_with_progress(study: Sweep, database_url: str | None) -> SweepResult:
     stderr = Console(stderr=True, highlight=False)
     runs = len(study.schedule())
     per_run = study.experiment.duration_s or 0.0
+    # Up front only what is certain (the runs' own time); how long the rest takes is estimated
+    # from the runs done, by the bar or the log, as the sweep goes.
     stderr.print(
         f"{_count(len(study.experiment.cells()), 'cell')} x {_count(study.repeats, 'repeat')} = "
         f"{_count(runs, 'run')}"
-        + (f", about {_minutes(runs * (per_run + RUN_OVERHEAD_S))}" if per_run else ""),
+        + (f" of {per_run:g} s: at least {_minutes(runs * per_run)}" if per_run else ""),
         markup=False,
     )
     try:
         if not stderr.is_terminal:  # a log: one line per run, no animation
-            return run_sweep(study, database_url=database_url, on_progress=lambda p: _log_line(stderr, p))
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            log = RunLog(stderr)
+            return run_sweep(study, database_url=database_url, on_progress=log.line)
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns, console=stderr, transient=True) as bar:
             task = bar.add_task("starting", total=runs)
             return run_sweep(
@@ -109,9 +122,22 @@ def progress_text(p: SweepProgress) -> str:
     return text
 
 
-def _log_line(console: Console, p: SweepProgress) -> None:
-    if p.race is None:
-        console.print(f"run {p.run}/{p.runs}: {progress_text(p)}", markup=False)
+class RunLog:
+    """One line per run on a log (stderr not a terminal), with the time left as the runs so far
+    say: their mean time, times the runs to go."""
+
+    def __init__(self, console: Console) -> None:
+        self.console, self.started = console, time.monotonic()
+
+    def line(self, p: SweepProgress) -> None:
+        if p.race is not None:
+            return
+        done = p.run - 1
+        left = ""
+        if done:
+            mean = (time.monotonic() - self.started) / done
+            left = f" (about {_minutes(mean * (p.runs - done))} left)"
+        self.console.print(f"run {p.run}/{p.runs}: {progress_text(p)}{left}", markup=False)
 
 
 def _count(n: int, noun: str) -> str:
