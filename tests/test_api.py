@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -226,3 +228,37 @@ def test_health_reports_the_server_version(client):
     body = client.get("/health").json()
     assert body["status"] == "ok"
     assert body["server_version"].split(".")[0].isdigit()
+
+
+# (method, path template, field): every text field of every request body
+TEXT_FIELDS = [
+    ("post", "/boards", "name"),
+    ("patch", "/boards/{board}", "name"),
+    ("post", "/boards/{board}/lists", "name"),
+    ("post", "/lists/{list}/tasks", "title"),
+    ("post", "/lists/{list}/tasks", "description"),
+    ("post", "/lists/{list}/tasks", "status"),
+    ("post", "/lists/{list}/tasks", "assignee"),
+    ("patch", "/tasks/{task}", "title"),
+    ("patch", "/tasks/{task}", "description"),
+    ("patch", "/tasks/{task}", "status"),
+    ("post", "/tasks/{task}/assign", "user"),
+    ("post", "/users", "name"),
+]
+REQUIRED = {"/lists/{list}/tasks": {"title": "ok"}, "/tasks/{task}": {"version": 1}}
+
+
+@pytest.mark.parametrize(("method", "template", "field"), TEXT_FIELDS)
+def test_a_lone_surrogate_in_any_text_field_is_invalid_input_not_a_500(
+    db, client, board, todo, task, method, template, field
+):
+    path = template.format(board=board["id"], list=todo["id"], task=task["id"])
+    # Written by hand: a JSON encoder would refuse the lone surrogate before it left the client.
+    body = json.dumps({**REQUIRED.get(template, {}), field: "x"}).replace('"x"', '"\\ud800"')
+    response = client.request(
+        method, path, content=body.encode(), headers={"content-type": "application/json"}
+    )
+    problem = assert_problem(response, 422, "invalid-input")
+    assert {tuple(e["loc"][:2]) for e in problem["errors"]} == {("body", field)}
+    assert "lone surrogate" in problem["detail"]
+    assert client.get(f"/boards/{board['id']}/activity").json()[0]["action"] == "task.created"
