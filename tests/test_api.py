@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from concord.api import create_app
@@ -262,3 +268,61 @@ def test_a_lone_surrogate_in_any_text_field_is_invalid_input_not_a_500(
     assert {tuple(e["loc"][:2]) for e in problem["errors"]} == {("body", field)}
     assert "lone surrogate" in problem["detail"]
     assert client.get(f"/boards/{board['id']}/activity").json()[0]["action"] == "task.created"
+
+
+# A board deleted while its activity waits to be written
+
+
+@contextmanager
+def _holding_board(db, board_id: int) -> Iterator[tuple[sa.Connection, int]]:
+    """Another transaction that holds the board's row lock (and its backend's pid) until it ends."""
+    conn = db.engine.connect()
+    try:
+        conn.execute(sa.text("SELECT id FROM boards WHERE id = :id FOR UPDATE"), {"id": board_id})
+        yield conn, conn.scalar(sa.text("SELECT pg_backend_pid()"))
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def _wait_until_blocked_by(db, pid: int) -> None:
+    """Return once some backend waits on a lock held by ``pid`` (the server's own wait state)."""
+    query = sa.text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND :pid = ANY(pg_blocking_pids(pid))"
+    )
+    deadline = time.monotonic() + 30
+    with db.engine.connect() as watcher:
+        while not watcher.scalar(query, {"pid": pid}):
+            assert time.monotonic() < deadline, "nothing ever waited on the board's lock"
+            time.sleep(0.01)
+            watcher.rollback()  # a fresh snapshot of pg_stat_activity each time
+
+
+def test_activity_for_a_board_deleted_while_it_waits_is_dropped_not_a_foreign_key_error(db, board):
+    from concord.repositories import ActivityEntry
+    from concord.services import activity
+
+    with _holding_board(db, board["id"]) as (holder, pid), ThreadPoolExecutor(1) as pool:
+        writing = pool.submit(
+            db.transact, activity.record_entries, [ActivityEntry(board["id"], "task.created")]
+        )
+        _wait_until_blocked_by(db, pid)
+        holder.execute(sa.text("DELETE FROM boards WHERE id = :id"), {"id": board["id"]})
+        holder.commit()
+        assert writing.result(timeout=30) == 0
+
+
+def test_a_task_created_while_its_board_is_deleted_logs_no_error(db, client, board, todo, caplog):
+    """The write commits, the board's deletion commits while the activity waits to be written
+    after the response: the entry is dropped quietly, the response stays a 201."""
+    with _holding_board(db, board["id"]) as (holder, pid), ThreadPoolExecutor(1) as pool:
+        creating = pool.submit(client.post, f"/lists/{todo['id']}/tasks", json={"title": "Late"})
+        _wait_until_blocked_by(db, pid)
+        holder.execute(sa.text("DELETE FROM boards WHERE id = :id"), {"id": board["id"]})
+        holder.commit()
+        response = creating.result(timeout=30)
+    assert response.status_code == 201
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    with db.engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT count(*) FROM activity")) == 0
