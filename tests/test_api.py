@@ -326,3 +326,88 @@ def test_a_task_created_while_its_board_is_deleted_logs_no_error(db, client, boa
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
     with db.engine.connect() as conn:
         assert conn.scalar(sa.text("SELECT count(*) FROM activity")) == 0
+
+
+# The request-size limit
+
+
+def _board_body(size: int) -> bytes:
+    """A JSON board body of exactly ``size`` bytes."""
+    frame = b'{"name": ""}'
+    return frame[:-2] + b"n" * (size - len(frame)) + frame[-2:]
+
+
+def _chunks(body: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
+    """The body as a stream: httpx then sends it chunked, without a Content-Length."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+def _board_count(db) -> int:
+    with db.engine.connect() as conn:
+        return conn.scalar(sa.text("SELECT count(*) FROM boards"))
+
+
+@pytest.fixture
+def small_limit_client(db):
+    with TestClient(create_app(db=db, max_body_bytes=100)) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_body_over_the_limit_is_refused_with_413_and_writes_nothing(db, small_limit_client, chunked):
+    body = _board_body(101)
+    content = _chunks(body, 10) if chunked else body
+    response = small_limit_client.post(
+        "/boards", content=content, headers={"content-type": "application/json"}
+    )
+    problem = assert_problem(response, 413, "content-too-large")
+    assert problem["detail"] == "the request body is larger than the limit of 100 bytes"
+    assert _board_count(db) == 0
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_body_exactly_at_the_limit_is_accepted(small_limit_client, chunked):
+    body = _board_body(100)
+    content = _chunks(body, 10) if chunked else body
+    response = small_limit_client.post(
+        "/boards", content=content, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 201, response.text
+
+
+def test_a_declared_oversized_body_is_refused_before_a_bodyless_route_runs(db, small_limit_client, board):
+    """DELETE never reads its body; the limit refuses it before the board is touched."""
+    response = small_limit_client.request("DELETE", f"/boards/{board['id']}", content=b"x" * 101)
+    assert_problem(response, 413, "content-too-large")
+    assert _board_count(db) == 1
+
+
+def test_the_limit_comes_from_the_environment_when_not_given(db, monkeypatch):
+    monkeypatch.setenv("CONCORD_MAX_BODY_BYTES", "50")
+    with TestClient(create_app(db=db)) as limited:
+        json_body = {"content-type": "application/json"}
+        assert_problem(
+            limited.post("/boards", content=_board_body(51), headers=json_body), 413, "content-too-large"
+        )
+        assert limited.post("/boards", content=_board_body(50), headers=json_body).status_code == 201
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "-1"])
+def test_a_bad_limit_in_the_environment_is_invalid_input(db, monkeypatch, value):
+    import concord
+
+    monkeypatch.setenv("CONCORD_MAX_BODY_BYTES", value)
+    with pytest.raises(concord.InvalidInput, match="CONCORD_MAX_BODY_BYTES"):
+        create_app(db=db)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_the_default_limit_is_one_mebibyte(db, client, chunked):
+    mib = 1024 * 1024
+    for size, status in [(mib, 422), (mib + 1, 413)]:  # at the limit the name is merely too long
+        body = _board_body(size)
+        content = _chunks(body) if chunked else body
+        response = client.post("/boards", content=content, headers={"content-type": "application/json"})
+        assert response.status_code == status, response.text
+    assert _board_count(db) == 0

@@ -18,6 +18,15 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes.", min=1)] = 1,
+    max_body: Annotated[
+        int | None,
+        typer.Option(
+            "--max-body",
+            help="Largest request body in bytes, else 413 (default: CONCORD_MAX_BODY_BYTES, else 1 MiB).",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Serve the task board over HTTP (OpenAPI docs at /docs)."""
@@ -27,8 +36,11 @@ def serve(
         raise UsageError("concord serve needs the api extra: pip install 'concord[api]'") from exc
     if not _is_loopback(host):
         error_console().print(f"[yellow]warning:[/] binding to {host}: the API has no authentication")
+    from concord.api.limits import MAX_BODY_ENV, max_body_bytes
     from concord.db.urls import resolve_url
 
+    # Checked here, once, so a bad limit is refused before uvicorn starts; workers read it back.
+    os.environ[MAX_BODY_ENV] = str(max_body_bytes(max_body))
     # Resolve (and start the embedded server) once here; workers read the URL from the environment.
     os.environ["CONCORD_DATABASE_URL"] = resolve_url(database_url).render_as_string(hide_password=False)
     uvicorn.run(
