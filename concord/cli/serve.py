@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
+import socket
 from typing import Annotated
 
 import typer
 
 from concord.cli.common import DatabaseUrl, error_console
 from concord.cli.errors import UsageError
+from concord.errors import ConcordError
 
 
 def serve(
@@ -34,6 +37,7 @@ def serve(
         import uvicorn
     except ImportError as exc:
         raise UsageError("concord serve needs the api extra: pip install 'concord[api]'") from exc
+    _check_bindable(host, port)
     if not _is_loopback(host):
         error_console().print(f"[yellow]warning:[/] binding to {host}: the API has no authentication")
     from concord.api.limits import MAX_BODY_ENV, max_body_bytes
@@ -46,6 +50,28 @@ def serve(
     uvicorn.run(
         "concord.api:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
     )
+
+
+def _check_bindable(host: str, port: int) -> None:
+    """Bind a socket to ``host:port`` and let it go, so that a bad host or a busy port is one line
+    here rather than uvicorn's log and its exit 3 (which concord keeps for conflicts)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UsageError(f"--host {host!r} is neither an IP address nor a known host name") from exc
+    with socket.socket(family, kind, proto) as probe:
+        # uvicorn binds with SO_REUSEADDR too: a port left in TIME_WAIT is free to it.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConcordError(f"port {port} on {host} is in use") from exc
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise UsageError(f"--host {host} is not an address of this machine") from exc
+            raise ConcordError(f"cannot listen on port {port} of {host}: {exc.strerror}") from exc
 
 
 def _is_loopback(host: str) -> bool:
