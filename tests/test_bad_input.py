@@ -521,6 +521,11 @@ def test_every_bad_value_on_the_command_line_is_one_line_and_its_documented_exit
     assert "unexpected" not in result.stderr
 
 
+def test_a_url_in_the_environment_that_is_not_utf8_is_a_usage_error():
+    result = run("board", "list", env={"CONCORD_DATABASE_URL": "postgresql://u@h/d\udce9"})
+    assert_refused(result, 2, "the database URL is not valid UTF-8 text: check CONCORD_DATABASE_URL")
+
+
 def test_an_experiment_file_that_is_a_directory_is_a_usage_error(tmp_path):
     assert_refused(
         run("race", "--experiment", str(tmp_path)),

@@ -25,6 +25,9 @@ def normalize_url(raw: str | URL) -> URL:
     A plain ``postgresql://`` URL would select psycopg2 in SQLAlchemy; concord always talks
     through psycopg 3, so the driver is rewritten to ``postgresql+psycopg``.
     """
+    if isinstance(raw, str) and not _is_utf8(raw):
+        # Bytes from the environment that are not UTF-8 reach Python as lone surrogates.
+        raise InvalidInput("the database URL is not valid UTF-8 text: check CONCORD_DATABASE_URL")
     try:
         url = make_url(raw) if isinstance(raw, str) else raw
     except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
@@ -76,6 +79,14 @@ def mask_url(url: str | URL) -> str:
         except (ArgumentError, ValueError):
             return "<malformed URL>"
     return url.render_as_string(hide_password=True)
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _masked_text(raw: str) -> str:
