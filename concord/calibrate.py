@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from psycopg import pq
 from psycopg.conninfo import conninfo_to_dict
 
-from concord.errors import ConcordError, InvalidInput
+from concord.errors import ConcordError, DatabaseUnavailable, InvalidInput, translate
 from concord.models import Task
 from concord.race.program import Sql
 from concord.race.programs.base import Fixture
@@ -408,6 +408,20 @@ def _floor_failed(pgconn: pq.abc.PGconn, result: pq.abc.PGresult) -> NoReturn:
     raise ConcordError(f"the floor's statement failed: {message or 'no result'}")
 
 
+def _first_contact(engine: sa.Engine, url: sa.URL) -> None:
+    """Migrate a fresh database; a server that cannot be reached is said in one line, by URL."""
+    from concord.db.migrate import ensure_schema
+    from concord.db.urls import mask_url
+
+    try:
+        ensure_schema(engine)
+    except sa.exc.DBAPIError as exc:
+        error = translate(exc)
+        if isinstance(error, DatabaseUnavailable):
+            raise DatabaseUnavailable.at(mask_url(url), error) from exc
+        raise
+
+
 def calibrate(
     calibration: Calibration,
     *,
@@ -416,7 +430,6 @@ def calibrate(
 ) -> CalibrationReport:
     """Alternate pgbench and concord rounds at every worker count and executor; see the module doc."""
     from concord.db.engine import create_engine
-    from concord.db.migrate import ensure_schema
     from concord.db.urls import libpq_dsn, resolve_url
     from concord.race.executors.aio import event_loop_parameter
     from concord.race.experiment import DEFAULT_EXECUTOR
@@ -428,7 +441,7 @@ def calibrate(
     dsn = libpq_dsn(url)
     engine = create_engine(url, poolclass=sa.NullPool)
     try:
-        ensure_schema(engine)
+        _first_contact(engine, url)
         script, fixture, program = _prepare(engine, max(calibration.workers))
         report = CalibrationReport(
             started_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from concord.api import create_app
@@ -226,3 +234,180 @@ def test_health_reports_the_server_version(client):
     body = client.get("/health").json()
     assert body["status"] == "ok"
     assert body["server_version"].split(".")[0].isdigit()
+
+
+# (method, path template, field): every text field of every request body
+TEXT_FIELDS = [
+    ("post", "/boards", "name"),
+    ("patch", "/boards/{board}", "name"),
+    ("post", "/boards/{board}/lists", "name"),
+    ("post", "/lists/{list}/tasks", "title"),
+    ("post", "/lists/{list}/tasks", "description"),
+    ("post", "/lists/{list}/tasks", "status"),
+    ("post", "/lists/{list}/tasks", "assignee"),
+    ("patch", "/tasks/{task}", "title"),
+    ("patch", "/tasks/{task}", "description"),
+    ("patch", "/tasks/{task}", "status"),
+    ("post", "/tasks/{task}/assign", "user"),
+    ("post", "/users", "name"),
+]
+REQUIRED = {"/lists/{list}/tasks": {"title": "ok"}, "/tasks/{task}": {"version": 1}}
+
+
+@pytest.mark.parametrize(("method", "template", "field"), TEXT_FIELDS)
+def test_a_lone_surrogate_in_any_text_field_is_invalid_input_not_a_500(
+    db, client, board, todo, task, method, template, field
+):
+    path = template.format(board=board["id"], list=todo["id"], task=task["id"])
+    # Written by hand: a JSON encoder would refuse the lone surrogate before it left the client.
+    body = json.dumps({**REQUIRED.get(template, {}), field: "x"}).replace('"x"', '"\\ud800"')
+    response = client.request(
+        method, path, content=body.encode(), headers={"content-type": "application/json"}
+    )
+    problem = assert_problem(response, 422, "invalid-input")
+    assert {tuple(e["loc"][:2]) for e in problem["errors"]} == {("body", field)}
+    assert "lone surrogate" in problem["detail"]
+    assert client.get(f"/boards/{board['id']}/activity").json()[0]["action"] == "task.created"
+
+
+# A board deleted while its activity waits to be written
+
+
+@contextmanager
+def _holding_board(db, board_id: int) -> Iterator[tuple[sa.Connection, int]]:
+    """Another transaction that holds the board's row lock (and its backend's pid) until it ends."""
+    conn = db.engine.connect()
+    try:
+        conn.execute(sa.text("SELECT id FROM boards WHERE id = :id FOR UPDATE"), {"id": board_id})
+        yield conn, conn.scalar(sa.text("SELECT pg_backend_pid()"))
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def _wait_until_blocked_by(db, pid: int) -> None:
+    """Return once some backend waits on a lock held by ``pid`` (the server's own wait state)."""
+    query = sa.text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND :pid = ANY(pg_blocking_pids(pid))"
+    )
+    deadline = time.monotonic() + 30
+    with db.engine.connect() as watcher:
+        while not watcher.scalar(query, {"pid": pid}):
+            assert time.monotonic() < deadline, "nothing ever waited on the board's lock"
+            time.sleep(0.01)
+            watcher.rollback()  # a fresh snapshot of pg_stat_activity each time
+
+
+def test_activity_for_a_board_deleted_while_it_waits_is_dropped_not_a_foreign_key_error(db, board):
+    from concord.repositories import ActivityEntry
+    from concord.services import activity
+
+    with _holding_board(db, board["id"]) as (holder, pid), ThreadPoolExecutor(1) as pool:
+        writing = pool.submit(
+            db.transact, activity.record_entries, [ActivityEntry(board["id"], "task.created")]
+        )
+        _wait_until_blocked_by(db, pid)
+        holder.execute(sa.text("DELETE FROM boards WHERE id = :id"), {"id": board["id"]})
+        holder.commit()
+        assert writing.result(timeout=30) == 0
+
+
+def test_a_task_created_while_its_board_is_deleted_logs_no_error(db, client, board, todo, caplog):
+    """The write commits, the board's deletion commits while the activity waits to be written
+    after the response: the entry is dropped quietly, the response stays a 201."""
+    with _holding_board(db, board["id"]) as (holder, pid), ThreadPoolExecutor(1) as pool:
+        creating = pool.submit(client.post, f"/lists/{todo['id']}/tasks", json={"title": "Late"})
+        _wait_until_blocked_by(db, pid)
+        holder.execute(sa.text("DELETE FROM boards WHERE id = :id"), {"id": board["id"]})
+        holder.commit()
+        response = creating.result(timeout=30)
+    assert response.status_code == 201
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    with db.engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT count(*) FROM activity")) == 0
+
+
+# The request-size limit
+
+
+def _board_body(size: int) -> bytes:
+    """A JSON board body of exactly ``size`` bytes."""
+    frame = b'{"name": ""}'
+    return frame[:-2] + b"n" * (size - len(frame)) + frame[-2:]
+
+
+def _chunks(body: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
+    """The body as a stream: httpx then sends it chunked, without a Content-Length."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+def _board_count(db) -> int:
+    with db.engine.connect() as conn:
+        return conn.scalar(sa.text("SELECT count(*) FROM boards"))
+
+
+@pytest.fixture
+def small_limit_client(db):
+    with TestClient(create_app(db=db, max_body_bytes=100)) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_body_over_the_limit_is_refused_with_413_and_writes_nothing(db, small_limit_client, chunked):
+    body = _board_body(101)
+    content = _chunks(body, 10) if chunked else body
+    response = small_limit_client.post(
+        "/boards", content=content, headers={"content-type": "application/json"}
+    )
+    problem = assert_problem(response, 413, "content-too-large")
+    assert problem["detail"] == "the request body is larger than the limit of 100 bytes"
+    assert _board_count(db) == 0
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_body_exactly_at_the_limit_is_accepted(small_limit_client, chunked):
+    body = _board_body(100)
+    content = _chunks(body, 10) if chunked else body
+    response = small_limit_client.post(
+        "/boards", content=content, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 201, response.text
+
+
+def test_a_declared_oversized_body_is_refused_before_a_bodyless_route_runs(db, small_limit_client, board):
+    """DELETE never reads its body; the limit refuses it before the board is touched."""
+    response = small_limit_client.request("DELETE", f"/boards/{board['id']}", content=b"x" * 101)
+    assert_problem(response, 413, "content-too-large")
+    assert _board_count(db) == 1
+
+
+def test_the_limit_comes_from_the_environment_when_not_given(db, monkeypatch):
+    monkeypatch.setenv("CONCORD_MAX_BODY_BYTES", "50")
+    with TestClient(create_app(db=db)) as limited:
+        json_body = {"content-type": "application/json"}
+        assert_problem(
+            limited.post("/boards", content=_board_body(51), headers=json_body), 413, "content-too-large"
+        )
+        assert limited.post("/boards", content=_board_body(50), headers=json_body).status_code == 201
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "-1"])
+def test_a_bad_limit_in_the_environment_is_invalid_input(db, monkeypatch, value):
+    import concord
+
+    monkeypatch.setenv("CONCORD_MAX_BODY_BYTES", value)
+    with pytest.raises(concord.InvalidInput, match="CONCORD_MAX_BODY_BYTES"):
+        create_app(db=db)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_the_default_limit_is_one_mebibyte(db, client, chunked):
+    mib = 1024 * 1024
+    for size, status in [(mib, 422), (mib + 1, 413)]:  # at the limit the name is merely too long
+        body = _board_body(size)
+        content = _chunks(body) if chunked else body
+        response = client.post("/boards", content=content, headers={"content-type": "application/json"})
+        assert response.status_code == status, response.text
+    assert _board_count(db) == 0

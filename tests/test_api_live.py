@@ -67,3 +67,18 @@ def test_a_stale_patch_against_the_live_server_gets_409(live_url):
         stale = client.patch(f"/tasks/{task_id}", json={"version": 1, "points": 2})
     assert stale.status_code == 409
     assert stale.json()["current_version"] == 2
+
+
+def test_a_chunked_body_over_the_limit_gets_413_from_the_live_server(live_url):
+    """Over real HTTP/1.1 chunked encoding (no Content-Length), counted as the chunks arrive."""
+
+    def chunks():
+        for _ in range(17):  # 17 x 64 KiB: one chunk past the 1 MiB default
+            yield b"n" * 64 * 1024
+
+    with httpx2.Client(base_url=live_url) as client:
+        response = client.post("/boards", content=chunks(), headers={"content-type": "application/json"})
+        assert response.status_code == 413
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "/problems/content-too-large"
+        assert client.get("/boards").json() == []

@@ -7,6 +7,10 @@ proves so by comparing every table with a snapshot taken before), so ~50 cases c
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -103,102 +107,102 @@ REFUSALS = [
         f"user 'carol' not found: {FIND_USER}",
     ),
     # names and titles
-    (["board", "create", ""], 1, "name must not be empty: give 1 to 200 characters"),
-    (["board", "create", "   "], 1, "name must not be empty: give 1 to 200 characters"),
-    (["board", "create", LONG_NAME], 1, "name is 201 characters long: shorten it to at most 200"),
+    (["board", "create", ""], 2, "name must not be empty: give 1 to 200 characters"),
+    (["board", "create", "   "], 2, "name must not be empty: give 1 to 200 characters"),
+    (["board", "create", LONG_NAME], 2, "name is 201 characters long: shorten it to at most 200"),
     (
         ["board", "create", "two\nlines"],
-        1,
+        2,
         "name contains a line break or control character: give one line of text",
     ),
-    (["board", "rename", "1", ""], 1, "name must not be empty: give 1 to 200 characters"),
-    (["list", "create", "--board", "1", ""], 1, "name must not be empty: give 1 to 200 characters"),
-    (["list", "rename", "1", LONG_NAME], 1, "name is 201 characters long: shorten it to at most 200"),
-    (["task", "create", "--list", "2", ""], 1, "title must not be empty: give 1 to 500 characters"),
+    (["board", "rename", "1", ""], 2, "name must not be empty: give 1 to 200 characters"),
+    (["list", "create", "--board", "1", ""], 2, "name must not be empty: give 1 to 200 characters"),
+    (["list", "rename", "1", LONG_NAME], 2, "name is 201 characters long: shorten it to at most 200"),
+    (["task", "create", "--list", "2", ""], 2, "title must not be empty: give 1 to 500 characters"),
     (
         ["task", "create", "--list", "2", LONG_TITLE],
-        1,
+        2,
         "title is 501 characters long: shorten it to at most 500",
     ),
-    (["task", "update", "2", "--title", " "], 1, "title must not be empty: give 1 to 500 characters"),
-    (["user", "create", ""], 1, "name must not be empty: give 1 to 200 characters"),
-    (["user", "create", LONG_NAME], 1, "name is 201 characters long: shorten it to at most 200"),
+    (["task", "update", "2", "--title", " "], 2, "title must not be empty: give 1 to 500 characters"),
+    (["user", "create", ""], 2, "name must not be empty: give 1 to 200 characters"),
+    (["user", "create", LONG_NAME], 2, "name is 201 characters long: shorten it to at most 200"),
     (["user", "create", "alice"], 3, "user 'alice' already exists: choose another name"),
     (
         ["user", "create", "007"],
-        1,
+        2,
         "a user name cannot be all digits ('007' would read as a user id): add a letter",
     ),
     # numbers
     (
         ["list", "create", "--board", "1", "X", "--position", "-1"],
-        1,
+        2,
         "position must be between 0 and 2147483647 (0 is the top), not -1",
     ),
     (
         ["task", "create", "--list", "2", "X", "--position", "-1"],
-        1,
+        2,
         "position must be between 0 and 2147483647 (0 is the top), not -1",
     ),
     (
         ["task", "move", "2", "--to-list", "2", "--position", "-5"],
-        1,
+        2,
         "position must be between 0 and 2147483647 (0 is the top), not -5",
     ),
     (
         ["task", "create", "--list", "2", "X", "--position", "2147483648"],
-        1,
+        2,
         "position must be between 0 and 2147483647 (0 is the top), not 2147483648",
     ),
     (
         ["list", "create", "--board", "1", "X", "--wip-limit", "0"],
-        1,
+        2,
         "wip limit must be between 1 and 2147483647 (or none for no limit), not 0",
     ),
     (
         ["list", "create", "--board", "1", "X", "--wip-limit", "-2"],
-        1,
+        2,
         "wip limit must be between 1 and 2147483647 (or none for no limit), not -2",
     ),
     (
         ["list", "wip-limit", "1", "0"],
-        1,
+        2,
         "wip limit must be between 1 and 2147483647 (or none for no limit), not 0",
     ),
     (
         ["list", "wip-limit", "1", "-3"],
-        1,
+        2,
         "wip limit must be between 1 and 2147483647 (or none for no limit), not -3",
     ),
     (["list", "wip-limit", "1", "lots"], 2, "wip limit must be a whole number or none, not 'lots'"),
     (["list", "wip-limit", "1", ""], 2, "wip limit must be a whole number or none, not ''"),
     (
         ["task", "create", "--list", "2", "X", "--points", "-1"],
-        1,
+        2,
         "points must be between 0 and 2147483647, not -1",
     ),
     (
         ["task", "update", "2", "--points", "99999999999"],
-        1,
+        2,
         "points must be between 0 and 2147483647, not 99999999999",
     ),
     (
         ["task", "update", "2", "--title", "X", "--expected-version", "0"],
-        1,
+        2,
         "a version must be between 1 and 2147483647 (versions start at 1), not 0",
     ),
     # statuses and empty updates
     (
         ["task", "create", "--list", "2", "X", "--status", "blocked"],
-        1,
+        2,
         "unknown status 'blocked': choose one of todo, doing, done",
     ),
     (
         ["task", "update", "2", "--status", "DONE"],
-        1,
+        2,
         "unknown status 'DONE': choose one of todo, doing, done",
     ),
-    (["task", "update", "2"], 1, "nothing to update: give at least one field to change"),
+    (["task", "update", "2"], 2, "nothing to update: give at least one field to change"),
     # conflicts
     (
         ["task", "update", "2", "--title", "X", "--expected-version", "7"],
@@ -234,7 +238,7 @@ REFUSALS = [
     ),
     (
         ["task", "move", "2", "--to-list", "3"],
-        1,
+        2,
         "list 3 is on board 2 but task 2 is on board 1: tasks move only within their board, pick a list of "
         "board 1",
     ),
@@ -289,13 +293,13 @@ def test_a_task_named_by_a_title_nobody_has_is_not_found_in_one_line(unchanged):
 def test_a_malformed_url_is_refused_with_the_expected_form():
     result = run("board", "list", "--database-url", "nonsense")
     assert_refused(
-        result, 1, "malformed database URL 'nonsense': expected postgresql://user:password@host:port/dbname"
+        result, 2, "malformed database URL 'nonsense': expected postgresql://user:password@host:port/dbname"
     )
 
 
 def test_a_sqlite_url_is_refused_because_concord_needs_postgresql():
     result = run("board", "list", "--database-url", "sqlite:///x")
-    assert_refused(result, 1, "concord needs PostgreSQL, but the URL names 'sqlite'")
+    assert_refused(result, 2, "concord needs PostgreSQL, but the URL names 'sqlite'")
 
 
 @pytest.mark.parametrize("url", ["", "  "])
@@ -303,14 +307,14 @@ def test_an_empty_url_is_refused_rather_than_taken_for_the_embedded_server(url):
     result = run("board", "list", "--database-url", url)
     assert_refused(
         result,
-        1,
+        2,
         "the database URL is empty: give a PostgreSQL URL, or leave the option out for the embedded server",
     )
 
 
 def test_a_url_without_a_database_is_refused():
     result = run("board", "list", "--database-url", "postgresql://postgres@localhost")
-    assert_refused(result, 1, "the database URL postgresql://postgres@localhost names no database")
+    assert_refused(result, 2, "the database URL postgresql://postgres@localhost names no database")
 
 
 @pytest.mark.parametrize("command", [["board", "list"], ["db", "status"], ["db", "upgrade"]])
@@ -397,7 +401,7 @@ def test_db_status_reports_a_database_concord_never_migrated(foreign_database_ur
 def test_db_upgrade_to_an_unknown_revision_is_refused(empty_database_url):
     assert_refused(
         on(empty_database_url, "db", "upgrade", "--revision", "nope"),
-        1,
+        2,
         "unknown revision 'nope': choose head or one of 0001",
     )
 
@@ -411,3 +415,157 @@ def test_refusals_through_the_library_leave_no_rows(db):
     with db.engine.connect() as conn:
         assert conn.scalar(sa.text("SELECT count(*) FROM tasks")) == 0
         assert conn.scalar(sa.text("SELECT count(*) FROM activity WHERE action = 'task.created'")) == 0
+
+
+# One policy for every command: a bad value on the command line is exit 2 and one line, whoever
+# finds it (Typer, the command, the library); what the values meet (an unreachable server, a busy
+# port) is exit 1; "unexpected" is kept for bugs.
+
+NO_DATABASE = "postgresql://postgres@localhost"
+NAMES_NO_DATABASE = f"the database URL {NO_DATABASE} names no database"
+UNREACHABLE = "postgresql://postgres@127.0.0.1:1/x"
+MALFORMED_PORT = "malformed database URL 'postgresql://u@localhost:abc/db': expected postgresql://user:password@host:port/dbname"
+
+# (arguments, exit code, message after "concord: ")
+POLICY = [
+    # a non-numeric port, given to the root or to the command
+    (["--database-url", "postgresql://u@localhost:abc/db", "board", "list"], 2, MALFORMED_PORT),
+    (["board", "list", "--database-url", "postgresql://u@localhost:abc/db"], 2, MALFORMED_PORT),
+    (
+        ["db", "status", "--database-url", "postgresql://u:pw@localhost:abc/db"],
+        2,
+        MALFORMED_PORT.replace("u@", "u:***@"),
+    ),
+    (
+        ["board", "list", "--database-url", "postgresql://u@localhost:70000/db"],
+        2,
+        "the database URL postgresql://u@localhost:70000/db names port 70000: give 1 to 65535",
+    ),
+    # a URL without a database: 2 from every command, before any of them prints or starts anything
+    *[
+        ([*command, "--database-url", NO_DATABASE], 2, NAMES_NO_DATABASE)
+        for command in (
+            ["board", "list"],
+            ["task", "show", "1"],
+            ["db", "status"],
+            ["db", "upgrade"],
+            ["race"],
+            ["sweep"],
+            ["calibrate"],
+            ["anomalies"],
+            ["explain", "--all"],
+            ["seed"],
+        )
+    ],
+    (["--database-url", NO_DATABASE, "race"], 2, NAMES_NO_DATABASE),
+    # an unreachable server: exit 1, one line naming it, from calibrate as from the rest
+    (
+        ["calibrate", "--workers", "1", "--rounds", "1", "--database-url", UNREACHABLE],
+        1,
+        "cannot reach the database at postgresql+psycopg://postgres@127.0.0.1:1/x: connection failed: "
+        'connection to server at "127.0.0.1", port 1 failed: Connection refused; is the server running? '
+        "check --database-url",
+    ),
+    # numbers out of range: 2 whether Typer, the command or the library finds them
+    (["race", "--workers", "-4"], 2, "workers must be at least 1, not -4"),
+    # Typer's own errors, one line each
+    (
+        ["race", "--duration", "abc"],
+        2,
+        "Invalid value for '--duration' / '-d': Input should be a valid number, unable to parse string as a "
+        "number (see concord race --help)",
+    ),
+    (["board", "list", "--nope"], 2, "No such option: --nope (see concord board list --help)"),
+    (["board", "create"], 2, "Missing argument 'name'. (see concord board create --help)"),
+    (["frobnicate"], 2, "No such command 'frobnicate'. (see concord --help)"),
+    (
+        ["serve", "--port", "0"],
+        2,
+        "Invalid value for '--port': Input should be greater than or equal to 1 (see concord serve --help)",
+    ),
+    # an argument that is not UTF-8 (Python hands it over as lone surrogates)
+    (["board", "create", "\udcff"], 2, "argument 3 is not valid UTF-8 text: b'\\xff'"),
+    (
+        ["--database-url", "postgresql://u@h/d\udce9", "board", "list"],
+        2,
+        "argument 2 is not valid UTF-8 text: b'postgresql://u@h/d\\xe9'",
+    ),
+    # serve checks its host before uvicorn starts (a busy port: see below)
+    (
+        ["serve", "--host", "not a host"],
+        2,
+        "--host 'not a host' is neither an IP address nor a known host name",
+    ),
+    (["serve", "--host", "192.0.2.1"], 2, "--host 192.0.2.1 is not an address of this machine"),
+]
+
+
+@pytest.fixture
+def no_uvicorn(monkeypatch):
+    """Should a refusal ever regress, fail instead of serving forever."""
+    import uvicorn
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("serve started uvicorn")
+
+    monkeypatch.setattr(uvicorn, "run", refuse)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"), POLICY, ids=lambda v: " ".join(v) if isinstance(v, list) else None
+)
+def test_every_bad_value_on_the_command_line_is_one_line_and_its_documented_exit_code(
+    no_uvicorn, args, code, message
+):
+    result = run(*args)
+    assert_refused(result, code, message)
+    assert "unexpected" not in result.stderr
+
+
+def test_a_url_in_the_environment_that_is_not_utf8_is_a_usage_error():
+    result = run("board", "list", env={"CONCORD_DATABASE_URL": "postgresql://u@h/d\udce9"})
+    assert_refused(result, 2, "the database URL is not valid UTF-8 text: check CONCORD_DATABASE_URL")
+
+
+def test_an_experiment_file_that_is_a_directory_is_a_usage_error(tmp_path):
+    assert_refused(
+        run("race", "--experiment", str(tmp_path)),
+        2,
+        f"cannot read the experiment file {tmp_path}: Is a directory",
+    )
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line_and_exits_1(no_uvicorn):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("serve", "--port", str(port))
+    assert_refused(result, 1, f"port {port} on 127.0.0.1 is in use")
+
+
+def test_a_bad_value_caught_by_the_library_is_exit_2_like_one_caught_by_typer(unchanged):
+    """A negative number of points is refused by the library, a negative number of workers by the
+    command: both came from the command line, both are usage errors."""
+    assert_refused(
+        on(unchanged, "task", "create", "--list", "2", "X", "--points", "-3"),
+        2,
+        "points must be between 0 and 2147483647, not -3",
+    )
+
+
+def test_invalid_utf8_in_a_real_argv_is_refused_before_anything_is_written(unchanged):
+    """Through a real process: the shell hands over bytes, Python decodes them with surrogateescape."""
+    before = snapshot(unchanged)
+    result = subprocess.run(
+        [sys.executable, "-m", "concord", "board", "create", b"\xff", "--database-url", libpq(unchanged)],
+        capture_output=True,
+        env={**os.environ, "CONCORD_DEBUG": "0"},
+        check=False,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2,
+        b"",
+        b"concord: argument 3 is not valid UTF-8 text: b'\\xff'\n",
+    )
+    assert snapshot(unchanged) == before

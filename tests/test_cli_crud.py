@@ -374,9 +374,9 @@ def test_user_create_with_a_taken_name_exits_3(database_url):
     assert len(ok(on(database_url, "user", "list", "--json"))) == 1
 
 
-def test_user_create_with_an_all_digit_name_exits_1(database_url):
+def test_user_create_with_an_all_digit_name_exits_2(database_url):
     result = on(database_url, "user", "create", "42")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == (
         "concord: a user name cannot be all digits ('42' would read as a user id): add a letter\n"
     )
@@ -446,7 +446,7 @@ def no_stopping(monkeypatch):
 
 def test_db_stop_refuses_an_external_server_and_stops_nothing(database_url, no_stopping):
     result = on(database_url, "db", "stop")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # the URL given does not name the embedded server
     masked = database_url.set(drivername="postgresql+psycopg").render_as_string(hide_password=True)
     assert result.stderr == (
         f"concord: the database at {masked} is an external server, not concord's embedded one: stop it with "
@@ -458,7 +458,7 @@ def test_db_stop_refuses_an_external_server_and_stops_nothing(database_url, no_s
 
 def test_db_stop_refuses_when_the_url_comes_from_the_environment(database_url, no_stopping):
     result = run("db", "stop", env={"CONCORD_DATABASE_URL": url_text(database_url)})
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "is an external server" in result.stderr
 
 
@@ -586,7 +586,7 @@ def test_boards_lists_and_tasks_are_named_by_name_as_well_as_by_id(database_url)
 def test_a_name_shared_by_two_boards_is_refused_with_their_ids(database_url):
     first, second = make_board(database_url, "Roadmap"), make_board(database_url, "Roadmap")
     result = on(database_url, "list", "create", "--board", "Roadmap", "Todo")
-    assert (result.exit_code, result.stdout) == (1, "")
+    assert (result.exit_code, result.stdout) == (2, "")  # a bad value on the command line
     assert result.stderr == (
         f"concord: more than one board is named 'Roadmap' (ids {first['id']}, {second['id']}): "
         "name it by id\n"

@@ -153,7 +153,8 @@ def test_not_found_keeps_entity_and_key():
     ("error", "code"),
     [
         (NotFound("task", 1), 1),
-        (InvalidInput("bad"), 1),
+        (InvalidInput("bad"), 2),  # a value concord checked: a usage error
+        (InvalidInput("division by zero", sqlstate="22012"), 1),  # the server's, while running
         (DatabaseUnavailable("down"), 1),
         (NotMigrated("old"), 1),
         (QueryCanceled("slow"), 1),

@@ -11,15 +11,19 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from concord.api import boards, problems, tasks
+from concord.api import boards, limits, problems, tasks
 from concord.client import Concord, connect
 
 
-def create_app(database_url: str | None = None, *, db: Concord | None = None) -> FastAPI:
+def create_app(
+    database_url: str | None = None, *, db: Concord | None = None, max_body_bytes: int | None = None
+) -> FastAPI:
     """The API on ``database_url`` (default: CONCORD_DATABASE_URL, else the embedded server).
 
-    Pass ``db`` to serve an existing `Concord` handle instead (the caller closes it).
+    Pass ``db`` to serve an existing `Concord` handle instead (the caller closes it). Request
+    bodies over ``max_body_bytes`` (default: CONCORD_MAX_BODY_BYTES, else 1 MiB) get a 413.
     """
+    body_limit = limits.max_body_bytes(max_body_bytes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,6 +48,7 @@ def create_app(database_url: str | None = None, *, db: Concord | None = None) ->
     if db is not None:
         app.state.db = db  # also for ASGI clients that do not run the lifespan
     problems.install(app)
+    app.add_middleware(limits.BodySizeLimit, limit=body_limit)
     app.include_router(boards.router)
     app.include_router(tasks.router)
     return app

@@ -59,6 +59,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (400, "Malformed request"),
         (404, "Not found"),
         (409, "Conflict"),
+        (413, "Request body too large"),
         (422, "Invalid input"),
         (503, "Database unavailable"),
     ]
@@ -114,13 +115,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        slug = {404: "not-found", 405: "method-not-allowed", 428: "precondition-required"}.get(
-            exc.status_code, "http-error"
-        )
+        slug = {
+            404: "not-found",
+            405: "method-not-allowed",
+            413: "content-too-large",
+            428: "precondition-required",
+        }.get(exc.status_code, "http-error")
         return problem(
             exc.status_code,
             slug,
-            HTTPStatus(exc.status_code).phrase,
+            "Content too large" if exc.status_code == 413 else HTTPStatus(exc.status_code).phrase,
             str(exc.detail),
             request,
             headers=getattr(exc, "headers", None),
@@ -139,6 +143,12 @@ def install(app: FastAPI) -> None:
             "an unexpected error occurred; it has been logged",
             request,
         )
+
+
+def too_large(request: Request, limit: int) -> JSONResponse:
+    """The 413 problem for a request body over ``limit`` bytes."""
+    detail = f"the request body is larger than the limit of {limit} bytes"
+    return problem(413, "content-too-large", "Content too large", detail, request)
 
 
 def _lookup(cls: type) -> tuple[int, str, str]:

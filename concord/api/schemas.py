@@ -4,9 +4,23 @@ they are stated once, in `concord.validation`; these models only give shapes and
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _unicode_text(value: str) -> str:
+    # JSON may carry a lone UTF-16 surrogate ("\ud800"): Python decodes it into a str that no
+    # encoding can write, so PostgreSQL would never see it; refuse it here as invalid input.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"text is not valid Unicode: a lone surrogate at position {exc.start}") from None
+    return value
+
+
+#: A string field of a request body: any Unicode text, but no lone surrogates.
+Text = Annotated[str, AfterValidator(_unicode_text)]
 
 
 class _Out(BaseModel):
@@ -14,7 +28,7 @@ class _Out(BaseModel):
 
 
 class BoardIn(BaseModel):
-    name: str
+    name: Text
 
 
 class BoardOut(_Out):
@@ -24,7 +38,7 @@ class BoardOut(_Out):
 
 
 class ListIn(BaseModel):
-    name: str
+    name: Text
     wip_limit: int | None = None
     position: int | None = None
 
@@ -39,19 +53,19 @@ class ListOut(_Out):
 
 
 class TaskIn(BaseModel):
-    title: str
-    description: str = ""
-    status: str = "todo"
+    title: Text
+    description: Text = ""
+    status: Text = "todo"
     points: int = 0
-    assignee: int | str | None = Field(default=None, description="User id or name.")
+    assignee: int | Text | None = Field(default=None, description="User id or name.")
     position: int | None = None
 
 
 class TaskPatch(BaseModel):
     version: int | None = Field(default=None, description="The version you read (or send If-Match).")
-    title: str | None = None
-    description: str | None = None
-    status: str | None = None
+    title: Text | None = None
+    description: Text | None = None
+    status: Text | None = None
     points: int | None = None
 
 
@@ -78,7 +92,7 @@ class BoardTreeOut(BoardOut):
 
 
 class AssignIn(BaseModel):
-    user: int | str = Field(description="User id or name.")
+    user: int | Text = Field(description="User id or name.")
     reassign: bool = False
 
 
@@ -89,7 +103,7 @@ class MoveIn(BaseModel):
 
 
 class UserIn(BaseModel):
-    name: str
+    name: Text
 
 
 class UserOut(_Out):

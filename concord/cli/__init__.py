@@ -3,8 +3,8 @@
 The error policy lives in `main()`: a typed concord error becomes one line on stderr and a
 documented exit code; a traceback is shown only with CONCORD_DEBUG=1.
 
-Exit codes: 0 success, 1 error (not found, invalid input, database trouble), 2 usage,
-3 conflict (stale version, lock held, already assigned, serialization failure), 130 interrupted.
+Exit codes: 0 success, 1 error (not found, database trouble), 2 usage (a bad value, whoever finds
+it), 3 conflict (stale version, lock held, already assigned, serialization failure), 130 interrupted.
 """
 
 from __future__ import annotations

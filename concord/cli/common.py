@@ -12,9 +12,19 @@ import typer
 from rich.console import Console
 
 from concord.client import Concord, connect
+from concord.db.urls import check_url
 from concord.services.refs import Named
 
 R = TypeVar("R")
+
+
+def _checked_url(value: str | None) -> str | None:
+    """A bad URL is refused while the options are parsed, before a command prints or starts
+    anything (a sweep its plan, the anomalies their progress)."""
+    if value is not None:
+        check_url(value)
+    return value
+
 
 DatabaseUrl = Annotated[
     str | None,
@@ -23,6 +33,7 @@ DatabaseUrl = Annotated[
         envvar="CONCORD_DATABASE_URL",
         help="PostgreSQL URL; without it concord uses its embedded server.",
         show_default=False,
+        callback=_checked_url,
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout instead of a table.")]

@@ -22,7 +22,17 @@ class UsageError(InvalidInput):
 
 
 def exit_code_for(exc: BaseException) -> int:
-    if isinstance(exc, UsageError):
+    """The exit code of a concord error.
+
+    The policy: a bad value given to a command is a usage error (2), whether Typer, the command
+    or the library finds it (a title too long, a position below 0, a URL without a database), as
+    concord checks every value before it writes. What the values meet is an error (1): an id not
+    found, a server not reachable, a database not migrated, and an error the server raised while
+    running a statement (an `InvalidInput` with a SQLSTATE, such as a division by zero in
+    `explain --sql`): the data it ran on may be the cause as much as the values. A write that lost
+    to another is a conflict (3).
+    """
+    if isinstance(exc, InvalidInput) and exc.sqlstate is None:
         return EXIT_USAGE
     if isinstance(exc, Conflict):
         return EXIT_CONFLICT
@@ -34,6 +44,7 @@ def run_with_error_policy(app: typer.Typer, argv: list[str] | None) -> int:
     try:
         # Without standalone mode Typer returns the code of a typer.Exit (130 for Ctrl-C)
         # instead of calling sys.exit, and lets usage errors propagate to us.
+        refuse_undecodable(sys.argv[1:] if argv is None else argv)
         outcome = app(args=argv, prog_name="concord", standalone_mode=False)
     except typer.Exit as done:
         return done.exit_code
@@ -76,14 +87,32 @@ def with_hint(exc: ConcordError) -> str:
     return exc.message
 
 
+def refuse_undecodable(argv: list[str]) -> None:
+    """Refuse an argument that is not UTF-8 before any command sees it.
+
+    Python decodes such bytes into lone surrogates (``b"\\xff"`` becomes ``"\\udcff"``), which
+    no text can hold: the database, a file of results or the terminal would each fail later.
+    """
+    for position, arg in enumerate(argv, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = arg.encode("utf-8", "surrogateescape")
+            raise UsageError(f"argument {position} is not valid UTF-8 text: {raw!r}") from None
+
+
 def _usage_error(exc: Exception) -> int | None:
-    """Typer's own usage errors (bad option, missing argument) print their help and exit 2."""
-    show = getattr(exc, "show", None)
-    exit_code = getattr(exc, "exit_code", None)
-    if callable(show) and isinstance(exit_code, int):
-        show()
-        return exit_code
-    return None
+    """Typer's own errors (a bad option value, a missing argument): one line and exit 2, as
+    concord's own; only a group called without a command shows its help instead."""
+    format_message = getattr(exc, "format_message", None)
+    if not isinstance(exc, typer.TyperException) or not callable(format_message):
+        return None
+    if type(exc).__name__ == "NoArgsIsHelpError":  # Typer's classes are private (typer._click)
+        exc.show()
+        return EXIT_USAGE
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+    return _report(exc, f"{format_message()}{hint}", EXIT_USAGE)
 
 
 def _report(exc: BaseException, message: str, code: int) -> int:

@@ -201,6 +201,10 @@ def load_experiment(path: str | Path) -> Experiment:
         data = tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise InvalidInput(f"experiment file {path} not found") from None
+    except OSError as exc:  # a directory, a file not readable
+        raise InvalidInput(f"cannot read the experiment file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"experiment file {path} is not text (UTF-8): is it a TOML file?") from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(f"experiment file {path} is not valid TOML: {exc}") from None
     unknown = sorted(set(data) - _TOML_KEYS)

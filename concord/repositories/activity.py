@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
+
 from concord import queries
 from concord.models import Activity
 from concord.repositories.base import Repository
@@ -35,13 +37,17 @@ class ActivityRepository(Repository):
         Time has passed since they were collected: an entry whose board is gone is dropped (its
         feed went with the board), and one whose task is gone keeps its text but loses the link,
         as ON DELETE SET NULL would have done.
+
+        The board (and task) rows are read FOR KEY SHARE: a plain read could see a board whose
+        deletion commits before the insert, whose foreign key check then fails. The key-share lock
+        waits for such a deletion and then finds no row, and it keeps the row until this commit.
         """
         written = 0
         for entry in entries:
-            if self.session.scalars(queries.board_by_id(entry.board_id)).first() is None:
+            if self.session.scalars(_key_share(queries.board_by_id(entry.board_id))).first() is None:
                 continue
             task_id = entry.task_id
-            if task_id is not None and self.session.scalar(queries.task_version(task_id)) is None:
+            if task_id is not None and self.session.scalar(_key_share(queries.task_version(task_id))) is None:
                 task_id = None
             self.record(entry.board_id, entry.action, task_id=task_id, detail=entry.detail)
             written += 1
@@ -50,6 +56,11 @@ class ActivityRepository(Repository):
     def feed(self, board_id: int, limit: int = 50) -> list[Activity]:
         """The board's newest entries first."""
         return list(self.session.scalars(queries.activity_feed(board_id, limit)))
+
+
+def _key_share(statement: sa.Select) -> sa.Select:
+    # read=True with key_share=True renders FOR KEY SHARE (key_share alone is FOR NO KEY UPDATE).
+    return statement.with_for_update(read=True, key_share=True)
 
 
 class DeferredActivity:
