@@ -49,3 +49,23 @@ def test_transfer_counts_exactly_the_moves_the_audit_saw_move_nothing(database_u
         assert (cell.details["moves"], cell.details["lost_moves"]) == (writes, no_ops), f"run {run}"
         # The lists' sizes match the moves that moved something: nothing else is reported.
         assert cell.violations == no_ops, f"run {run}"
+
+
+@pytest.mark.parametrize("executor", ["threads", "processes", "asyncio"])
+def test_claim_queue_counts_no_attempt_or_latency_for_the_probe_that_finds_the_backlog_empty(
+    database_url, executor
+):
+    experiment = Experiment(
+        scenario="claim-queue",
+        strategies=("skip_locked",),
+        isolations=(RC,),
+        workers=(4,),
+        executor=executor,
+        duration_s=120,  # an upper bound: the cell ends when every worker found the backlog empty
+    )
+    [cell] = run_experiment(experiment, database_url=url_text(database_url)).cells
+    assert (cell.violations, cell.worker_errors, cell.details["drained"]) == (0, [], True)
+    assert cell.operations == {"done": 3000, "declined": 0, "gave_up": 0}
+    assert cell.latency_ms["samples"] == cell.commits == 3000
+    assert cell.attempts == cell.commits + sum(cell.conflicts.values())
+    assert cell.trace["lines"] + cell.trace["dropped"] == cell.attempts

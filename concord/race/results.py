@@ -117,16 +117,23 @@ class Totals:
 
 
 def percentiles(samples: list[float]) -> dict[str, float | None]:
-    """p50, p95, p99 and max (nearest rank), rounded to microseconds; None without samples."""
+    """p50, p95, p99 and max (nearest rank), rounded to microseconds, None without samples; and
+    ``samples``, how many there were (one per committed operation)."""
     if not samples:
-        return {"p50": None, "p95": None, "p99": None, "max": None}
+        return {"p50": None, "p95": None, "p99": None, "max": None, "samples": 0}
     ordered = sorted(samples)
 
     def rank(p: float) -> float:
         index = max(0, min(len(ordered) - 1, -(-len(ordered) * p // 100) - 1))
         return round(ordered[int(index)], 3)
 
-    return {"p50": rank(50), "p95": rank(95), "p99": rank(99), "max": round(ordered[-1], 3)}
+    return {
+        "p50": rank(50),
+        "p95": rank(95),
+        "p99": rank(99),
+        "max": round(ordered[-1], 3),
+        "samples": len(ordered),
+    }
 
 
 _PHRASES = {
