@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import psycopg
 import pytest
@@ -227,3 +228,15 @@ def test_more_workers_than_the_server_accepts_are_refused_before_any_run(databas
     assert outcome.exit_code == 2
     assert outcome.stderr.splitlines()[-1].startswith("concord: 5000 workers need 5002 connections")
     assert not (tmp_path / "results").exists()
+
+
+def test_a_cell_shows_the_median_run_length_and_a_verdict_that_keeps_retries_and_give_ups_apart():
+    runs = [
+        replace(a_run(100.0, 10.0, conflicts=30), duration_s=0.4, retries=25, failures=5),
+        replace(a_run(100.0, 10.0, conflicts=10), duration_s=0.6, retries=10),
+        replace(a_run(100.0, 10.0), duration_s=0.5),
+    ]
+    cell = aggregate_cell(runs)
+    assert (cell["duration_s"], cell["spread"]["duration_s"]["values"]) == (0.5, [0.4, 0.6, 0.5])
+    assert (cell["retries"], cell["failures"]) == (35, 5)
+    assert cell["verdict"] == "no anomaly; 40 serialization failures: 35 retried, 5 gave up after max tries"

@@ -151,15 +151,25 @@ def conflict_phrase(kind: str, count: int) -> str:
     return one if count == 1 else many
 
 
-def verdict(violations: int | None, finding: str, conflicts: dict[str, int], failures: int) -> str:
-    """One plain-language sentence: the anomaly found, or 'no anomaly' and what it cost."""
+def verdict(
+    violations: int | None, finding: str, conflicts: dict[str, int], *, retries: int, failures: int
+) -> str:
+    """One plain-language sentence: the anomaly found, or 'no anomaly' and what it cost.
+
+    The cost names the conflicts, then what became of them in the numbers the table shows: how
+    many were retried and how many operations gave up after max tries (each failed attempt is a
+    conflict, so the conflicts are the retries plus the give-ups).
+    """
     if violations is None:
         return f"invariant not checked: {finding}"
     if violations:
         return finding
-    costs = [
-        f"{count:,} {conflict_phrase(kind, count)} retried" for kind, count in conflicts.items() if count
-    ]
+    seen = ", ".join(
+        f"{count:,} {conflict_phrase(kind, count)}" for kind, count in conflicts.items() if count
+    )
+    handled = [f"{retries:,} retried"] if retries else []
     if failures:
-        costs.append(f"{failures:,} gave up after max tries")
-    return "; ".join(["no anomaly", *costs]) if costs else f"no anomaly: {finding}"
+        handled.append(f"{failures:,} gave up after max tries")
+    if not handled:
+        return f"no anomaly: {finding}"
+    return f"no anomaly; {seen}: {', '.join(handled)}" if seen else f"no anomaly; {', '.join(handled)}"
