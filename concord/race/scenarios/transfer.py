@@ -46,7 +46,9 @@ TASKS_PER_LIST = 50
 class Transfer(Scenario):
     name = "transfer"
     summary = "workers move tasks between two lists, locking them in opposite orders"
-    invariant = "each list holds its initial tasks + moves in - moves out"
+    invariant = (
+        "every committed move moves its task; each list holds its initial tasks + moves in - moves out"
+    )
     refused: ClassVar[dict[str, str]] = {
         "skip_locked": "a move needs both lists; SKIP LOCKED would skip a held list instead of waiting "
         "for it; it is for queues (try claim-queue)",
