@@ -227,7 +227,8 @@ def test_results_are_written_as_json_csv_markdown_and_bounded_traces(database_ur
     ):
         assert key in cell
     assert (cell["strategy"], cell["commits"], cell["violations"]) == ("pessimistic", 40, 0)
-    assert set(cell["latency_ms"]) == {"p50", "p95", "p99", "max"}
+    assert set(cell["latency_ms"]) == {"p50", "p95", "p99", "max", "samples"}
+    assert cell["latency_ms"]["samples"] == cell["commits"]
     assert set(cell["conflicts"]) >= {
         "serialization_failure",
         "deadlock",
@@ -324,13 +325,24 @@ def test_verdicts_say_in_plain_words_what_happened_and_what_it_cost():
 
     costs = {"serialization_failure": 1204, "deadlock": 1, "lock_not_available": 0}
     assert (
-        verdict(0, "counter at 10", costs, 0)
-        == "no anomaly; 1,204 serialization failures retried; 1 deadlock retried"
+        verdict(0, "counter at 10", costs, retries=1205, failures=0)
+        == "no anomaly; 1,204 serialization failures, 1 deadlock: 1,205 retried"
     )
-    assert verdict(0, "counter at 10", {"stale_version": 0}, 2) == "no anomaly; 2 gave up after max tries"
-    assert verdict(0, "counter at 10", {}, 0) == "no anomaly: counter at 10"
-    assert verdict(312, "lost 312 of 5,000 updates", costs, 0) == "lost 312 of 5,000 updates"
+    # The give-ups are named as such, not counted as retries (the table's "retries" and "gave up").
     assert (
-        verdict(None, "could not read the database", {}, 0)
+        verdict(0, "counter at 10", {"serialization_failure": 5304}, retries=5075, failures=229)
+        == "no anomaly; 5,304 serialization failures: 5,075 retried, 229 gave up after max tries"
+    )
+    assert (
+        verdict(0, "counter at 10", {"stale_version": 0}, retries=0, failures=2)
+        == "no anomaly; 2 gave up after max tries"
+    )
+    assert verdict(0, "counter at 10", {}, retries=0, failures=0) == "no anomaly: counter at 10"
+    assert (
+        verdict(312, "lost 312 of 5,000 updates", costs, retries=1205, failures=0)
+        == "lost 312 of 5,000 updates"
+    )
+    assert (
+        verdict(None, "could not read the database", {}, retries=0, failures=0)
         == "invariant not checked: could not read the database"
     )

@@ -195,7 +195,52 @@ def test_transfer_without_locking_moves_one_task_twice(cell, racers):
     b.start(transfer.program.operation(2, 0)).step()  # and both read the same head task
     told_a, told_b = a.finish(), b.finish()
     found = transfer.check({0: [told_a], 2: [told_b]})
-    assert (found.violations, found.details["list_a"], found.details["expected_list_a"]) == (1, 49, 48)
+    assert (found.violations, found.details["lost_moves"], found.details["list_a"]) == (1, 1, 49)
+    assert found.details["expected_list_a"] == 49  # the one move that moved a task
+    assert found.finding == "1 of 2 moves lost: their task was already in the target list"
+
+
+def test_transfer_counts_lost_moves_in_opposite_directions_instead_of_letting_them_cancel(cell, racers):
+    transfer = cell("transfer", "none", workers=4)
+    a_to_b, a_to_b_too, b_to_a, b_to_a_too = racers(RC, count=4)
+    a_to_b.start(transfer.program.operation(0, 0)).step()  # workers 0 and 2 read A's head
+    a_to_b_too.start(transfer.program.operation(2, 0)).step()
+    b_to_a.start(transfer.program.operation(1, 0)).step()  # workers 1 and 3 read B's head
+    b_to_a_too.start(transfer.program.operation(3, 0)).step()
+    told = {w: [r.finish()] for w, r in enumerate([a_to_b, b_to_a, a_to_b_too, b_to_a_too])}
+    found = transfer.check(told)
+    # The lists still hold 50 + 50: a count of their sizes alone saw no anomaly here.
+    assert (found.details["list_a"], found.details["list_b"]) == (50, 50)
+    assert (found.violations, found.details["lost_moves"], found.details["moves"]) == (2, 2, 4)
+
+
+def test_transfer_move_that_waited_for_the_same_task_reports_it_already_moved(database_url, cell, racers):
+    transfer = cell("transfer", "none", workers=3)
+    a, b = racers(RC)
+    a.start(transfer.program.operation(0, 0)).step()  # both read the same head task of A
+    b.start(transfer.program.operation(2, 0)).step()
+    a.step()  # a moves it to B, not yet committed: it holds the row
+    thread, told_b = in_thread(b.finish)
+    wait_until_blocked(database_url, b.pid)  # b's write waits for a's row lock
+    told_a = a.finish()
+    thread.join(10)
+    a_list, b_list = transfer.fixture.lists["a"], transfer.fixture.lists["b"]
+    assert told_a.payload == (a_list, b_list, a_list)  # a moved it out of A
+    assert told_b["result"].payload == (a_list, b_list, b_list)  # b found it in B already
+    found = transfer.check({0: [told_a], 2: [told_b["result"]]})
+    assert (found.violations, found.details["lost_moves"], found.details["list_a"]) == (1, 1, 49)
+
+
+def test_optimistic_transfer_write_after_a_concurrent_move_is_a_stale_version(cell, racers):
+    transfer = cell("transfer", "optimistic", workers=3)
+    a, b = racers(RC)
+    a.start(transfer.program.operation(0, 0)).step()
+    b.start(transfer.program.operation(2, 0)).step()
+    told_a = a.finish()
+    with pytest.raises(StaleVersion):
+        b.finish()  # its compare-and-set matched no row
+    b.rollback()
+    assert transfer.check({0: [told_a]}).violations == 0
 
 
 def finish_or_roll_back(racer: Racer):

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import psycopg
 import pytest
@@ -240,3 +241,15 @@ def test_the_log_says_what_is_certain_up_front_and_the_time_left_from_the_runs_d
     assert first == "1 cell x 3 repeats = 3 runs of 1 s: at least 3 s"
     assert runs[0] == "run 1/3: pessimistic · RC · 1 worker · repeat 1"  # nothing measured yet
     assert re.fullmatch(r"run 2/3: pessimistic · RC · 1 worker · repeat 2 \(about \d+ s left\)", runs[1])
+
+
+def test_a_cell_shows_the_median_run_length_and_a_verdict_that_keeps_retries_and_give_ups_apart():
+    runs = [
+        replace(a_run(100.0, 10.0, conflicts=30), duration_s=0.4, retries=25, failures=5),
+        replace(a_run(100.0, 10.0, conflicts=10), duration_s=0.6, retries=10),
+        replace(a_run(100.0, 10.0), duration_s=0.5),
+    ]
+    cell = aggregate_cell(runs)
+    assert (cell["duration_s"], cell["spread"]["duration_s"]["values"]) == (0.5, [0.4, 0.6, 0.5])
+    assert (cell["retries"], cell["failures"]) == (35, 5)
+    assert cell["verdict"] == "no anomaly; 40 serialization failures: 35 retried, 5 gave up after max tries"

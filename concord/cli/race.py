@@ -24,6 +24,7 @@ from concord.errors import InvalidInput
 from concord.race import Experiment, Progress, RaceResult, load_experiment, run_experiment, write_results
 from concord.race.experiment import parse_workers, split_list
 from concord.race.http import http_default_strategies, run_http_experiment
+from concord.reports.tables import per_cell_unit
 
 
 def race(
@@ -183,14 +184,9 @@ WIDE = 130  # below this many columns the verdicts go under the table instead of
 def print_result(console: Console, result: RaceResult) -> None:
     """The table: one row per cell, numbers first, then the verdict (in the table when it fits)."""
     params = result.parameters
-    per_cell = (
-        f"{params['duration_s']:g} s per cell"
-        if params.get("duration_s")
-        else f"{params['ops']:,} ops per cell"
-    )
     wide = console.width >= WIDE
     table = Table(
-        title=f"concord race: {params['scenario']} ({params['executor']}, {per_cell})",
+        title=f"concord race: {params['scenario']} ({params['executor']}, {per_cell_unit(params)})",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
@@ -200,6 +196,7 @@ def print_result(console: Console, result: RaceResult) -> None:
         "strategy",
         "iso",
         "workers",
+        "secs",
         "commits/s",
         "commits",
         "retries",
@@ -208,8 +205,8 @@ def print_result(console: Console, result: RaceResult) -> None:
         "p99 ms",
         "violations",
     ]
-    if not wide:  # fit 80 columns: the verdicts below say what the dropped columns would
-        columns = [c for c in columns if c not in ("commits", "p50 ms")]
+    if not wide:  # fit 80 columns: the lines below give the verdicts and each cell's seconds
+        columns = [c for c in columns if c not in ("secs", "commits", "p50 ms")]
     for name in columns:
         table.add_column(name, justify="left" if name in ("strategy", "iso") else "right", no_wrap=True)
     if wide:
@@ -220,6 +217,7 @@ def print_result(console: Console, result: RaceResult) -> None:
             "strategy": c.strategy,
             "iso": SHORT_ISOLATION.get(c.isolation, c.isolation),
             "workers": str(c.workers),
+            "secs": f"{c.duration_s:,.1f}",  # measured: a cell can end before its time is up
             "commits/s": f"{c.throughput:,.0f}",
             "commits": f"{c.commits:,}",
             "retries": f"{c.retries:,}",
@@ -233,7 +231,10 @@ def print_result(console: Console, result: RaceResult) -> None:
     if not wide:
         for n, c in enumerate(result.cells, 1):
             console.print(
-                Text.assemble(f"{n:>2}. {c.strategy}, {c.isolation}, {c.workers} workers: ", _verdict(c))
+                Text.assemble(
+                    f"{n:>2}. {c.strategy}, {c.isolation}, {c.workers} workers, {c.duration_s:,.1f} s: ",
+                    _verdict(c),
+                )
             )
     if result.cells:
         console.print(

@@ -144,6 +144,10 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def _secs(cell: dict[str, Any]) -> str:
+    return with_range(cell.get("duration_s"), cell.get("spread", {}).get("duration_s"), "{:,.1f}")
+
+
 def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
@@ -163,14 +167,15 @@ def print_sweep(console: Console, document: dict[str, Any]) -> None:
         "strategy",
         "iso",
         "workers",
+        "secs",
         "commits/s (min-max)",
         "p99 ms (min-max)",
         "retries",
         "gave up",
         "violations",
     ]
-    if not wide:  # fit 80 columns: the verdicts below the table give the retries and give-ups
-        columns = [c for c in columns if c not in ("retries", "gave up")]
+    if not wide:  # fit 80 columns: the lines below the table give the seconds, retries and give-ups
+        columns = [c for c in columns if c not in ("secs", "retries", "gave up")]
     for name in columns:
         table.add_column(name, justify="left" if name in ("strategy", "iso") else "right", no_wrap=True)
     if wide:
@@ -182,6 +187,7 @@ def print_sweep(console: Console, document: dict[str, Any]) -> None:
             "strategy": c["strategy"],
             "iso": SHORT_ISOLATION.get(c["isolation"], c["isolation"]),
             "workers": str(c["workers"]),
+            "secs": _secs(c),  # the median run's measured length: a run can end before its time
             "commits/s (min-max)": with_range(c["throughput"], spread.get("throughput"), "{:,.0f}"),
             "p99 ms (min-max)": with_range(c["latency_ms"].get("p99"), spread.get("p99_ms"), "{:,.1f}"),
             "retries": f"{c['retries']:,}",
@@ -195,7 +201,7 @@ def print_sweep(console: Console, document: dict[str, Any]) -> None:
         for n, c in enumerate(document["cells"], 1):
             console.print(
                 f"{n:>2}. {c['strategy']}, {c['isolation']}, "
-                f"{_count(c['workers'], 'worker')}: {c['verdict']}",
+                f"{_count(c['workers'], 'worker')}, {_secs(c)} s: {c['verdict']}",
                 markup=False,
             )
     console.print(

@@ -171,7 +171,9 @@ class CellRunner:
             invariant=self.scenario.invariant,
             throughput=totals.throughput(elapsed),
             latency_ms=percentiles(totals.latencies_ms),
-            verdict=verdict(violations, finding, totals.conflicts, totals.failures),
+            verdict=verdict(
+                violations, finding, totals.conflicts, retries=totals.retries, failures=totals.failures
+            ),
             finding=finding,
             operations={"done": tally.done, "declined": tally.declined, "gave_up": totals.failures},
             details=details,

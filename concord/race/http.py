@@ -249,7 +249,9 @@ def _cell_result(experiment, cell, logs, elapsed, violations, finding, details, 
         invariant=invariant,
         throughput=totals.throughput(elapsed),
         latency_ms=percentiles(totals.latencies_ms),
-        verdict=verdict(violations, finding, totals.conflicts, totals.failures),
+        verdict=verdict(
+            violations, finding, totals.conflicts, retries=totals.retries, failures=totals.failures
+        ),
         finding=finding,
         operations={
             "done": totals.commits,

@@ -117,16 +117,23 @@ class Totals:
 
 
 def percentiles(samples: list[float]) -> dict[str, float | None]:
-    """p50, p95, p99 and max (nearest rank), rounded to microseconds; None without samples."""
+    """p50, p95, p99 and max (nearest rank), rounded to microseconds, None without samples; and
+    ``samples``, how many there were (one per committed operation)."""
     if not samples:
-        return {"p50": None, "p95": None, "p99": None, "max": None}
+        return {"p50": None, "p95": None, "p99": None, "max": None, "samples": 0}
     ordered = sorted(samples)
 
     def rank(p: float) -> float:
         index = max(0, min(len(ordered) - 1, -(-len(ordered) * p // 100) - 1))
         return round(ordered[int(index)], 3)
 
-    return {"p50": rank(50), "p95": rank(95), "p99": rank(99), "max": round(ordered[-1], 3)}
+    return {
+        "p50": rank(50),
+        "p95": rank(95),
+        "p99": rank(99),
+        "max": round(ordered[-1], 3),
+        "samples": len(ordered),
+    }
 
 
 _PHRASES = {
@@ -144,15 +151,25 @@ def conflict_phrase(kind: str, count: int) -> str:
     return one if count == 1 else many
 
 
-def verdict(violations: int | None, finding: str, conflicts: dict[str, int], failures: int) -> str:
-    """One plain-language sentence: the anomaly found, or 'no anomaly' and what it cost."""
+def verdict(
+    violations: int | None, finding: str, conflicts: dict[str, int], *, retries: int, failures: int
+) -> str:
+    """One plain-language sentence: the anomaly found, or 'no anomaly' and what it cost.
+
+    The cost names the conflicts, then what became of them in the numbers the table shows: how
+    many were retried and how many operations gave up after max tries (each failed attempt is a
+    conflict, so the conflicts are the retries plus the give-ups).
+    """
     if violations is None:
         return f"invariant not checked: {finding}"
     if violations:
         return finding
-    costs = [
-        f"{count:,} {conflict_phrase(kind, count)} retried" for kind, count in conflicts.items() if count
-    ]
+    seen = ", ".join(
+        f"{count:,} {conflict_phrase(kind, count)}" for kind, count in conflicts.items() if count
+    )
+    handled = [f"{retries:,} retried"] if retries else []
     if failures:
-        costs.append(f"{failures:,} gave up after max tries")
-    return "; ".join(["no anomaly", *costs]) if costs else f"no anomaly: {finding}"
+        handled.append(f"{failures:,} gave up after max tries")
+    if not handled:
+        return f"no anomaly: {finding}"
+    return f"no anomaly; {seen}: {', '.join(handled)}" if seen else f"no anomaly; {', '.join(handled)}"

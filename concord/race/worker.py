@@ -156,6 +156,11 @@ class Book:
         return self.job.policy.delay(attempt, self.rng)
 
     def committed(self, seq: int, attempt: int, started: float, op_started: float, outcome: Outcome) -> None:
+        """Record an operation's committed attempt. A worker's last transaction, the one that
+        found nothing left (EXHAUSTED), is no operation: no attempt, commit, latency or trace."""
+        status = outcome.status
+        if status is _EXHAUSTED:
+            return
         ended = time.perf_counter()
         report = self.report
         traces = report.traces
@@ -164,7 +169,6 @@ class Book:
         else:
             report.traces_dropped += 1
         report.attempts += 1
-        status = outcome.status
         if status is _DONE:
             report.done += 1
             if outcome.payload is not None:

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from concord.race.results import CONFLICT_KEYS, CellResult, RaceResult
+from concord.reports.tables import per_cell_unit
 
 TRACE_FIELDS = ("worker", "op", "attempt", "start", "end", "outcome", "sqlstate")
 CSV_FIELDS = (
@@ -113,22 +114,19 @@ def markdown(result: RaceResult) -> str:
         f"executor {params.get('executor')}"
         + (f" ({params['event_loop']})" if params.get("event_loop") else "")
         + ", "
-        + (
-            f"{params['duration_s']} s per cell"
-            if params.get("duration_s")
-            else f"{params.get('ops')} ops per cell"
-        )
+        + per_cell_unit(params)
         + (". **Interrupted**: partial results." if result.interrupted else "."),
         "",
         f"Invariant: {result.cells[0].invariant}." if result.cells else "No cell ran.",
         "",
-        "| strategy | isolation | workers | commits/s | commits | retries | gave up | conflicts | p50 ms "
-        "| p99 ms | violations | verdict |",
-        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
+        "| strategy | isolation | workers | secs | commits/s | commits | retries | gave up | conflicts "
+        "| p50 ms | p99 ms | violations | verdict |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
     ]
     for c in result.cells:
         lines.append(
-            f"| {c.strategy} | {c.isolation} | {c.workers} | {c.throughput:,.0f} | {c.commits:,} "
+            f"| {c.strategy} | {c.isolation} | {c.workers} | {c.duration_s:,.1f} | {c.throughput:,.0f} "
+            f"| {c.commits:,} "
             f"| {c.retries:,} | {c.failures:,} | {conflict_summary(c)} | {_ms(c.latency_ms['p50'])} "
             f"| {_ms(c.latency_ms['p99'])} "
             f"| {'?' if c.violations is None else c.violations} | {c.verdict} |"

@@ -14,6 +14,7 @@ CELL_HEADER = (
     "strategy",
     "isolation",
     "workers",
+    "secs",
     "commits/s",
     "p50 ms",
     "p99 ms",
@@ -26,7 +27,7 @@ CELL_HEADER = (
 )
 #: Columns holding numbers (right-aligned).
 NUMERIC = frozenset(
-    {"workers", "commits/s", "p50 ms", "p99 ms", "commits", "retries", "gave up", "violations"}
+    {"workers", "secs", "commits/s", "p50 ms", "p99 ms", "commits", "retries", "gave up", "violations"}
 )
 
 
@@ -41,6 +42,7 @@ def cell_row(cell: dict[str, Any]) -> tuple[str, ...]:
         cell["strategy"],
         cell["isolation"],
         str(cell["workers"]),
+        with_range(cell.get("duration_s"), spread.get("duration_s"), "{:,.1f}"),
         with_range(cell["throughput"], spread.get("throughput"), "{:,.0f}"),
         with_range(cell["latency_ms"].get("p50"), spread.get("p50_ms"), "{:,.1f}"),
         with_range(cell["latency_ms"].get("p99"), spread.get("p99_ms"), "{:,.1f}"),
@@ -69,7 +71,8 @@ def conflict_summary(conflicts: dict[str, int]) -> str:
 
 
 def per_cell_unit(parameters: dict[str, Any]) -> str:
-    """'2 s per cell' or '5,000 ops per cell'."""
+    """'up to 2 s per cell' (a cell that runs out of work stops sooner: each cell's ``duration_s``
+    says how long it ran) or '5,000 ops per cell'."""
     if parameters.get("duration_s"):
-        return f"{parameters['duration_s']:g} s per cell"
+        return f"up to {parameters['duration_s']:g} s per cell"
     return f"{parameters.get('ops') or 0:,} ops per cell"

@@ -5,7 +5,7 @@ A sweep cell keeps the keys of a race cell, so everything that reads race docume
 - ``throughput`` and ``latency_ms`` p50/p95/p99 are the medians over the runs; ``latency_ms.max``
   is the largest of any run.
 - ``attempts``, ``commits``, ``retries``, ``failures``, ``conflicts`` and ``violations`` are totals
-  over the runs (``duration_s`` stays the length of one run).
+  over the runs; ``duration_s`` is the median length of a run (each run's is in ``spread``).
 - ``spread`` holds each measure's values with their median, min and max; ``runs`` the runs themselves.
 """
 
@@ -18,6 +18,7 @@ from concord.race.results import CONFLICT_KEYS, CellResult, verdict
 
 #: What the spread is reported for: a name in the document and how to read it off a run.
 SPREAD_MEASURES = {
+    "duration_s": lambda run: run.duration_s,
     "throughput": lambda run: run.throughput,
     "p50_ms": lambda run: run.latency_ms.get("p50"),
     "p99_ms": lambda run: run.latency_ms.get("p99"),
@@ -46,7 +47,7 @@ def aggregate_cell(runs: list[CellResult]) -> dict[str, Any]:
     first = runs[0]
     kinds = [*CONFLICT_KEYS, *sorted({k for r in runs for k in r.conflicts} - set(CONFLICT_KEYS))]
     conflicts = {k: sum(r.conflicts.get(k, 0) for r in runs) for k in kinds}
-    failures = sum(r.failures for r in runs)
+    retries, failures = sum(r.retries for r in runs), sum(r.failures for r in runs)
     violations = None if any(r.violations is None for r in runs) else sum(r.violations for r in runs)
     worst = max(runs, key=lambda r: r.violations or 0)
     broken = sum(1 for r in runs if r.violations)
@@ -59,11 +60,11 @@ def aggregate_cell(runs: list[CellResult]) -> dict[str, Any]:
         "isolation": first.isolation,
         "executor": first.executor,
         "workers": first.workers,
-        "duration_s": first.duration_s,
+        "duration_s": median([r.duration_s for r in runs]),
         "repeats": len(runs),
         "attempts": sum(r.attempts for r in runs),
         "commits": sum(r.commits for r in runs),
-        "retries": sum(r.retries for r in runs),
+        "retries": retries,
         "failures": failures,
         "conflicts": conflicts,
         "violations": violations,
@@ -75,7 +76,7 @@ def aggregate_cell(runs: list[CellResult]) -> dict[str, Any]:
                 (r.latency_ms["max"] for r in runs if r.latency_ms.get("max") is not None), default=None
             ),
         },
-        "verdict": verdict(violations, finding, conflicts, failures),
+        "verdict": verdict(violations, finding, conflicts, retries=retries, failures=failures),
         "finding": finding,
         "spread": {name: spread([read(r) for r in runs]) for name, read in SPREAD_MEASURES.items()},
         "runs": [run_summary(r) for r in runs],

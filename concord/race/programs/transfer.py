@@ -1,4 +1,9 @@
-"""`transfer`'s operation: move the head task of one list to the other, locking both lists."""
+"""`transfer`'s operation: move the head task of one list to the other, locking both lists.
+
+Its payload is ``(source, target, prior)``: ``prior`` is the list the task was in when the write
+took it, which is ``target`` when another worker moved the same task first (a move that moved
+nothing).
+"""
 
 from __future__ import annotations
 
@@ -28,6 +33,6 @@ class TransferProgram(Program):
         if row is None:
             return DECLINED  # nothing to move
         task_id, version = row
-        written = yield self.write, self.write_params({"task_id": task_id, "list_id": target}, version)
-        self.check_written(written, "task", task_id, version)
-        return Outcome(Status.DONE, (source, target))
+        prior = yield self.write, self.write_params({"task_id": task_id, "list_id": target}, version)
+        self.check_written(0 if prior is None else 1, "task", task_id, version)
+        return Outcome(Status.DONE, (source, target, prior))

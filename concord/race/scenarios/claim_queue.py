@@ -3,7 +3,8 @@
 A claim reads the first unassigned task (in position order) and assigns it to the worker. The
 `skip_locked` strategy reads with ``FOR UPDATE SKIP LOCKED`` (the claim-next statement of
 `concord.locking.skip_locked`), so concurrent claimers take different tasks. A worker stops when
-the backlog is empty.
+the backlog is empty; that last transaction, which found nothing to claim, is not an operation:
+it counts as no attempt, commit or latency sample.
 
 Invariant: no task claimed twice (two workers told "yours"), none lost (every assigned task was
 reported by its claimer, and a drained backlog has no unassigned task left). The workers' side

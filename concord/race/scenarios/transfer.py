@@ -7,9 +7,13 @@ PostgreSQL detects after ``deadlock_timeout`` (1 s by default) and breaks by abo
 them with 40P01. The `ordered` strategy locks both lists in ascending id order instead, which
 makes the cycle impossible.
 
-Invariant: every list holds its initial tasks plus the committed moves in minus the moves out
-(a task moved twice by two workers that both read it shows up as a difference). The workers'
-side is `concord.race.programs.transfer`.
+Invariant: every committed move moves its task. Without locking, two workers can read the same
+head task and both move it: the second move finds the task already in its target list and moves
+nothing. Each move's write reports the list its task was in at the moment of the write
+(`move_write`), so the check counts exactly those moves, whichever directions they went (counting
+only the lists' net sizes let lost moves in opposite directions cancel out). The lists' final
+sizes must also match the moves that did move something; a mismatch is reported too. The
+workers' side is `concord.race.programs.transfer`.
 """
 
 from __future__ import annotations
@@ -32,7 +36,6 @@ from concord.race.scenarios.base import (
     make_board,
     make_list,
     make_tasks,
-    task_write,
 )
 
 TASKS = Task.__table__
@@ -43,7 +46,9 @@ TASKS_PER_LIST = 50
 class Transfer(Scenario):
     name = "transfer"
     summary = "workers move tasks between two lists, locking them in opposite orders"
-    invariant = "each list holds its initial tasks + moves in - moves out"
+    invariant = (
+        "every committed move moves its task; each list holds its initial tasks + moves in - moves out"
+    )
     refused: ClassVar[dict[str, str]] = {
         "skip_locked": "a move needs both lists; SKIP LOCKED would skip a held list instead of waiting "
         "for it; it is for queues (try claim-queue)",
@@ -71,7 +76,7 @@ class Transfer(Scenario):
             fixture,
             lock_list=Sql.of(strategy.read(lock), Fetch.NOTHING) if strategy.locks else None,
             head=Sql.of(head, Fetch.ROW),
-            write=task_write(strategy, list_id="list_id"),
+            write=Sql.of(move_write(strategy), Fetch.SCALAR),
         )
 
     def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
@@ -83,23 +88,57 @@ class Transfer(Scenario):
                 .group_by(TASKS.c.list_id)
             ).all()
         )
-        moved_out_of_a = sum(1 for _, (source, _) in tally.payloads if source == a)
-        moved_into_a = len(tally.payloads) - moved_out_of_a
-        expected_a = TASKS_PER_LIST + moved_into_a - moved_out_of_a
-        actual_a = held.get(a, 0)
-        violations = abs(actual_a - expected_a)
+        moves = [move for _, move in tally.payloads]
+        lost = sum(1 for _, target, prior in moves if prior == target)
+        into_a = sum(1 for _, target, prior in moves if prior != target and target == a)
+        out_of_a = sum(1 for _, target, prior in moves if prior != target and target == b)
+        expected_a, actual_a, actual_b = TASKS_PER_LIST + into_a - out_of_a, held.get(a, 0), held.get(b, 0)
+        unaccounted = abs(actual_a - expected_a)
         if tally.dead_workers:
-            violations = max(0, violations - len(tally.dead_workers))  # each may have died after COMMIT
-        if violations:
-            finding = f"{violations:,} moves lost: list A holds {actual_a:,}, the moves say {expected_a:,}"
-        else:
-            finding = (
-                f"{len(tally.payloads):,} moves, lists hold {actual_a:,} + {held.get(b, 0):,} as expected"
-            )
+            unaccounted = max(0, unaccounted - len(tally.dead_workers))  # each may have died after COMMIT
         details = {
-            "moves": len(tally.payloads),
+            "moves": len(moves),
+            "lost_moves": lost,
             "list_a": actual_a,
-            "list_b": held.get(b, 0),
+            "list_b": actual_b,
             "expected_list_a": expected_a,
         }
-        return Check(violations, finding, details)
+        return Check(
+            lost + unaccounted,
+            _finding(len(moves), lost, unaccounted, actual_a, actual_b, expected_a),
+            details,
+        )
+
+
+def move_write(strategy: LockingStrategy) -> sa.Update:
+    """Move task ``:task_id`` to list ``:list_id``, returning the list it was in when written.
+
+    ``prior`` takes the row lock the UPDATE takes anyway (FOR NO KEY UPDATE), first: in read
+    committed it waits for a concurrent writer and then reads the row's latest committed version,
+    and since it holds the lock from then on, the list it returns is the one the UPDATE replaces.
+    (``RETURNING old.list_id`` would say the same, but only from PostgreSQL 18.) MATERIALIZED keeps
+    the locking read a step of its own rather than a subquery folded into the UPDATE's join.
+    No row comes back when the strategy's compare-and-set finds the version changed.
+    """
+    prior = (
+        sa.select(TASKS.c.id, TASKS.c.list_id)
+        .where(TASKS.c.id == sa.bindparam("task_id"))
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: the UPDATE's own lock mode
+        .cte("prior")
+        .prefix_with("MATERIALIZED")
+    )
+    update = (
+        sa.update(TASKS)
+        .where(TASKS.c.id == prior.c.id)
+        .values(list_id=sa.bindparam("list_id"), version=TASKS.c.version + sa.literal_column("1"))
+    )
+    return strategy.write(update, TASKS.c.version).add_cte(prior).returning(prior.c.list_id)
+
+
+def _finding(moves: int, lost: int, unaccounted: int, actual_a: int, actual_b: int, expected_a: int) -> str:
+    said = []
+    if lost:
+        said.append(f"{lost:,} of {moves:,} moves lost: their task was already in the target list")
+    if unaccounted:
+        said.append(f"list A holds {actual_a:,} tasks, the moves that moved a task say {expected_a:,}")
+    return "; ".join(said) or f"{moves:,} moves, lists hold {actual_a:,} + {actual_b:,} as expected"
