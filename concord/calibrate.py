@@ -44,6 +44,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from concord.errors import ConcordError, DatabaseUnavailable, InvalidInput, translate
 from concord.models import Task
+from concord.nouns import count
 from concord.race.program import Sql
 from concord.race.programs.base import Fixture
 from concord.race.scenarios.counter import POINTS_BEFORE, Counter
@@ -305,7 +306,7 @@ def concord_cell(
     if cell.violations or cell.worker_errors or cell.dead_workers or not cell.commits:
         problems = [*cell.worker_errors, *(d["reason"] for d in cell.dead_workers)]
         raise ConcordError(
-            f"concord's run went wrong ({executor}, {workers} workers): {cell.finding}"
+            f"concord's run went wrong ({executor}, {count(workers, 'worker')}): {cell.finding}"
             + (f"; {problems[0]}" if problems else "")
         )
     return cell
@@ -504,7 +505,7 @@ def _rounds(calibration: Calibration, report: CalibrationReport, clients: _Clien
 
     def step(side: str, workers: int, number: int) -> None:
         if on_step:
-            on_step(f"round {number + 1}/{calibration.rounds}: {side}, {workers} workers")
+            on_step(f"round {number + 1}/{calibration.rounds}: {side}, {count(workers, 'worker')}")
 
     def floor(workers: int, number: int) -> None:
         step("python floor", workers, number)

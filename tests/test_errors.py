@@ -181,3 +181,14 @@ def test_hints_point_at_the_command_that_lists_valid_ids():
     assert with_hint(NotFound("widget", 2)) == "widget 2 not found"
     assert with_hint(AlreadyAssigned("task 1 is taken")) == "task 1 is taken (--reassign)"
     assert with_hint(InvalidInput("bad")) == "bad"
+
+
+@pytest.mark.parametrize(
+    ("n", "noun", "plural", "said"),
+    [(1, "task", None, "1 task"), (0, "task", None, "0 tasks"), (1200, "worker", None, "1,200 workers"),
+     (2, "loser", None, "2 losers"), (3, "mouse", "mice", "3 mice")],
+)  # fmt: skip
+def test_a_count_says_its_noun_in_the_number_it_takes(n, noun, plural, said):
+    from concord.nouns import count
+
+    assert count(n, noun, plural) == said

@@ -29,6 +29,7 @@ from concord.anomalies.transcript import Outcome, StepRecord
 from concord.cli.common import DatabaseUrl, Json, error_console, render
 from concord.cli.errors import EXIT_ERROR, UsageError
 from concord.errors import InvalidInput
+from concord.nouns import count
 
 Only = Annotated[str | None, typer.Option(
     "--only", help="Comma-separated anomaly ids, or id/variant: P4,G2-item,G-single/predicate read.",
@@ -71,7 +72,7 @@ def prove(
     human = (lambda c: _print_transcripts(c, result)) if explain_id else (lambda c: c.print(matrix(result)))
     render(document, as_json=as_json, human=human)
     # The time as the file has it (rounded there): the raw float could round the other way.
-    summary = f"{len(result.cells)} cells in {document['seconds']:.1f}s; results written to {path}"
+    summary = f"{count(len(result.cells), 'cell')} in {document['seconds']:.1f}s; results written to {path}"
     error_console().print(summary, style="dim", soft_wrap=True)
     if any(cell.verdict is Verdict.ERROR for cell in result.cells):
         raise typer.Exit(EXIT_ERROR)

@@ -21,6 +21,7 @@ from concord.cli.common import DatabaseUrl, Json, error_console, render
 from concord.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, UsageError
 from concord.cli.matrix import Duration, Executor, Isolation, MaxTries, Ops, Scenario, Strategy
 from concord.errors import InvalidInput
+from concord.nouns import count
 from concord.race import Experiment, Progress, RaceResult, load_experiment, run_experiment, write_results
 from concord.race.experiment import parse_workers, split_list
 from concord.race.http import http_default_strategies, run_http_experiment
@@ -169,7 +170,7 @@ def progress_line(p: Progress) -> Text:
     left = f"{max(0.0, p.duration_s - p.elapsed_s):.1f} s left" if p.duration_s else f"{p.elapsed_s:.1f} s"
     return Text.assemble(
         (f"cell {p.cell_index + 1}/{p.cells} ", "bold"),
-        f"{p.cell.scenario} · {p.cell.strategy} · {p.cell.isolation} · {p.cell.workers} workers   ",
+        f"{p.cell.scenario} · {p.cell.strategy} · {p.cell.isolation} · {count(p.cell.workers, 'worker')}   ",
         (f"{p.commits:,} commits ({rate:,.0f}/s)", "green"),
         "   ",
         (f"{p.conflicts:,} conflicts", "yellow"),
@@ -232,7 +233,8 @@ def print_result(console: Console, result: RaceResult) -> None:
         for n, c in enumerate(result.cells, 1):
             console.print(
                 Text.assemble(
-                    f"{n:>2}. {c.strategy}, {c.isolation}, {c.workers} workers, {c.duration_s:,.1f} s: ",
+                    f"{n:>2}. {c.strategy}, {c.isolation}, {count(c.workers, 'worker')}, "
+                    f"{c.duration_s:,.1f} s: ",
                     _verdict(c),
                 )
             )

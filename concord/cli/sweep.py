@@ -27,6 +27,7 @@ from concord.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, UsageError
 from concord.cli.matrix import Duration, Executor, Isolation, MaxTries, Ops, Scenario, Strategy
 from concord.cli.race import SHORT_ISOLATION, WIDE, build_experiment
 from concord.errors import InvalidInput
+from concord.nouns import count
 from concord.race import TooManyWorkers
 from concord.reports.tables import per_cell_unit, with_range
 from concord.sweeps import Sweep, SweepProgress, SweepResult, run_sweep, write_sweep
@@ -86,8 +87,8 @@ def run_with_progress(study: Sweep, database_url: str | None) -> SweepResult:
     # Up front only what is certain (the runs' own time); how long the rest takes is estimated
     # from the runs done, by the bar or the log, as the sweep goes.
     stderr.print(
-        f"{_count(len(study.experiment.cells()), 'cell')} x {_count(study.repeats, 'repeat')} = "
-        f"{_count(runs, 'run')}"
+        f"{count(len(study.experiment.cells()), 'cell')} x {count(study.repeats, 'repeat')} = "
+        f"{count(runs, 'run')}"
         + (f" of {per_run:g} s: at least {_minutes(runs * per_run)}" if per_run else ""),
         markup=False,
     )
@@ -116,7 +117,7 @@ def run_with_progress(study: Sweep, database_url: str | None) -> SweepResult:
 def progress_text(p: SweepProgress) -> str:
     cell = p.cell
     iso = SHORT_ISOLATION.get(cell.isolation, cell.isolation)
-    text = f"{cell.strategy} · {iso} · {_count(cell.workers, 'worker')} · repeat {p.repeat + 1}"
+    text = f"{cell.strategy} · {iso} · {count(cell.workers, 'worker')} · repeat {p.repeat + 1}"
     if p.race and p.race.elapsed_s > 0:
         text += f"  {p.race.commits / p.race.elapsed_s:,.0f} commits/s"
     return text
@@ -138,10 +139,6 @@ class RunLog:
             mean = (time.monotonic() - self.started) / done
             left = f" (about {_minutes(mean * (p.runs - done))} left)"
         self.console.print(f"run {p.run}/{p.runs}: {progress_text(p)}{left}", markup=False)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _secs(cell: dict[str, Any]) -> str:
@@ -201,7 +198,7 @@ def print_sweep(console: Console, document: dict[str, Any]) -> None:
         for n, c in enumerate(document["cells"], 1):
             console.print(
                 f"{n:>2}. {c['strategy']}, {c['isolation']}, "
-                f"{_count(c['workers'], 'worker')}, {_secs(c)} s: {c['verdict']}",
+                f"{count(c['workers'], 'worker')}, {_secs(c)} s: {c['verdict']}",
                 markup=False,
             )
     console.print(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from concord.errors import InvalidInput
+from concord.nouns import count
 
 #: Connections the engine opens beside the workers: the fixture/check connection and the
 #: control connection that cancels in-flight queries.
@@ -36,6 +37,7 @@ def ensure_capacity(conn: psycopg.Connection, workers: int) -> None:
     if needed > free:
         max_connections = conn.execute("SHOW max_connections").fetchone()[0]  # type: ignore[index]
         raise TooManyWorkers(
-            f"{workers} workers need {needed} connections but the server accepts only {free} more "
+            f"{count(workers, 'worker')} need {count(needed, 'connection')} "
+            f"but the server accepts only {free} more "
             f"(max_connections = {max_connections}); use at most {max(0, free - OWN_CONNECTIONS)} workers"
         )

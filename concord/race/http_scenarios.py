@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from concord.errors import ConcordError
+from concord.nouns import count
 
 DEFAULT_TASKS = 100
 # 409 problem types worth another try, and the conflict kind each counts as.
@@ -135,11 +136,11 @@ class _AssignThroughHttp:
         violations = extra + wrong + silent
         losers = sum(log.declined for log in logs)
         if violations:
-            finding = f"{extra:,} extra winners told 'yours' on {len(winners):,} tasks"
+            finding = f"{count(extra, 'extra winner')} told 'yours' on {count(len(winners), 'task')}"
             if wrong + silent:
                 finding += f"; {wrong + silent:,} assignees disagree"
         else:
-            finding = f"{len(winners):,} tasks, one winner each; {losers:,} losers told so"
+            finding = f"{count(len(winners), 'task')}, one winner each; {count(losers, 'loser')} told so"
         details = {
             "tasks_raced": len(winners),
             "extra_winners": extra,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+from concord.nouns import count
 from concord.race.results import CONFLICT_KEYS, CellResult, verdict
 
 #: What the spread is reported for: a name in the document and how to read it off a run.
@@ -52,7 +53,9 @@ def aggregate_cell(runs: list[CellResult]) -> dict[str, Any]:
     worst = max(runs, key=lambda r: r.violations or 0)
     broken = sum(1 for r in runs if r.violations)
     finding = (
-        worst.finding if not broken else f"{worst.finding} (worst of {len(runs)} runs; {broken} broke it)"
+        worst.finding
+        if not broken
+        else f"{worst.finding} (worst of {count(len(runs), 'run')}; {broken} broke it)"
     )
     return {
         "scenario": first.scenario,

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from concord.locking import LockingStrategy
 from concord.models import Task
+from concord.nouns import count
 from concord.race.program import Fetch, Sql
 from concord.race.programs.assign import AssignProgram
 from concord.race.programs.base import Traits
@@ -79,7 +80,7 @@ class Assign(Scenario):
                 + (f"; {wrong + silent:,} assignees disagree" if wrong + silent else "")
             )
         else:
-            finding = f"{tasks_won:,} tasks, one winner each; {tally.declined:,} losers told so"
+            finding = f"{count(tasks_won, 'task')}, one winner each; {count(tally.declined, 'loser')} told so"
         details = {
             "tasks_raced": tasks_won,
             "extra_winners": extra_winners,

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from concord.locking import LockingStrategy
 from concord.models import Task
+from concord.nouns import count
 from concord.race.program import Fetch, Sql
 from concord.race.programs.base import Traits
 from concord.race.programs.claim_queue import ClaimProgram
@@ -88,11 +89,12 @@ class ClaimQueue(Scenario):
             state = f"{left:,} left unclaimed when the run ended" if not drained else f"{left:,} left behind"
         if violations:
             finding = (
-                f"{twice:,} double claims: {len(claims):,} tasks handed out {claims.total():,} times, "
+                f"{count(twice, 'double claim')}: {count(len(claims), 'task')} handed out "
+                f"{count(claims.total(), 'time')}, "
                 f"{lost:,} lost ({state})"
             )
         else:
-            finding = f"{len(claims):,} tasks claimed exactly once ({state})"
+            finding = f"{count(len(claims), 'task')} claimed exactly once ({state})"
         details = {
             "tasks": len(assignee),
             "claimed": len(claims),

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from concord.locking import LockingStrategy
 from concord.models import Task, TaskList
+from concord.nouns import count
 from concord.race.program import Fetch, Sql
 from concord.race.programs.base import Traits
 from concord.race.programs.transfer import TransferProgram
@@ -138,7 +139,7 @@ def move_write(strategy: LockingStrategy) -> sa.Update:
 def _finding(moves: int, lost: int, unaccounted: int, actual_a: int, actual_b: int, expected_a: int) -> str:
     said = []
     if lost:
-        said.append(f"{lost:,} of {moves:,} moves lost: their task was already in the target list")
+        said.append(f"{lost:,} of {count(moves, 'move')} lost: their task was already in the target list")
     if unaccounted:
         said.append(f"list A holds {actual_a:,} tasks, the moves that moved a task say {expected_a:,}")
-    return "; ".join(said) or f"{moves:,} moves, lists hold {actual_a:,} + {actual_b:,} as expected"
+    return "; ".join(said) or f"{count(moves, 'move')}, lists hold {actual_a:,} + {actual_b:,} as expected"

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from concord.locking import LockingStrategy
 from concord.models import Task, TaskList
+from concord.nouns import count
 from concord.race.program import Fetch, Sql
 from concord.race.programs.base import Traits
 from concord.race.programs.wip_limit import WipLimitProgram
@@ -101,11 +102,12 @@ class WipLimit(Scenario):
         if excess:
             finding = (
                 f"write skew: {len(over):,} of {len(counts):,} lists over their limit of {WIP_LIMIT}, "
-                f"{excess:,} tasks too many"
+                f"{count(excess, 'task')} too many"
             )
         else:
             finding = (
-                f"{len(counts):,} lists, none over its limit of {WIP_LIMIT}; {tally.declined:,} moves refused"
+                f"{count(len(counts), 'list')}, none over its limit of {WIP_LIMIT}; "
+                f"{count(tally.declined, 'move')} refused"
             )
         details = {
             "lists": len(counts),
