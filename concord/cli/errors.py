@@ -73,7 +73,9 @@ def run_with_error_policy(app: typer.Typer, argv: list[str] | None) -> int:
     """
     with sigterm_as_interrupt() as terminated:
         code = _run(app, argv)
-    if terminated and code == EXIT_INTERRUPTED:
+    # A command may end "successfully" after a SIGTERM: uvicorn shuts `serve` down on it and
+    # swallows the KeyboardInterrupt it raises again afterwards. It was terminated all the same.
+    if terminated and code in (EXIT_OK, EXIT_INTERRUPTED):
         print("concord: terminated", file=sys.stderr)
         return EXIT_TERMINATED
     if code == EXIT_INTERRUPTED:
