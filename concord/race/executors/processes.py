@@ -15,9 +15,8 @@ A child never outlives its coordinator, however the coordinator ended (SIGKILL i
 no cleanup of its own runs): each child watches a lifeline, a pipe whose only write end the
 coordinator holds and never writes to. When the coordinator's process dies the kernel closes
 that end, the child reads end-of-file and exits at once (`watch_lifeline`), and the server rolls
-back what its session had open. The pipe is tied to the coordinator itself, not to the fork
-server the children are forked from (their parent, which outlives the coordinator by a moment),
-so ``PR_SET_PDEATHSIG`` would watch the wrong process.
+back what its session had open. The pipe is tied to the coordinator itself: a child's parent is
+the fork server, a process of its own, so ``PR_SET_PDEATHSIG`` would watch the wrong process.
 """
 
 from __future__ import annotations
