@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
 
 import typer
 
@@ -15,6 +19,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_CONFLICT = 3
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, what a shell reports for a process SIGTERM ended
 
 
 class UsageError(InvalidInput):
@@ -39,8 +44,56 @@ def exit_code_for(exc: BaseException) -> int:
     return EXIT_ERROR
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt so that it takes the same path.
+
+    Every long command already stops cleanly on Ctrl-C (a race stops its workers, cancels their
+    queries and writes its partial results); a subclass reaches each of those handlers unchanged.
+    """
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[list[int]]:
+    """While inside, SIGTERM raises `Terminated` in the main thread; yields the signals received.
+
+    Only the first SIGTERM raises: a second one while the first is being handled (a supervisor
+    repeating itself) must not cut short the cleanup that ends the workers and their sessions.
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received  # signal handlers can only be set from the main thread
+        return
+
+    def on_sigterm(signum: int, _frame) -> None:
+        received.append(signum)
+        if len(received) == 1:
+            raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_with_error_policy(app: typer.Typer, argv: list[str] | None) -> int:
-    """Run the Typer app; map what escapes it to a message and an exit code."""
+    """Run the Typer app; map what escapes it to a message and an exit code.
+
+    SIGTERM is handled like Ctrl-C, then reported as exit 143 instead of 130.
+    """
+    with sigterm_as_interrupt() as terminated:
+        code = _run(app, argv)
+    # A command may end "successfully" after a SIGTERM: uvicorn shuts `serve` down on it and
+    # swallows the KeyboardInterrupt it raises again afterwards. It was terminated all the same.
+    if terminated and code in (EXIT_OK, EXIT_INTERRUPTED):
+        print("concord: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
+    if code == EXIT_INTERRUPTED:
+        print("concord: interrupted", file=sys.stderr)
+    return code
+
+
+def _run(app: typer.Typer, argv: list[str] | None) -> int:
     try:
         # Without standalone mode Typer returns the code of a typer.Exit (130 for Ctrl-C)
         # instead of calling sys.exit, and lets usage errors propagate to us.
@@ -51,8 +104,7 @@ def run_with_error_policy(app: typer.Typer, argv: list[str] | None) -> int:
     except typer.Abort:
         print("concord: aborted", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("concord: interrupted", file=sys.stderr)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (`Terminated`)
         return EXIT_INTERRUPTED
     except ConcordError as exc:
         return _report(exc, with_hint(exc), exit_code_for(exc))
@@ -63,9 +115,7 @@ def run_with_error_policy(app: typer.Typer, argv: list[str] | None) -> int:
         return _report(
             exc, f"unexpected {type(exc).__name__}: {exc} (CONCORD_DEBUG=1 shows the traceback)", EXIT_ERROR
         )
-    if outcome == EXIT_INTERRUPTED:
-        # Typer turns Ctrl-C into Exit(130) itself and, outside standalone mode, returns the code.
-        print("concord: interrupted", file=sys.stderr)
+    # Typer turns Ctrl-C into Exit(130) itself and, outside standalone mode, returns the code.
     return outcome if isinstance(outcome, int) else EXIT_OK
 
 

@@ -54,30 +54,45 @@ def explain(
         ),
     ] = None,
     no_analyze: Annotated[bool, typer.Option("--no-analyze", help="Plan without executing.")] = False,
+    statement_timeout: Annotated[
+        str | None,
+        typer.Option(
+            "--statement-timeout",
+            metavar="SECONDS",
+            help="Cancel a statement on the server after this long. Default: 60.",
+            show_default=False,
+        ),
+    ] = None,
     database_url: DatabaseUrl = None,
     as_json: Json = False,
 ) -> None:
     """List the named queries, or show the plan of one, of all, or of any single statement.
 
-    Plans come from EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) inside a transaction that is always
-    rolled back: explaining an UPDATE or DELETE changes nothing. --without-index drops the index
-    inside that transaction; DROP INDEX locks the table (ACCESS EXCLUSIVE) until the rollback, so
-    lock_timeout is 2 s: behind a running race it fails (exit 3) instead of hanging.
+    Plans come from EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON), which runs the statement, inside a
+    transaction that is always rolled back: an UPDATE or DELETE explained leaves its rows as they
+    were. The rollback cannot undo what acts outside the transaction: a sequence's nextval stays
+    consumed, pg_terminate_backend has ended its session, dblink's work on another connection
+    stays done (a NOTIFY is never sent). --without-index drops the index inside that transaction;
+    DROP INDEX locks the table (ACCESS EXCLUSIVE) until the rollback, so lock_timeout is 2 s:
+    behind a running race it fails (exit 3) instead of hanging. A statement still running after
+    --statement-timeout is cancelled on the server (exit 1), as it is on Ctrl-C or SIGTERM.
 
-    Exit codes: 0 shown; 2 unknown query, parameter or index, more than one statement, or SQL the
-    server cannot parse or resolve (SQLSTATE class 42); 1 the statement failed while running
-    (division by zero, say); 3 a lock was not granted within 2 s.
+    Exit codes: 0 shown; 2 unknown query, parameter or index, more than one statement, SQL the
+    server cannot parse or resolve (SQLSTATE class 42), or a bad --statement-timeout; 1 the
+    statement failed while running (division by zero, say) or ran past --statement-timeout; 3 a
+    lock was not granted within 2 s; 130 Ctrl-C; 143 SIGTERM.
     """
     analyze = not no_analyze
+    timeout = {} if statement_timeout is None else {"statement_timeout_s": statement_timeout}
     try:
         given = parse_assignments(param or [])
         if sql is not None:
             _refuse_together(name=name, all_=all_, without_index=without_index, given=given, what="--sql")
-            one = explain_sql(database_url, sql, analyze=analyze)
+            one = explain_sql(database_url, sql, analyze=analyze, **timeout)
             render(one.as_dict(), as_json=as_json, human=lambda c: c.print(draw.explained(one)))
         elif all_:
             _refuse_together(name=name, all_=False, without_index=without_index, given=given, what="--all")
-            items = explain_all(database_url, analyze=analyze)
+            items = explain_all(database_url, analyze=analyze, **timeout)
             render(
                 [_summary_row(i) for i in items],
                 as_json=as_json,
@@ -86,10 +101,12 @@ def explain(
         elif name is None:
             if without_index or given:
                 raise UsageError("--param and --without-index need a query name")
-            entries = describe_queries(database_url)
+            entries = describe_queries(database_url, **timeout)
             render(entries, as_json=as_json, human=lambda c: c.print(draw.listing(entries)))
         else:
-            result = explain_query(database_url, name, given, analyze=analyze, without_index=without_index)
+            result = explain_query(
+                database_url, name, given, analyze=analyze, without_index=without_index, **timeout
+            )
             if isinstance(result, Comparison):
                 render(result.as_dict(), as_json=as_json, human=lambda c: c.print(draw.comparison(result)))
             else:

@@ -22,7 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import URL
 
-from concord.explain.runner import Explained, explain_all, in_rolled_back_transaction
+from concord.explain.runner import Explained, explain_all
+from concord.explain.transaction import in_rolled_back_transaction
 from concord.models import Base
 
 _FOREIGN_KEYS = """

@@ -8,33 +8,32 @@ a savepoint of its own (so the plan with an index and the plan without it see th
 lock on the table until the rollback, which would block every reader and writer of the table
 meanwhile, and would itself wait behind any running transaction that touched it (a race, say).
 `LOCK_TIMEOUT` bounds that wait: the explain fails with `LockNotAvailable` (exit 3) rather than
-hang, and the lock is held only for the few milliseconds the plan takes.
+hang, and the lock is held only for the few milliseconds the plan takes. A statement that runs
+too long is cancelled by the server. That transaction is `concord.explain.transaction`'s.
+
+The rollback undoes what the transaction wrote, not everything a statement can do: see
+`explain_sql`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy import URL
 
-from concord.db import migrate
-from concord.db.engine import create_engine
-from concord.db.urls import resolve_url
-from concord.errors import ConcordError, InvalidInput, LockNotAvailable, translate
+from concord.errors import InvalidInput
 from concord.explain import params as params_
-from concord.explain.errors import ExplainFailed, ExplainUsageError
+from concord.explain.errors import ExplainUsageError
 from concord.explain.plan import Plan, analyse
 from concord.explain.registry import NamedQuery, get, registry
 from concord.explain.statements import Statement
-
-LOCK_TIMEOUT = "2s"
-T = TypeVar("T")
+from concord.explain.transaction import DEFAULT_STATEMENT_TIMEOUT_S, in_rolled_back_transaction
 
 
 @dataclass
@@ -81,7 +80,9 @@ class Comparison:
         }
 
 
-def describe_queries(database_url: str | URL | None) -> list[dict[str, Any]]:
+def describe_queries(
+    database_url: str | URL | None, *, statement_timeout_s: float | str = DEFAULT_STATEMENT_TIMEOUT_S
+) -> list[dict[str, Any]]:
     """Every named query with its parameters and the defaults the data gives them."""
     entries = registry()
     needed = sorted({p for entry in entries.values() for p in entry.params}, key=params_.ORDER.index)
@@ -89,7 +90,7 @@ def describe_queries(database_url: str | URL | None) -> list[dict[str, Any]]:
     def run(conn: sa.Connection) -> dict[str, Any]:
         return params_.resolve(conn, needed, {})
 
-    defaults = in_rolled_back_transaction(database_url, run)
+    defaults = in_rolled_back_transaction(database_url, run, statement_timeout_s)
     return [
         {"name": e.name, "description": e.description, "params": {p: defaults[p] for p in e.params}}
         for e in entries.values()
@@ -103,6 +104,7 @@ def explain_query(
     *,
     analyze: bool = True,
     without_index: str | None = None,
+    statement_timeout_s: float | str = DEFAULT_STATEMENT_TIMEOUT_S,
 ) -> Explained | Comparison:
     """Plan the named query; with ``without_index``, also with that index dropped."""
     entry = _entry(name)
@@ -120,7 +122,7 @@ def explain_query(
         _drop_index(conn, without_index)
         return Comparison(without_index, real, _explain_entry(conn, entry, values, analyze))
 
-    return in_rolled_back_transaction(database_url, run)
+    return in_rolled_back_transaction(database_url, run, statement_timeout_s)
 
 
 @dataclass
@@ -134,7 +136,12 @@ class Skipped:
         return {"name": self.name, "skipped": self.reason}
 
 
-def explain_all(database_url: str | URL | None, *, analyze: bool = True) -> list[Explained | Skipped]:
+def explain_all(
+    database_url: str | URL | None,
+    *,
+    analyze: bool = True,
+    statement_timeout_s: float | str = DEFAULT_STATEMENT_TIMEOUT_S,
+) -> list[Explained | Skipped]:
     """Plan every named query with its default parameters; those the data cannot reach are skipped."""
 
     def run(conn: sa.Connection) -> list[Explained | Skipped]:
@@ -143,7 +150,7 @@ def explain_all(database_url: str | URL | None, *, analyze: bool = True) -> list
         defaults = params_.resolve(conn, needed, {})
         return [_explain_or_skip(conn, e, {p: defaults[p] for p in e.params}, analyze) for e in entries]
 
-    return in_rolled_back_transaction(database_url, run)
+    return in_rolled_back_transaction(database_url, run, statement_timeout_s)
 
 
 def _explain_or_skip(
@@ -155,8 +162,23 @@ def _explain_or_skip(
         return Skipped(entry.name, exc.message)
 
 
-def explain_sql(database_url: str | URL | None, sql: str, *, analyze: bool = True) -> Explained:
-    """Plan one statement given as SQL text; more than one statement is refused."""
+def explain_sql(
+    database_url: str | URL | None,
+    sql: str,
+    *,
+    analyze: bool = True,
+    statement_timeout_s: float | str = DEFAULT_STATEMENT_TIMEOUT_S,
+) -> Explained:
+    """Plan one statement given as SQL text; more than one statement is refused.
+
+    With ``analyze`` the statement runs, in a transaction that is rolled back. The rollback
+    undoes what the transaction wrote; it cannot undo what acts outside it: a sequence's
+    ``nextval`` stays consumed, ``pg_terminate_backend`` and ``pg_cancel_backend`` have ended or
+    cancelled their target, work done over another connection (``dblink``, a foreign table)
+    stays done, a file written on the server (``lo_export``) stays written, and a reset of the
+    statistics (``pg_stat_reset``) stays reset. A ``NOTIFY`` is never sent (that happens at
+    commit).
+    """
     if not sql.strip():
         raise ExplainUsageError("--sql needs a statement")
 
@@ -164,7 +186,7 @@ def explain_sql(database_url: str | URL | None, sql: str, *, analyze: bool = Tru
         plan = _explain(conn, Statement(sql), analyze, verbatim=True)
         return Explained("sql", "a statement given with --sql", Statement(sql), {}, plan)
 
-    return in_rolled_back_transaction(database_url, run)
+    return in_rolled_back_transaction(database_url, run, statement_timeout_s)
 
 
 def _entry(name: str) -> NamedQuery:
@@ -243,44 +265,3 @@ def _savepoint(conn: sa.Connection) -> Iterator[None]:
         yield
     finally:
         savepoint.rollback()
-
-
-def in_rolled_back_transaction(database_url: str | URL | None, run: Callable[[sa.Connection], T]) -> T:
-    """Run ``run(connection)`` in a transaction that is rolled back whatever happens, with a
-    lock_timeout. A fresh database is migrated first, as every concord command does."""
-    url = resolve_url(
-        database_url.render_as_string(hide_password=False) if isinstance(database_url, URL) else database_url
-    )
-    engine = create_engine(url, poolclass=sa.NullPool)
-    try:
-        migrate.ensure_schema(engine)
-        with engine.connect() as conn, conn.begin() as transaction:
-            try:
-                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-                return run(conn)
-            finally:
-                transaction.rollback()  # always: explaining a write changes nothing
-    except (sa.exc.DBAPIError, psycopg.Error) as exc:
-        raise _explain_error(exc) from exc
-    finally:
-        engine.dispose()
-
-
-def _explain_error(exc: Exception) -> BaseException:
-    """Syntax and name errors (SQLSTATE class 42) are the caller's; a second statement too."""
-    orig = getattr(exc, "orig", None) or exc
-    message = (str(orig).strip() or type(orig).__name__).splitlines()[0]
-    state = getattr(orig, "sqlstate", None) or ""
-    if "cannot insert multiple commands" in message:
-        return ExplainUsageError("--sql takes exactly one statement, and this holds more than one")
-    if state == "55P03":
-        return LockNotAvailable(
-            f"gave up after {LOCK_TIMEOUT} waiting for a lock another transaction holds "
-            "(lock_timeout); nothing changed: try again when it ends"
-        )
-    if state.startswith("42"):
-        return ExplainUsageError(f"the server refused the statement: {message}")
-    translated = translate(exc)
-    if isinstance(translated, ConcordError):
-        return translated
-    return ExplainFailed(f"explain failed: {message}", sqlstate=state or None)

@@ -10,12 +10,21 @@ decides how to stop (it raises the stop flag and cancels in-flight queries). Pro
 through a shared array, reports through a pipe per child; no lock is shared with a child (see
 `ProcessControl`). A child that dies without reporting (killed with SIGKILL, say) becomes a
 `Death`; the server rolls back its open transaction when the connection drops.
+
+A child never outlives its coordinator, however the coordinator ended (SIGKILL included, where
+no cleanup of its own runs): each child watches a lifeline, a pipe whose only write end the
+coordinator holds and never writes to. When the coordinator's process dies the kernel closes
+that end, the child reads end-of-file and exits at once (`watch_lifeline`), and the server rolls
+back what its session had open. The pipe is tied to the coordinator itself: a child's parent is
+the fork server, a process of its own, so ``PR_SET_PDEATHSIG`` would watch the wrong process.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import signal
+import threading
 import time
 from multiprocessing.connection import Connection, wait
 
@@ -27,6 +36,8 @@ from concord.race.worker import WorkerJob, WorkerReport, run_worker
 #: (psycopg and the worker loop) and every scenario's program. Children then share those pages
 #: copy-on-write and import nothing of their own: no SQLAlchemy, no ORM, no command line.
 PRELOAD = ["__main__", "concord.race.executors.processes", "concord.race.programs"]
+#: How a worker process ends when its coordinator is gone (EX_SOFTWARE; no one reads it).
+ORPHANED_EXIT = 70
 
 
 def context() -> mp.context.BaseContext:
@@ -66,9 +77,26 @@ class ProcessControl:
         return self.stop.poll(seconds)
 
 
-def child_main(job: WorkerJob, control: ProcessControl) -> None:
+def child_main(job: WorkerJob, control: ProcessControl, lifeline: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_lifeline(lifeline)
     control.outbox.send(("report", run_worker(job, control)))
+
+
+def watch_lifeline(lifeline: Connection) -> None:
+    """Exit this process as soon as ``lifeline`` reads end-of-file: the coordinator is gone.
+
+    A thread blocks on the pipe, so the worker's loop pays nothing for it. ``os._exit``, not a
+    stop flag: a worker may be waiting on a lock or a query that only the coordinator would have
+    cancelled, and nobody is left to read its report. Closing the socket is enough for the
+    server, which rolls back the session's open transaction.
+    """
+
+    def watch() -> None:
+        lifeline.poll(None)  # the coordinator never writes: readable means end-of-file
+        os._exit(ORPHANED_EXIT)
+
+    threading.Thread(target=watch, name="lifeline", daemon=True).start()
 
 
 class ProcessCell:
@@ -78,6 +106,8 @@ class ProcessCell:
         self.stop_flag = ctx.RawValue("b", 0)
         go_reader, self._go = ctx.Pipe(duplex=False)
         stop_reader, self._stop = ctx.Pipe(duplex=False)
+        # Held, never written, by this process alone until the cell is over (`watch_lifeline`).
+        lifeline, self._lifeline = ctx.Pipe(duplex=False)
         self.inboxes: dict[int, Connection] = {}
         self.pids_ready: dict[int, int | None] = {}
         self.reports: dict[int, WorkerReport] = {}
@@ -87,7 +117,7 @@ class ProcessCell:
                 inbox, outbox = ctx.Pipe(duplex=False)
                 control = ProcessControl(self.progress_array, self.stop_flag, go_reader, stop_reader, outbox)
                 process = ctx.Process(
-                    target=child_main, args=(job, control), name=f"racer-{job.worker}", daemon=True
+                    target=child_main, args=(job, control, lifeline), name=f"racer-{job.worker}", daemon=True
                 )
                 self.processes.append(process)
                 process.start()
@@ -97,6 +127,8 @@ class ProcessCell:
             self.stop()
             self.kill_stragglers()
             raise
+        finally:
+            lifeline.close()  # the read end is the children's; they received their copies at start
 
     def pids(self) -> list[int]:
         """Operating-system pids of the worker processes, in worker order."""
@@ -144,6 +176,7 @@ class ProcessCell:
         for i in stuck:
             self.processes[i].kill()
             self.processes[i].join(timeout=2)
+        self._lifeline.close()  # the cell is over: whatever still runs ends on its own
         return stuck
 
     def _receive(self, timeout: float) -> None:
