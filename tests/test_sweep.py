@@ -215,8 +215,8 @@ def test_ctrl_c_exits_130_and_writes_the_partial_document(database_url, tmp_path
     assert err.read_text().splitlines() == [
         "1 cell x 2 repeats = 2 runs of 60 s: at least 2 min",
         "run 1/2: pessimistic · RC · 2 workers · repeat 1",
-        "concord: interrupted; partial results written",
-        "concord: interrupted",  # the error policy's own line for exit code 130
+        "concord: partial results written",
+        "concord: interrupted",  # the error policy's line for exit code 130, the only one saying so
     ]
     document = json.loads(out.read_text())
     assert (document["kind"], document["interrupted"], document["cells"]) == ("sweep", True, [])

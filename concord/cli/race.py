@@ -108,7 +108,9 @@ def race(
         error_console().print(f"concord: {result.error}", markup=False)
         raise typer.Exit(EXIT_ERROR)
     if result.interrupted:
-        error_console().print("concord: interrupted; partial results written", markup=False)
+        # what became of the results; the error policy then says how the run ended (interrupted,
+        # or terminated by SIGTERM), once
+        error_console().print("concord: partial results written", markup=False)
         raise typer.Exit(EXIT_INTERRUPTED)
 
 
