@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from concord.cli.common import DatabaseUrl, Json, render, transact
+from concord.cli.common import DatabaseUrl, Json, Yes, confirm_deletion, render, transact
 from concord.cli.errors import UsageError
 from concord.services import lists
 
@@ -102,7 +102,12 @@ def parse_limit(text: str) -> int | None:
 
 
 @app.command()
-def delete(list_id: ListId, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
-    """Delete a list and its tasks."""
+def delete(
+    list_id: ListId, yes: Yes = False, database_url: DatabaseUrl = None, as_json: Json = False
+) -> None:
+    """Delete a list and its tasks (asks first, or --yes)."""
+    confirm_deletion(
+        f"list {list_id} with its tasks", command="list delete", yes=yes, database_url=database_url
+    )
     task_list = transact(database_url, lists.delete_list, list_id)
     render(task_list.as_dict(), as_json=as_json, human=lambda c: c.print(f"deleted list {task_list.id}"))

@@ -56,6 +56,16 @@ def resolve_url(explicit: str | None = None) -> URL:
     return normalize_url(EmbeddedServer.default().ensure_running())
 
 
+def describe_database(explicit: str | None = None) -> str:
+    """Which database a command would use, in words, without connecting or starting a server."""
+    raw = explicit or config.database_url_from_env()
+    if raw:
+        return mask_url(raw)
+    from concord.db.embedded import DATABASE, EmbeddedServer
+
+    return f"the embedded database {DATABASE!r} in {EmbeddedServer.default().data_dir}"
+
+
 def mask_url(url: str | URL) -> str:
     """The URL as text with its password replaced by ``***``."""
     if isinstance(url, str):
