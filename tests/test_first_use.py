@@ -31,14 +31,17 @@ def concord(home: Path, *args: str) -> subprocess.Popen:
     )
 
 
-@pytest.fixture
-def fresh_home():
+@pytest.fixture(params=["concord-first-", "concord first "], ids=["plain", "with-spaces"])
+def fresh_home(request):
     """A CONCORD_HOME with nothing in it (short, so the socket path fits); its server stopped after."""
-    home = Path(tempfile.mkdtemp(prefix="concord-first-"))
+    home = Path(tempfile.mkdtemp(prefix=request.param))
     yield home
     stop = concord(home, "db", "stop")
     stop.communicate(timeout=60)
     shutil.rmtree(home, ignore_errors=True)
+    for alias in Path(tempfile.gettempdir()).glob("concord-pg-*"):
+        if not alias.exists():  # the space-free link to a home that is gone
+            alias.unlink()
 
 
 def test_four_commands_started_together_on_a_fresh_home_all_succeed(fresh_home):
