@@ -80,9 +80,7 @@ def test_a_race_whose_results_cannot_be_written_at_the_end_saves_its_document_el
     saved = Path(match[1])
     document = json.loads(saved.read_text())
     saved.unlink()
-    assert [(c["strategy"], c["workers"], c["commits"]) for c in document["cells"]] == [
-        ("pessimistic", 2, 5)
-    ]
+    assert [(c["strategy"], c["workers"], c["commits"]) for c in document["cells"]] == [("pessimistic", 2, 5)]
 
 
 def test_when_no_copy_can_be_saved_either_the_message_says_so(tmp_path, monkeypatch):
