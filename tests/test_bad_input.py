@@ -77,13 +77,13 @@ REFUSALS = [
     # unknown ids
     (["board", "show", "99"], 1, f"board 99 not found: {FIND_BOARD}"),
     (["board", "rename", "99", "X"], 1, f"board 99 not found: {FIND_BOARD}"),
-    (["board", "delete", "99"], 1, f"board 99 not found: {FIND_BOARD}"),
+    (["board", "delete", "99", "--yes"], 1, f"board 99 not found: {FIND_BOARD}"),
     (["board", "show", "0"], 1, f"board 0 not found: {FIND_BOARD}"),
     (["board", "show", "99999999999999999999"], 1, f"board 99999999999999999999 not found: {FIND_BOARD}"),
     (["list", "create", "--board", "99", "X"], 1, f"board 99 not found: {FIND_BOARD}"),
     (["list", "list", "--board", "99"], 1, f"board 99 not found: {FIND_BOARD}"),
     (["list", "rename", "99", "X"], 1, f"list 99 not found: {FIND_LIST}"),
-    (["list", "delete", "99"], 1, f"list 99 not found: {FIND_LIST}"),
+    (["list", "delete", "99", "--yes"], 1, f"list 99 not found: {FIND_LIST}"),
     (["list", "wip-limit", "99", "3"], 1, f"list 99 not found: {FIND_LIST}"),
     (["task", "create", "--list", "99", "X"], 1, f"list 99 not found: {FIND_LIST}"),
     (["task", "show", "99"], 1, f"task 99 not found: {FIND_TASK}"),
@@ -96,7 +96,7 @@ REFUSALS = [
     (["task", "move", "99", "--to-list", "2"], 1, f"task 99 not found: {FIND_TASK}"),
     (["task", "move", "2", "--to-list", "99"], 1, f"list 99 not found: {FIND_LIST}"),
     (["task", "assign", "99", "--to", "bob"], 1, f"task 99 not found: {FIND_TASK}"),
-    (["task", "delete", "99"], 1, f"task 99 not found: {FIND_TASK}"),
+    (["task", "delete", "99", "--yes"], 1, f"task 99 not found: {FIND_TASK}"),
     # unknown users
     (["task", "assign", "2", "--to", "carol"], 1, f"user 'carol' not found: {FIND_USER}"),
     (["task", "assign", "2", "--to", "99"], 1, f"user 99 not found: {FIND_USER}"),
@@ -215,7 +215,7 @@ REFUSALS = [
         "task 2 changed since version 7: it is now at version 1; read it again and retry with version 1",
     ),
     (
-        ["task", "delete", "2", "--expected-version", "2"],
+        ["task", "delete", "2", "--expected-version", "2", "--yes"],
         3,
         "task 2 changed since version 2: it is now at version 1; read it again and retry with version 1",
     ),

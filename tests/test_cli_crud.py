@@ -127,7 +127,7 @@ def test_board_delete_removes_the_board_with_its_lists_tasks_and_activity(databa
     todo = make_list(database_url, board["id"])
     make_task(database_url, todo["id"])
 
-    deleted = ok(on(database_url, "board", "delete", str(board["id"]), "--json"))
+    deleted = ok(on(database_url, "board", "delete", str(board["id"]), "--yes", "--json"))
 
     assert deleted == board
     assert ok(on(database_url, "board", "list", "--json")) == []
@@ -199,7 +199,7 @@ def test_list_rename_and_delete_work_and_print_the_list(database_url):
     todo = make_list(database_url, board["id"])
     assert ok(on(database_url, "list", "rename", str(todo["id"]), "Backlog", "--json"))["name"] == "Backlog"
     make_task(database_url, todo["id"])
-    assert ok(on(database_url, "list", "delete", str(todo["id"]), "--json"))["id"] == todo["id"]
+    assert ok(on(database_url, "list", "delete", str(todo["id"]), "--yes", "--json"))["id"] == todo["id"]
     assert ok(on(database_url, "list", "list", "--board", str(board["id"]), "--json")) == []
     assert on(database_url, "task", "show", "1").exit_code == 1  # the task went with its list
 
@@ -347,7 +347,9 @@ def test_task_assign_by_name_or_id_and_a_second_claim_exits_3(database_url):
 def test_task_delete_removes_it_and_prints_it(database_url):
     board = make_board(database_url)
     task = make_task(database_url, make_list(database_url, board["id"])["id"])
-    deleted = ok(on(database_url, "task", "delete", str(task["id"]), "--expected-version", "1", "--json"))
+    deleted = ok(
+        on(database_url, "task", "delete", str(task["id"]), "--expected-version", "1", "--yes", "--json")
+    )
     assert deleted == task
     assert on(database_url, "task", "show", str(task["id"])).exit_code == 1
 
@@ -429,7 +431,8 @@ def test_db_reset_without_yes_refuses_with_exit_2_and_keeps_the_data(database_ur
     result = on(database_url, "db", "reset")
     assert (result.exit_code, result.stderr) == (
         2,
-        "concord: db reset deletes all data: add --yes to confirm\n",
+        "concord: db reset deletes every board, list, task and user: "
+        "add --yes to confirm (no terminal to ask on)\n",
     )
     assert len(ok(on(database_url, "board", "list", "--json"))) == 1
 

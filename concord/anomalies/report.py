@@ -37,9 +37,11 @@ LEVEL_BEHAVIOUR = {
 def explain(cell: Cell) -> tuple[str, str]:
     """Two plain lines: what this run showed, and why the level behaves that way."""
     if cell.verdict is Verdict.ERROR:
-        return (f"No verdict: {cell.evidence}.",
-                "Every session was rolled back and closed; rerun with a larger --step-timeout if the "
-                "server was only slow.")
+        return (
+            f"No verdict: {cell.evidence}.",
+            "Every session was rolled back and closed; rerun with a larger --step-timeout if the "
+            "server was only slow.",
+        )
     if cell.verdict is Verdict.POSSIBLE:
         first = f"{cell.title} happened at {cell.isolation}: {cell.observation}."
     else:
@@ -64,16 +66,19 @@ def suite_document(result: SuiteResult, *, version: str) -> dict[str, Any]:
 
 def write_results(document: dict[str, Any], out_dir: Path) -> Path:
     """Save the document as ``<out_dir>/<UTC timestamp>-anomalies.json`` and return its path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from concord.reports.store import kept_on_failure
+
     stamp = document["started_at"][:19].replace(":", "").replace("-", "")
     text = json.dumps(document, indent=2, default=str) + "\n"
-    for attempt in range(1, 100):
-        suffix = "" if attempt == 1 else f"-{attempt}"
-        path = out_dir / f"{stamp}Z-anomalies{suffix}.json"
-        try:
-            with path.open("x") as file:  # two runs in one second must not overwrite each other
-                file.write(text)
-            return path
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"too many results files for {stamp} in {out_dir}")
+    with kept_on_failure(lambda: document, f"{stamp}Z-anomalies"):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for attempt in range(1, 100):
+            suffix = "" if attempt == 1 else f"-{attempt}"
+            path = out_dir / f"{stamp}Z-anomalies{suffix}.json"
+            try:
+                with path.open("x") as file:  # two runs in one second must not overwrite each other
+                    file.write(text)
+                return path
+            except FileExistsError:
+                continue
+        raise FileExistsError(f"too many results files for {stamp} in {out_dir}")

@@ -30,6 +30,7 @@ from concord.cli.common import DatabaseUrl, Json, error_console, render
 from concord.cli.errors import EXIT_ERROR, UsageError
 from concord.errors import InvalidInput
 from concord.nouns import count
+from concord.reports.store import check_writable
 
 Only = Annotated[str | None, typer.Option(
     "--only", help="Comma-separated anomaly ids, or id/variant: P4,G2-item,G-single/predicate read.",
@@ -65,6 +66,7 @@ def prove(
         raise UsageError("give --explain or --only, not both")
     names, levels = _split(explain_id or only), _split(isolation)
     total = _check_names(names, levels)
+    check_writable(out)  # before the suite, not after its last cell
     result = _run_with_progress(total, lambda on_cell: run_suite(
         database_url, only=names, isolations=levels, step_timeout=step_timeout, on_cell=on_cell))
     document = suite_document(result, version=concord.__version__)

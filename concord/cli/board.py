@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from concord.cli.common import DatabaseUrl, Json, render, transact
+from concord.cli.common import DatabaseUrl, Json, Yes, confirm_deletion, render, transact
 from concord.models import Board
 from concord.services import boards
 from concord.services.refs import Named
@@ -63,8 +63,12 @@ def rename(board: BoardRef, name: Name, database_url: DatabaseUrl = None, as_jso
 
 
 @app.command()
-def delete(board: BoardRef, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
-    """Delete a board with its lists, tasks and activity."""
+def delete(
+    board: BoardRef, yes: Yes = False, database_url: DatabaseUrl = None, as_json: Json = False
+) -> None:
+    """Delete a board with its lists, tasks and activity (asks first, or --yes)."""
+    what = f"board {board} with its lists, tasks and activity"
+    confirm_deletion(what, command="board delete", yes=yes, database_url=database_url)
     board = transact(database_url, boards.delete_board, Named.board(board))
     render(board.as_dict(), as_json=as_json, human=lambda c: c.print(f"deleted board {board.id}"))
 

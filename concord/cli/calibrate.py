@@ -6,6 +6,7 @@ table (or the JSON document with --json). Progress lines go to stderr.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,6 +19,7 @@ from concord.cli.common import DatabaseUrl, Json, error_console, render
 from concord.cli.errors import EXIT_INTERRUPTED, UsageError
 from concord.errors import InvalidInput
 from concord.race.experiment import parse_workers, split_list
+from concord.reports.store import check_writable, kept_on_failure
 
 
 def calibrate_command(
@@ -57,9 +59,11 @@ def calibrate_command(
 ) -> None:
     """Run the counter transaction (pessimistic) through pgbench and through concord, alternating."""
     calibration = _calibration(workers, executor, duration, rounds, pgbench_threads, floor)
+    check_writable(Path("results"))  # before the rounds, not after them
     errors = error_console()
     report = calibrate(calibration, database_url=database_url, on_step=lambda s: errors.print(s, style="dim"))
-    write_report(report)
+    with kept_on_failure(report.as_dict, "calibrate"):
+        write_report(report)
     render(report.as_dict(), as_json=as_json, human=lambda c: _table(c, report))
     if report.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)

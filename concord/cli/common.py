@@ -11,8 +11,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from concord.cli.errors import UsageError
 from concord.client import Concord, connect
-from concord.db.urls import check_url
+from concord.db.urls import check_url, describe_database
 from concord.services.refs import Named
 
 R = TypeVar("R")
@@ -37,6 +38,12 @@ DatabaseUrl = Annotated[
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout instead of a table.")]
+Yes = Annotated[
+    bool,
+    typer.Option(
+        "--yes", help="Delete without asking (needed when stdin is not a terminal).", show_default=False
+    ),
+]
 
 
 def open_db(database_url: str | None) -> Concord:
@@ -60,6 +67,22 @@ def transact(database_url: str | None, operation: Callable[..., R], /, *args: An
 #: Columns for output that goes to a pipe or a file: Rich would assume 80 and fold every table
 #: wider than that; a reader of a file scrolls instead.
 PIPED_WIDTH = 200
+
+
+def confirm_deletion(what: str, *, command: str, yes: bool, database_url: str | None) -> None:
+    """Go on only with --yes or a "y" typed at the terminal: every destructive command asks this way.
+
+    ``what`` completes "Delete ... in <database>?" (e.g. "every board, list, task and user"). With
+    no terminal to ask on (a script, a pipe, CI) and no --yes the command is refused with exit 2
+    before it connects, so nothing is touched; answering anything but yes aborts with exit 1.
+    """
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(f"{command} deletes {what}: add --yes to confirm (no terminal to ask on)")
+    # The question goes to stderr, so a --json document on stdout stays clean.
+    if not typer.confirm(f"Delete {what} in {describe_database(database_url)}?", default=False, err=True):
+        raise typer.Abort()
 
 
 def console() -> Console:

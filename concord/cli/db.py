@@ -6,9 +6,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from concord.cli.common import DatabaseUrl, Json, render
-from concord.cli.errors import UsageError
+from concord.cli.common import DatabaseUrl, Json, Yes, confirm_deletion, render
 from concord.db import admin
+
+EVERYTHING = "every board, list, task and user"
 
 app = typer.Typer(help="Inspect, migrate, reset or stop the database.", no_args_is_help=True)
 
@@ -46,15 +47,9 @@ def upgrade(
 
 
 @app.command()
-def reset(
-    database_url: DatabaseUrl = None,
-    yes: bool = typer.Option(
-        False, "--yes", help="Confirm that every board, list, task and user is deleted."
-    ),
-) -> None:
-    """Drop every concord table and migrate again from scratch."""
-    if not yes:
-        raise UsageError("db reset deletes all data: add --yes to confirm")
+def reset(database_url: DatabaseUrl = None, yes: Yes = False) -> None:
+    """Drop every concord table and migrate again from scratch (asks first, or --yes)."""
+    confirm_deletion(EVERYTHING, command="db reset", yes=yes, database_url=database_url)
     revision = admin.reset(database_url)
     typer.echo(f"database reset to revision {revision}")
 

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from concord.cli.common import DatabaseUrl, Json, render, transact
+from concord.cli.common import DatabaseUrl, Json, Yes, confirm_deletion, render, transact
 from concord.cli.errors import UsageError
 from concord.services import lists
 from concord.services.refs import Named
@@ -106,7 +106,12 @@ def parse_limit(text: str) -> int | None:
 
 
 @app.command()
-def delete(list_ref: ListRef, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
-    """Delete a list and its tasks."""
+def delete(
+    list_ref: ListRef, yes: Yes = False, database_url: DatabaseUrl = None, as_json: Json = False
+) -> None:
+    """Delete a list and its tasks (asks first, or --yes)."""
+    confirm_deletion(
+        f"list {list_ref} with its tasks", command="list delete", yes=yes, database_url=database_url
+    )
     task_list = transact(database_url, lists.delete_list, Named.list(list_ref))
     render(task_list.as_dict(), as_json=as_json, human=lambda c: c.print(f"deleted list {task_list.id}"))

@@ -25,6 +25,7 @@ from concord.nouns import count
 from concord.race import Experiment, Progress, RaceResult, load_experiment, run_experiment, write_results
 from concord.race.experiment import parse_workers, split_list
 from concord.race.http import http_default_strategies, run_http_experiment
+from concord.reports.store import check_writable
 from concord.reports.tables import per_cell_unit
 
 
@@ -101,6 +102,7 @@ def race(
         lock_timeout=lock_timeout,
         statement_timeout=statement_timeout,
     )
+    check_writable(out / "results", out / "logs")  # before the run, not after its last cell
     result = run_with_live_display(plan, database_url, live=not as_json, via=via)
     write_results(result, out)
     render(result.document(), as_json=as_json, human=lambda console: print_result(console, result))

@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from concord.cli.common import DatabaseUrl, Json, error_console, render
+from concord.cli.common import DatabaseUrl, Json, Yes, confirm_deletion, error_console, render
+from concord.cli.db import EVERYTHING
 from concord.cli.errors import UsageError
 from concord.seed import DatabaseNotEmpty, ExistingData, SeedPlan, plan_total, seed
 
@@ -28,6 +29,7 @@ def seed_command(
     reset: Annotated[
         bool, typer.Option("--reset", help="Delete every board, list, task, user and activity entry first.")
     ] = False,
+    yes: Yes = False,
     database_url: DatabaseUrl = None,
     as_json: Json = False,
 ) -> None:
@@ -36,13 +38,16 @@ def seed_command(
 
     A database that already holds data is refused unless you pass --append (new rows are numbered
     after the existing ones; indexes and foreign keys stay in place, so it is slower) or --reset
-    (every concord table is truncated first, in the same transaction as the load). Into empty
+    (every concord table is truncated first, in the same transaction as the load; it asks first,
+    or takes --yes, like `db reset`). Into empty
     tables the indexes and key constraints are dropped and rebuilt after the COPY, in the same
     transaction (an interrupted or failed seed leaves nothing behind). Exit codes:
     0 loaded, 1 error, 2 bad options or data already there, 3 a table was locked for over 5 s.
     """
     if append and reset:
         raise UsageError("choose one of --append and --reset")
+    if reset:
+        confirm_deletion(EVERYTHING, command="seed --reset", yes=yes, database_url=database_url)
     plan = SeedPlan(boards=boards, lists_per_board=lists_per_board, tasks=tasks, users=users, seed=seed_)
     existing = ExistingData.RESET if reset else ExistingData.APPEND if append else ExistingData.REFUSE
     # The bar goes to stderr (stdout stays one clean --json document), only on a terminal, and

@@ -29,6 +29,7 @@ from concord.cli.race import SHORT_ISOLATION, WIDE, build_experiment
 from concord.errors import InvalidInput
 from concord.nouns import count
 from concord.race import TooManyWorkers
+from concord.reports.store import check_writable
 from concord.reports.tables import per_cell_unit, with_range
 from concord.sweeps import Sweep, SweepProgress, SweepResult, run_sweep, write_sweep
 from concord.sweeps.runner import DEFAULT_REPEATS, DEFAULT_WORKERS
@@ -68,6 +69,7 @@ def sweep(
         study = Sweep(plan, repeats).validated()
     except InvalidInput as exc:
         raise UsageError(exc.message) from exc
+    check_writable(out / "results")  # before the sweep, not after its last run
     result = run_with_progress(study, database_url)
     write_sweep(result, out)
     document = result.document()

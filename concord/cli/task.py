@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from concord.cli.common import DatabaseUrl, Json, render, transact
+from concord.cli.common import DatabaseUrl, Json, Yes, confirm_deletion, render, transact
 from concord.models import Task
 from concord.services import tasks
 from concord.services.refs import Named
@@ -142,10 +142,12 @@ def assign(
 def delete(
     task: TaskRef,
     expected_version: ExpectedVersion = None,
+    yes: Yes = False,
     database_url: DatabaseUrl = None,
     as_json: Json = False,
 ) -> None:
-    """Delete a task."""
+    """Delete a task and its activity (asks first, or --yes)."""
+    confirm_deletion(f"task {task}", command="task delete", yes=yes, database_url=database_url)
     task = transact(database_url, tasks.delete_task, Named.task(task), expected_version=expected_version)
     render(task.as_dict(), as_json=as_json, human=lambda c: c.print(f"deleted task {task.id}"))
 

@@ -6,6 +6,8 @@ alembic.ini) and from here, where the installed package carries them as ``concor
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -66,38 +68,59 @@ def ensure_schema(engine: sa.Engine) -> str:
 
     A database with no tables at all is migrated to head automatically (first use). A database
     that has tables but is behind, or was never migrated by concord, is left alone and
-    `NotMigrated` says what to run.
+    `NotMigrated` says what to run. Safe when several processes meet a fresh database at once.
     """
     head = head_revision()
     with engine.connect() as conn:
+        if current_revision(conn) == head:
+            return head  # the usual case, without waiting for anyone's lock
+    with _migration_lock(engine) as conn:
+        # Read again under the lock: a concurrent migration may have finished meanwhile, or be
+        # half done (Alembic commits each migration alone), which without the lock looked like
+        # tables that concord did not create.
         current = current_revision(conn)
+        fresh = current is None and not sa.inspect(conn).get_table_names()
+        conn.commit()
         if current == head:
             return head
-        fresh = current is None and not sa.inspect(conn).get_table_names()
-    if not fresh:
-        if current is None:
-            raise NotMigrated(
-                "the database has tables but no concord schema: run `concord db upgrade` "
-                "or point --database-url at an empty database"
-            )
-        raise NotMigrated(
-            f"the database schema is at revision {current}, the code needs {head}: run `concord db upgrade`"
-        )
-    upgrade(engine)
+        if not fresh:
+            raise _behind(current, head)
+        _migrate(conn, command.upgrade, head)
     return head
 
 
+def _behind(current: str | None, head: str) -> NotMigrated:
+    if current is None:
+        return NotMigrated(
+            "the database has tables but no concord schema: run `concord db upgrade` "
+            "or point --database-url at an empty database"
+        )
+    return NotMigrated(
+        f"the database schema is at revision {current}, the code needs {head}: run `concord db upgrade`"
+    )
+
+
 def _run(engine: sa.Engine, fn, revision: str) -> None:
-    cfg = alembic_config()
+    with _migration_lock(engine) as conn:
+        _migrate(conn, fn, revision)
+
+
+@contextmanager
+def _migration_lock(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection holding the advisory lock that serialises schema changes between processes."""
     with engine.connect() as conn:
-        # Two concord processes meeting a fresh database must not both create the tables.
         conn.execute(sa.select(sa.func.pg_advisory_lock(MIGRATION_LOCK_KEY)))
         conn.commit()
         try:
-            cfg.attributes["connection"] = conn
-            fn(cfg, revision)
-            conn.commit()
+            yield conn
         finally:
             conn.rollback()
             conn.execute(sa.select(sa.func.pg_advisory_unlock(MIGRATION_LOCK_KEY)))
             conn.commit()
+
+
+def _migrate(conn: sa.Connection, fn, revision: str) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = conn
+    fn(cfg, revision)
+    conn.commit()

@@ -71,6 +71,16 @@ def check_url(raw: str) -> None:
     normalize_url(raw)
 
 
+def describe_database(explicit: str | None = None) -> str:
+    """Which database a command would use, in words, without connecting or starting a server."""
+    raw = explicit or config.database_url_from_env()
+    if raw:
+        return mask_url(raw)
+    from concord.db.embedded import DATABASE, EmbeddedServer
+
+    return f"the embedded database {DATABASE!r} in {EmbeddedServer.default().data_dir}"
+
+
 def mask_url(url: str | URL) -> str:
     """The URL as text with its password replaced by ``***``."""
     if isinstance(url, str):

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from concord.race.results import CONFLICT_KEYS, CellResult, RaceResult
+from concord.reports.store import kept_on_failure
 from concord.reports.tables import per_cell_unit
 
 TRACE_FIELDS = ("worker", "op", "attempt", "start", "end", "outcome", "sqlstate")
@@ -45,8 +46,6 @@ def write_results(result: RaceResult, out_dir: str | Path = ".") -> dict[str, st
     stamp = result.started_at.replace(":", "").replace("-", "").replace("Z", "")
     scenario = result.parameters.get("scenario", "race")
     results_dir, logs_dir = out / "results", out / "logs"
-    results_dir.mkdir(parents=True, exist_ok=True)
-    logs_dir.mkdir(parents=True, exist_ok=True)
     base = f"{stamp}Z-{scenario}"
     paths = {
         "json": results_dir / f"{base}.json",
@@ -58,10 +57,13 @@ def write_results(result: RaceResult, out_dir: str | Path = ".") -> dict[str, st
     for index, cell in enumerate(result.cells):
         cell.trace["file"] = str(paths["traces"])
         cell.trace["cell"] = index
-    write_traces(paths["traces"], result)
-    paths["json"].write_text(json.dumps(result.document(), indent=2) + "\n")
-    write_csv(paths["csv"], result.cells)
-    paths["md"].write_text(markdown(result))
+    with kept_on_failure(result.document, base):
+        results_dir.mkdir(parents=True, exist_ok=True)
+        logs_dir.mkdir(parents=True, exist_ok=True)
+        write_traces(paths["traces"], result)
+        paths["json"].write_text(json.dumps(result.document(), indent=2) + "\n")
+        write_csv(paths["csv"], result.cells)
+        paths["md"].write_text(markdown(result))
     return result.files
 
 

@@ -42,17 +42,19 @@ def write_sweep(result: SweepResult, out_dir: str | Path = ".") -> dict[str, str
     """Write the JSON document, the CSV and the Markdown under ``out_dir/results``; return the paths."""
     from concord.reports.page import markdown
     from concord.reports.report import build_page
+    from concord.reports.store import kept_on_failure
 
     results_dir = Path(out_dir) / "results"
-    results_dir.mkdir(parents=True, exist_ok=True)
     stamp = result.started_at.replace(":", "").replace("-", "")
     base = results_dir / f"{stamp}-sweep-{result.parameters.get('scenario', 'race')}"
     paths = {kind: base.with_suffix(f".{kind}") for kind in ("json", "csv", "md")}
     result.files = {kind: str(path) for kind, path in paths.items()}
     document = result.document()
-    paths["json"].write_text(json.dumps(document, indent=2) + "\n")
-    write_csv(paths["csv"], document["cells"])
-    paths["md"].write_text(markdown(build_page(document, charts=False)))
+    with kept_on_failure(lambda: document, base.name):
+        results_dir.mkdir(parents=True, exist_ok=True)
+        paths["json"].write_text(json.dumps(document, indent=2) + "\n")
+        write_csv(paths["csv"], document["cells"])
+        paths["md"].write_text(markdown(build_page(document, charts=False)))
     return result.files
 
 
