@@ -251,3 +251,27 @@ def test_ctrl_c_exits_130_within_two_seconds_with_partial_results_and_nothing_le
     document = json.loads(out.read_text())
     assert (document["interrupted"], document["cells"][0]["interrupted"]) == (True, True)
     assert sessions_left(database_url) == 0
+
+
+def test_with_json_on_stdout_the_live_display_still_shows_on_a_terminal_stderr(database_url, tmp_path):
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    out = tmp_path / "run.json"
+    with out.open("w") as stdout:
+        process = subprocess.Popen(
+            [*CONCORD, "race", "--database-url", url_text(database_url), "--strategy", "pessimistic",
+             "--workers", "2", "--duration", "2", "--json", "--out", str(tmp_path)],
+            stdout=stdout, stderr=follower, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    os.close(follower)
+    seen = b""
+    try:
+        while chunk := os.read(leader, 4096):
+            seen += chunk
+    except OSError:  # EIO once the child has closed its end
+        pass
+    assert process.wait(timeout=60) == 0
+    assert b"commits (" in seen and b"s left" in seen  # the live line, drawn on the terminal
+    assert json.loads(out.read_text())["cells"][0]["strategy"] == "pessimistic"  # stdout stays clean

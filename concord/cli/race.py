@@ -103,7 +103,7 @@ def race(
         statement_timeout=statement_timeout,
     )
     check_writable(out / "results", out / "logs")  # before the run, not after its last cell
-    result = run_with_live_display(plan, database_url, live=not as_json, via=via)
+    result = run_with_live_display(plan, database_url, via=via)
     write_results(result, out)
     render(result.document(), as_json=as_json, human=lambda console: print_result(console, result))
     if result.error:
@@ -150,8 +150,11 @@ def build_experiment(path: Path | None, **given) -> Experiment:
 
 
 def run_with_live_display(
-    plan: Experiment, database_url: str | None, *, live: bool, via: str | None = None
+    plan: Experiment, database_url: str | None, *, via: str | None = None
 ) -> RaceResult:
+    """Run the race, with a live display on stderr whenever stderr is a terminal: `--json` or a
+    redirected stdout changes what goes to stdout, not whether the person at the terminal sees
+    the run moving."""
     from concord.race import TooManyWorkers
 
     def run(on_progress=None) -> RaceResult:
@@ -161,7 +164,7 @@ def run_with_live_display(
 
     stderr = Console(stderr=True, highlight=False)
     try:
-        if not (live and stderr.is_terminal):
+        if not stderr.is_terminal:
             return run()
         with Live(Text("starting…"), console=stderr, refresh_per_second=8, transient=True) as display:
             return run(lambda p: display.update(progress_line(p)))
