@@ -385,15 +385,19 @@ def run_floor(
     threads = [threading.Thread(target=loop, args=(w,), name=f"floor-{w}") for w in range(workers)]
     for thread in threads:
         thread.start()
-    with contextlib.suppress(threading.BrokenBarrierError):  # a thread failed: reported below
-        go.wait()
     started = time.perf_counter()
-    ends[0] = started + duration_s
     try:
+        with contextlib.suppress(threading.BrokenBarrierError):  # a thread failed: reported below
+            go.wait()
+        started = time.perf_counter()
+        ends[0] = started + duration_s
         for thread in threads:
             thread.join()
-    except BaseException:  # Ctrl-C: the threads end their transaction and close, then it goes on
+    except BaseException:
+        # Ctrl-C, while the threads connect or race: those at the start line are let go (the
+        # broken barrier ends them), the others end their transaction; all close, then it goes on.
         ends[0] = 0.0
+        go.abort()
         for thread in threads:
             thread.join()
         raise

@@ -367,3 +367,51 @@ def test_an_operation_that_ends_after_the_deadline_is_counted_with_the_time_it_t
         assert cell.throughput == pytest.approx(1 / cell.duration_s, abs=0.06)
     finally:
         engine.dispose()
+
+
+def test_ctrl_c_while_the_floor_connects_ends_its_threads_and_sessions_at_once(database_url):
+    """SIGINT arrives while the floor's threads wait at the start line (one held up preparing its
+    statements behind a table lock the test holds): every thread ends, no session is left."""
+    import os
+    import signal
+    import threading
+    import time
+
+    import psycopg
+
+    from concord.db.engine import create_engine
+
+    engine = create_engine(database_url, poolclass=sa.NullPool)
+    floor_waits = (
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'concord calibrate floor' "
+        "AND wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    try:
+        _, fixture, program = cal._prepare(engine, 2)
+        holder = psycopg.connect(libpq(database_url))
+        holder.execute("LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE")
+
+        def interrupt_at_the_start_line() -> None:
+            with psycopg.connect(libpq(database_url), autocommit=True) as watcher:
+                while not watcher.execute(floor_waits).fetchone()[0]:
+                    time.sleep(0.01)
+            os.kill(os.getpid(), signal.SIGINT)
+            holder.rollback()  # the held-up thread prepares, then finds the start line broken
+
+        threading.Thread(target=interrupt_at_the_start_line).start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            cal.run_floor(libpq(database_url), program.read, program.write, fixture.tasks[0], 2, 60.0)
+        holder.close()
+        assert time.monotonic() - started < 30  # the threads did not wait out the barrier's 60 s
+        left = (
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'concord calibrate floor' "
+            "AND datname = current_database()"
+        )
+        deadline = time.monotonic() + 5
+        with engine.connect() as conn:
+            while conn.execute(sa.text(left)).scalar_one() and time.monotonic() < deadline:
+                time.sleep(0.05)  # a closed session leaves pg_stat_activity a moment later
+            assert conn.execute(sa.text(left)).scalar_one() == 0
+    finally:
+        engine.dispose()

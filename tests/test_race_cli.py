@@ -263,7 +263,7 @@ def test_with_json_on_stdout_the_live_display_still_shows_on_a_terminal_stderr(d
         process = subprocess.Popen(
             [*CONCORD, "race", "--database-url", url_text(database_url), "--strategy", "pessimistic",
              "--workers", "2", "--duration", "2", "--json", "--out", str(tmp_path)],
-            stdout=stdout, stderr=follower, stdin=subprocess.DEVNULL,
+            stdout=stdout, stderr=follower, stdin=subprocess.DEVNULL, env={**os.environ, "COLUMNS": "200"},
         )  # fmt: skip
     os.close(follower)
     seen = b""

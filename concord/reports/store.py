@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from concord.errors import ConcordError, InvalidInput
+from concord.errors import ConcordError
 
 RESULTS_DIR = "results"
 CELL_KEYS = ("strategy", "isolation", "workers", "throughput", "latency_ms")
@@ -28,8 +28,9 @@ class ResultUnreadable(ConcordError):
     """The file is missing, is not JSON, or is not a concord result document."""
 
 
-class OutputUnwritable(InvalidInput):
-    """A folder that results are to be written to cannot take a file."""
+class OutputUnwritable(ConcordError):
+    """A folder that results are to be written to cannot take a file (exit 1: what the --out value
+    meets, not the value itself, is wrong)."""
 
 
 class ResultsNotWritten(ConcordError):
