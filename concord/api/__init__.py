@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from concord.api import boards, problems, tasks
+from concord.api import boards, docs, problems, tasks
 from concord.client import Concord, connect
 
 
@@ -40,10 +40,13 @@ def create_app(database_url: str | None = None, *, db: Concord | None = None) ->
         summary="A task board whose writes are made safe with PostgreSQL locking strategies.",
         lifespan=lifespan,
         responses=problems.PROBLEM_RESPONSES,
+        docs_url=None,  # served by docs.install from local assets, not from a CDN
+        redoc_url=None,
     )
     if db is not None:
         app.state.db = db  # also for ASGI clients that do not run the lifespan
     problems.install(app)
+    docs.install(app)
     app.include_router(boards.router)
     app.include_router(tasks.router)
     return app
