@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from concord.api import boards, docs, problems, tasks
+from concord.api import boards, docs, health, problems, tasks
 from concord.client import Concord, connect
 
 
@@ -47,6 +47,7 @@ def create_app(database_url: str | None = None, *, db: Concord | None = None) ->
         app.state.db = db  # also for ASGI clients that do not run the lifespan
     problems.install(app)
     docs.install(app)
+    app.include_router(health.router)
     app.include_router(boards.router)
     app.include_router(tasks.router)
     return app
