@@ -7,28 +7,12 @@ name but 127.0.0.1 resolves to nothing, so a page that needs an asset from outsi
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 
 import pytest
+from browser import browse, needs_chromium
 from serve_process import serving
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs headless Chromium: apt-get install chromium")
-OFFLINE = [
-    "--headless",
-    "--no-sandbox",  # tests run as root, where Chromium's sandbox refuses to start
-    "--disable-gpu",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # no CDN, whatever the network
-    "--virtual-time-budget=15000",  # let the page's scripts fetch /openapi.json and render it
-]
-
-
-def browse(url: str, *args: str) -> str:
-    done = subprocess.run(
-        [CHROMIUM, *OFFLINE, *args, url], capture_output=True, text=True, timeout=120, check=True
-    )
-    return done.stdout
+pytestmark = needs_chromium
 
 
 @pytest.fixture
