@@ -1,5 +1,5 @@
-"""`concord plot RESULT`: the four-panel chart of a result as PNG or SVG, or a throughput chart
-in the terminal."""
+"""`concord plot RESULT`: a chart of a result as PNG or SVG (a row per measure, a panel per
+isolation level), or a throughput chart in the terminal."""
 
 from __future__ import annotations
 
