@@ -11,6 +11,7 @@ from rich.console import Console
 from test_results_support import a_sweep, document, race_cell, write
 
 from concord.plot import draw, save_figure, series_of, terminal_chart
+from concord.plot.terminal import marker_letters
 
 
 def labelled_lines(ax) -> list:
@@ -99,16 +100,34 @@ def test_the_figure_is_written_as_png_or_svg(tmp_path, suffix, magic):
     assert path.read_bytes().startswith(magic)
 
 
-def test_the_terminal_chart_draws_every_series_against_the_worker_ticks():
+def test_the_terminal_chart_has_a_panel_per_isolation_level_on_one_scale_with_a_letter_per_strategy():
     console = Console(width=80, record=True, color_system=None)
     console.print(terminal_chart(a_sweep(), width=80))
     lines = console.export_text().splitlines()
     assert lines[0] == "throughput (commits/s) against workers: counter, median of 3 runs"
-    assert lines[1].startswith("   2,000 │")  # 1,600 rounded up to a nice ceiling
-    assert lines[-2].split() == ["1", "4", "16"]
-    assert lines[-1].split() == ["■", "none", "■", "pessimistic", "o", "RC", "x", "SER"]
-    plot = "\n".join(lines[1:-3])
-    assert plot.count("o") >= 3 and plot.count("x") >= 3  # the markers (series share points here)
+    assert [n for n, line in enumerate(lines) if line in ("read committed", "serializable")] == [1, 13]
+    read_committed, serializable = lines[2:11], lines[14:23]
+    for panel in (read_committed, serializable):
+        assert panel[0].startswith("   2,000 │")  # the same scale: 1,600 rounded up to a nice ceiling
+        assert panel[-1].startswith("       0 │")
+    assert lines[12].split() == lines[24].split() == ["1", "4", "16"]
+    assert lines[-1].split() == ["n", "■", "none", "p", "■", "pessimistic"]
+    # At 16 workers (the last column), 9 rows from 0 to 2,000: none reaches 1,600 at read committed
+    # (row 2) and 1,120 at serializable (row 4), pessimistic 800 and 480 (rows 5 and 6).
+    ends = [[row.rstrip()[-1] for row in panel] for panel in (read_committed, serializable)]
+    assert [n for n, end in enumerate(ends[0]) if end in "np"] == [2, 5]
+    assert [ends[0][2], ends[0][5]] == ["n", "p"]
+    assert [n for n, end in enumerate(ends[1]) if end in "np"] == [4, 6]
+    assert [ends[1][4], ends[1][6]] == ["n", "p"]
+
+
+def test_strategies_get_distinct_marker_letters():
+    assert marker_letters(["none", "nowait", "pessimistic", "optimistic"]) == {
+        "none": "n",
+        "nowait": "o",
+        "pessimistic": "p",
+        "optimistic": "t",
+    }
 
 
 def test_the_command_draws_the_terminal_chart_without_output_option(tmp_path):
