@@ -19,10 +19,11 @@ from concord.cli.race import print_result as print_race
 from concord.cli.sweep import print_sweep
 from concord.race import CellResult, RaceResult
 from concord.reports.compare import BEYOND, UNKNOWN, WITHIN, Change, Comparison, compare
-from concord.reports.store import ResultFile, find_result, list_results, load_result
+from concord.reports.store import KINDS, ResultFile, document_kind, find_result, list_results, load_result
 
 app = typer.Typer(
-    help="Results written by race and sweep: list them, show one, compare two.", no_args_is_help=True
+    help="Results written by race, sweep, anomalies and calibrate: list them, show one, compare two.",
+    no_args_is_help=True,
 )
 
 
@@ -37,8 +38,8 @@ def list_(out: Out = Path("."), as_json: Json = False) -> None:
 
 @app.command("show")
 def show(result: Result, out: Out = Path("."), as_json: Json = False) -> None:
-    """Show one result as the table `concord race` (or `concord sweep`) printed."""
-    document = load_result(result, out)
+    """Show one result as the command that wrote it (race, sweep, anomalies, calibrate) printed it."""
+    document = load_result(result, out, kinds=KINDS)
     render(document, as_json=as_json, human=lambda console: print_document(console, document))
 
 
@@ -72,10 +73,66 @@ def print_list(console: Console, found: list[ResultFile], out: Path) -> None:
 
 
 def print_document(console: Console, document: dict[str, Any]) -> None:
-    if document.get("kind") == "sweep":
+    kind = document_kind(document)
+    if kind == "sweep":
         print_sweep(console, document)
+    elif kind == "anomalies":
+        from concord.cli.anomalies import matrix
+
+        console.print(matrix(suite_result(document)))
+    elif kind == "calibrate":
+        from concord.cli.calibrate import _table as print_calibration
+
+        print_calibration(console, calibration_report(document))
     else:
         print_race(console, race_result(document))
+
+
+def suite_result(document: dict[str, Any]):
+    """An anomalies document read back into the `SuiteResult` whose matrix `concord anomalies` prints
+    (without the transcripts: `concord anomalies --explain` reruns a cell to show one)."""
+    from datetime import datetime
+
+    from concord.anomalies import Cell, Level, SuiteResult, Verdict
+
+    cells = [
+        Cell(
+            anomaly=c["anomaly"],
+            variant=c["variant"],
+            title=c.get("title", c["anomaly"]),
+            isolation=Level(c["isolation"]),
+            verdict=Verdict(c["verdict"]),
+            evidence=c.get("evidence", ""),
+            observation=c.get("observation", ""),
+            prevented_by=list(c.get("prevented_by", [])),
+            seconds=c.get("seconds", 0.0),
+        )
+        for c in document["cells"]
+    ]
+    return SuiteResult(
+        started_at=datetime.fromisoformat(document["started_at"]),
+        seconds=document.get("seconds", 0.0),
+        database=document.get("database", {}),
+        step_timeout=document.get("step_timeout", 0.0),
+        cells=cells,
+    )
+
+
+def calibration_report(document: dict[str, Any]):
+    """A calibrate document read back into the `CalibrationReport` `concord calibrate` renders."""
+    from concord.calibrate import CalibrationReport, Row
+
+    keys = ("workers", "executor", "pgbench_tps", "concord_tps", "floor_tps")
+    return CalibrationReport(
+        started_at=document.get("started_at", "?"),
+        pgbench=document.get("pgbench", "?"),
+        script=document.get("script", ""),
+        parameters=document.get("parameters", {}),
+        default_executor=document.get("default_executor", "?"),
+        rows=[Row(**{k: row[k] for k in keys if k in row}) for row in document["rows"]],
+        interrupted=bool(document.get("interrupted")),
+        files=document.get("files", {}),
+    )
 
 
 def race_result(document: dict[str, Any]) -> RaceResult:

@@ -79,14 +79,25 @@ def save_figure(document: dict[str, Any], path: str | Path) -> Path:
             f"cannot write a chart as {path.suffix or 'a file without extension'}: use .png or .svg"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    draw(document).savefig(path, format=path.suffix.lower().lstrip("."))
+    _figure(document).savefig(path, format=path.suffix.lower().lstrip("."))
     return path
 
 
 def figure_png(document: dict[str, Any]) -> bytes:
     buffer = io.BytesIO()
-    draw(document).savefig(buffer, format="png")
+    _figure(document).savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def _figure(document: dict[str, Any]):
+    """The figure for a race or sweep (`draw`) or for a calibrate result."""
+    from concord.reports.store import document_kind
+
+    if document_kind(document) == "calibrate":
+        from concord.plot.calibration import draw_calibration
+
+        return draw_calibration(document)
+    return draw(document)
 
 
 def _matplotlib():
