@@ -14,7 +14,7 @@ from concord import __version__
 from concord.anomalies import run_suite, suite_document, write_results
 from concord.calibrate import Calibration, calibrate, write_report
 from concord.plot.calibration import calibration_chart, draw_calibration
-from concord.reports.store import ResultUnreadable, list_results, load_result
+from concord.reports.store import KINDS, ResultUnreadable, list_results, load_result
 
 
 @pytest.fixture
@@ -101,6 +101,58 @@ def test_the_terminal_chart_of_a_calibrate_result_has_a_bar_per_row(calibrate_fi
     assert [line.split()[-1] for line in bars] == [f"{r['ratio']:.2f}" for r in document["rows"]]
 
 
-def test_report_and_compare_still_take_only_race_and_sweep_results(calibrate_file, tmp_path):
+def test_a_result_is_loaded_as_a_race_or_sweep_unless_other_kinds_are_asked_for(calibrate_file, tmp_path):
     with pytest.raises(ResultUnreadable, match="is a calibrate result; this takes a race or sweep result"):
-        load_result(calibrate_file)
+        load_result(calibrate_file)  # what `concord report` does: its page is a race's or a sweep's
+    assert load_result(calibrate_file, kinds=KINDS)["rows"]
+
+
+def test_compare_two_anomalies_results_lists_the_verdicts_that_changed(anomalies_file, tmp_path):
+    changed = json.loads(anomalies_file.read_text())
+    [g2] = [c for c in changed["cells"] if (c["anomaly"], c["isolation"]) == ("G2-item", "read committed")]
+    g2["verdict"] = "prevented"  # as if a run had not seen write skew at read committed
+    other = tmp_path / "results" / "other-anomalies.json"
+    other.write_text(json.dumps(changed))
+    outcome = run("results", "compare", str(anomalies_file), str(other), "--json")
+    assert outcome.exit_code == 0, outcome.stderr
+    found = outcome.json()
+    assert [c for c in found["cells"] if c["changed"]] == [
+        {
+            "anomaly": "G2-item",
+            "variant": "write skew",
+            "isolation": "read committed",
+            "verdict_a": "possible",
+            "verdict_b": "prevented",
+            "changed": True,
+        }
+    ]
+    assert len(found["cells"]) == 4 and found["only_in_a"] == found["only_in_b"] == []
+    human = run("results", "compare", str(anomalies_file), str(other))
+    assert "verdicts changed: 1; the same: 3" in human.stdout
+
+
+def test_compare_two_calibrate_results_gives_the_change_in_ratio(calibrate_file, tmp_path):
+    document = json.loads(calibrate_file.read_text())
+    other = tmp_path / "results" / "other-calibrate.json"
+    other.write_text(json.dumps({**document, "rows": document["rows"][:1]}))
+    outcome = run("results", "compare", str(calibrate_file), str(other), "--json")
+    assert outcome.exit_code == 0, outcome.stderr
+    [row] = outcome.json()["rows"]
+    ratio = document["rows"][0]["ratio"]
+    assert row == {
+        "workers": 1,
+        "executor": "threads",
+        "ratio_a": ratio,
+        "ratio_b": ratio,
+        "change": 0.0,
+        "note": "spread unknown",  # one round each
+    }
+    assert outcome.json()["only_in_a"] == [[2, "threads"]]
+
+
+def test_compare_refuses_two_results_of_different_kinds_in_one_line(anomalies_file, calibrate_file):
+    outcome = run("results", "compare", str(anomalies_file), str(calibrate_file))
+    assert outcome.exit_code == 2
+    assert outcome.stderr.strip().splitlines() == [
+        "concord: cannot compare an anomalies result with a calibrate result"
+    ]

@@ -13,13 +13,31 @@ from rich.table import Table
 from rich.text import Text
 
 from concord.cli.common import Json, render
+from concord.cli.errors import UsageError
 from concord.cli.plot import Out, Result
 from concord.cli.race import SHORT_ISOLATION
 from concord.cli.race import print_result as print_race
+from concord.cli.results_kinds import (
+    NOTE_STYLE,
+    calibration_report,
+    print_ratio_changes,
+    print_verdict_changes,
+    suite_result,
+)
 from concord.cli.sweep import print_sweep
 from concord.race import CellResult, RaceResult
 from concord.reports.compare import BEYOND, UNKNOWN, WITHIN, Change, Comparison, compare
-from concord.reports.store import KINDS, ResultFile, document_kind, find_result, list_results, load_result
+from concord.reports.compare_kinds import compare_anomalies, compare_calibrations
+from concord.reports.store import (
+    KINDS,
+    RACES,
+    ResultFile,
+    document_kind,
+    find_result,
+    list_results,
+    load_result,
+    with_article,
+)
 
 app = typer.Typer(
     help="Results written by race, sweep, anomalies and calibrate: list them, show one, compare two.",
@@ -50,9 +68,22 @@ def compare_(
     out: Out = Path("."),
     as_json: Json = False,
 ) -> None:
-    """Compare two results cell by cell: throughput and p99, with their change and the spread."""
-    baseline, other = load_result(a, out), load_result(b, out)
+    """Compare two results cell by cell: throughput and p99 (race, sweep), verdicts (anomalies) or
+    the concord/pgbench ratio (calibrate), with the change and the spread."""
+    baseline, other = load_result(a, out, kinds=KINDS), load_result(b, out, kinds=KINDS)
     names = (str(find_result(a, out)), str(find_result(b, out)))
+    kinds = {document_kind(baseline), document_kind(other)}
+    if len(kinds) > 1 and not kinds <= set(RACES):
+        first, second = document_kind(baseline), document_kind(other)
+        raise UsageError(f"cannot compare {with_article(first)} result with {with_article(second)} result")
+    if kinds == {"anomalies"}:
+        found = compare_anomalies(baseline, other, names=names)
+        render(found, as_json=as_json, human=lambda console: print_verdict_changes(console, found))
+        return
+    if kinds == {"calibrate"}:
+        found = compare_calibrations(baseline, other, names=names)
+        render(found, as_json=as_json, human=lambda console: print_ratio_changes(console, found))
+        return
     comparison = compare(baseline, other, names=names)
     render(comparison.as_dict(), as_json=as_json, human=lambda console: print_comparison(console, comparison))
 
@@ -86,53 +117,6 @@ def print_document(console: Console, document: dict[str, Any]) -> None:
         print_calibration(console, calibration_report(document))
     else:
         print_race(console, race_result(document))
-
-
-def suite_result(document: dict[str, Any]):
-    """An anomalies document read back into the `SuiteResult` whose matrix `concord anomalies` prints
-    (without the transcripts: `concord anomalies --explain` reruns a cell to show one)."""
-    from datetime import datetime
-
-    from concord.anomalies import Cell, Level, SuiteResult, Verdict
-
-    cells = [
-        Cell(
-            anomaly=c["anomaly"],
-            variant=c["variant"],
-            title=c.get("title", c["anomaly"]),
-            isolation=Level(c["isolation"]),
-            verdict=Verdict(c["verdict"]),
-            evidence=c.get("evidence", ""),
-            observation=c.get("observation", ""),
-            prevented_by=list(c.get("prevented_by", [])),
-            seconds=c.get("seconds", 0.0),
-        )
-        for c in document["cells"]
-    ]
-    return SuiteResult(
-        started_at=datetime.fromisoformat(document["started_at"]),
-        seconds=document.get("seconds", 0.0),
-        database=document.get("database", {}),
-        step_timeout=document.get("step_timeout", 0.0),
-        cells=cells,
-    )
-
-
-def calibration_report(document: dict[str, Any]):
-    """A calibrate document read back into the `CalibrationReport` `concord calibrate` renders."""
-    from concord.calibrate import CalibrationReport, Row
-
-    keys = ("workers", "executor", "pgbench_tps", "concord_tps", "floor_tps")
-    return CalibrationReport(
-        started_at=document.get("started_at", "?"),
-        pgbench=document.get("pgbench", "?"),
-        script=document.get("script", ""),
-        parameters=document.get("parameters", {}),
-        default_executor=document.get("default_executor", "?"),
-        rows=[Row(**{k: row[k] for k in keys if k in row}) for row in document["rows"]],
-        interrupted=bool(document.get("interrupted")),
-        files=document.get("files", {}),
-    )
 
 
 def race_result(document: dict[str, Any]) -> RaceResult:
@@ -172,7 +156,6 @@ NARROW_HEADERS = {
     "change ": "p99 Δ",
     "violations": "viol.",
 }
-NOTE_STYLE = {WITHIN: "dim", BEYOND: "bold yellow", UNKNOWN: "dim"}
 
 
 def print_comparison(console: Console, c: Comparison) -> None:

@@ -93,7 +93,8 @@ def load_result(name: str | Path, out: str | Path = ".", kinds: tuple[str, ...] 
         raise ResultUnreadable(f"{path} is not a concord result: {problem}")
     kind = document_kind(document)
     if kind not in kinds:
-        raise ResultUnreadable(f"{path} is {_a(kind)} result; this takes {_a(' or '.join(kinds))} result")
+        wanted = with_article(" or ".join(kinds))
+        raise ResultUnreadable(f"{path} is {with_article(kind)} result; this takes {wanted} result")
     return document
 
 
@@ -120,7 +121,7 @@ def _utc(stamp: str) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _a(word: str) -> str:
+def with_article(word: str) -> str:
     return f"an {word}" if word[0] in "aeiou" else f"a {word}"
 
 
