@@ -47,6 +47,7 @@ def draw_calibration(document: dict[str, Any]):
         ax.axhline(target, color="0.4", linestyle="--", linewidth=1, label=f"target {target:g}")
     ax.axhline(1.0, color="0.2", linewidth=0.8, label="as fast as pgbench")
     ax.set_xticks(range(len(workers)), [f"{w} worker{'s' * (w != 1)}" for w in workers])
+    ax.set_xlim(-0.6, len(workers) - 0.4)  # room for the value printed right of the last dot
     top = max([SCALE_TOP] + [max(_ratios(r)) for r in rows if _ratios(r)])
     ax.set_ylim(0, top * 1.08)
     ax.set_ylabel("concord tps / pgbench tps (median of rounds, bars: min-max)")
