@@ -11,6 +11,7 @@ from rich.console import Console
 from test_results_support import a_sweep, document, race_cell, write
 
 from concord.plot import draw, save_figure, series_of, terminal_chart
+from concord.plot.terminal import marker_letters
 
 
 def labelled_lines(ax) -> list:
@@ -20,34 +21,54 @@ def labelled_lines(ax) -> list:
     return [line for line in ax.get_lines() if not line.get_label().startswith("_")]
 
 
-def test_the_figure_has_four_titled_panels_with_one_line_per_strategy_and_isolation():
+def panels(fig) -> dict[str, list]:
+    """The figure's axes by row: throughput, latency, conflicts, violations."""
+    columns = len(fig.axes) // 4
+    rows = ("throughput", "latency", "conflicts", "violations")
+    return {name: fig.axes[n * columns : (n + 1) * columns] for n, name in enumerate(rows)}
+
+
+def test_the_figure_has_a_row_per_measure_and_a_column_per_isolation_with_a_line_per_strategy():
     fig = draw(a_sweep())
-    throughput, latency, per_commit, violations = fig.axes[:4]
-    assert [ax.get_title() for ax in fig.axes[:4]] == [
-        "Throughput (median of 3 runs, bars: min-max)",
-        "Latency per operation: p99 (bold) and p50 (faint)",
-        "Conflicts per commit (each one retried, or the operation gave up)",
-        "Violations: the invariant broken, summed over 3 runs",
+    rows = panels(fig)
+    assert len(fig.axes) == 8  # 4 measures x 2 isolation levels
+    assert [ax.get_title() for ax in rows["throughput"]] == ["read committed", "serializable"]
+    for row in rows.values():
+        for ax in row:
+            assert [line.get_label() for line in labelled_lines(ax)] == ["none", "pessimistic"]
+    assert len(rows["latency"][0].get_lines()) == 4  # p99 and a faint p50 per strategy
+    assert [row[0].get_ylabel().splitlines()[0] for row in rows.values()] == [
+        "throughput: commits per second",
+        "latency per operation, ms (log)",
+        "conflicts per commit",
+        "violations: invariant broken",
     ]
-    expected = ["none · RC", "none · SER", "pessimistic · RC", "pessimistic · SER"]
-    for ax in (throughput, latency, per_commit, violations):
-        assert [line.get_label() for line in labelled_lines(ax)] == expected
-    assert len(latency.get_lines()) == 8  # p99 and a faint p50 per series
-    assert [ax.get_ylabel() for ax in fig.axes[:2]] == ["commits per second", "milliseconds (log scale)"]
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == expected
+    assert "(median of 3 runs, bars: min-max)" in rows["throughput"][0].get_ylabel()
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["none", "pessimistic"]
 
 
-def test_lines_differ_in_colour_and_in_marker_or_line_style():
-    lines = labelled_lines(draw(a_sweep()).axes[0])
-    looks = [(line.get_color(), line.get_marker(), line.get_linestyle()) for line in lines]
-    assert len(set(looks)) == 4
-    assert len({colour for colour, _, _ in looks}) == 2  # one colour per strategy
-    assert len({(marker, style) for _, marker, style in looks}) == 2  # one marker and style per isolation
+def test_a_strategy_has_the_same_colour_and_marker_in_every_panel():
+    fig = draw(a_sweep())
+    looks: dict[str, set] = {}
+    for ax in fig.axes:
+        for line in labelled_lines(ax):
+            looks.setdefault(line.get_label(), set()).add((line.get_color(), line.get_marker()))
+    assert all(len(found) == 1 for found in looks.values())
+    assert len({next(iter(found)) for found in looks.values()}) == 2
+
+
+def test_the_panels_of_a_row_share_a_y_axis_that_holds_every_panels_values():
+    fig = draw(a_sweep())
+    read_committed, serializable = panels(fig)["throughput"]
+    assert read_committed.get_shared_y_axes().joined(read_committed, serializable)
+    assert read_committed.get_ylim()[0] == 0
+    # none at read committed reaches 1,610 at 16 workers: the shared axis shows it in both panels.
+    assert serializable.get_ylim()[1] >= 1610
 
 
 def test_the_throughput_error_bars_span_the_runs():
     fig = draw(a_sweep())
-    [first] = [c for c in fig.axes[0].containers if c.get_label() == "none · RC"]
+    [first] = [c for c in fig.axes[0].containers if c.get_label() == "none"]
     _line, _caps, (bars,) = first.lines
     spans = [(round(seg[0][1], 6), round(seg[1][1], 6)) for seg in bars.get_segments()]
     assert spans == [(90.0, 110.0), (390.0, 410.0), (1590.0, 1610.0)]
@@ -58,7 +79,9 @@ def test_a_plain_race_document_is_drawn_with_one_run_per_point():
         [race_cell("none", "read committed", 1, 50.0), race_cell("none", "read committed", 8, 80.0)]
     )
     fig = draw(race)
-    assert fig.axes[0].get_title() == "Throughput (one run per point)"
+    assert len(fig.axes) == 4
+    assert fig.axes[0].get_title() == "read committed"
+    assert "(one run per point)" in fig.axes[0].get_ylabel()
     [line] = labelled_lines(fig.axes[0])
     assert list(line.get_ydata()) == [50.0, 80.0]
 
@@ -77,16 +100,34 @@ def test_the_figure_is_written_as_png_or_svg(tmp_path, suffix, magic):
     assert path.read_bytes().startswith(magic)
 
 
-def test_the_terminal_chart_draws_every_series_against_the_worker_ticks():
+def test_the_terminal_chart_has_a_panel_per_isolation_level_on_one_scale_with_a_letter_per_strategy():
     console = Console(width=80, record=True, color_system=None)
     console.print(terminal_chart(a_sweep(), width=80))
     lines = console.export_text().splitlines()
     assert lines[0] == "throughput (commits/s) against workers: counter, median of 3 runs"
-    assert lines[1].startswith("   2,000 │")  # 1,600 rounded up to a nice ceiling
-    assert lines[-2].split() == ["1", "4", "16"]
-    assert lines[-1].split() == ["■", "none", "■", "pessimistic", "o", "RC", "x", "SER"]
-    plot = "\n".join(lines[1:-3])
-    assert plot.count("o") >= 3 and plot.count("x") >= 3  # the markers (series share points here)
+    assert [n for n, line in enumerate(lines) if line in ("read committed", "serializable")] == [1, 13]
+    read_committed, serializable = lines[2:11], lines[14:23]
+    for panel in (read_committed, serializable):
+        assert panel[0].startswith("   2,000 │")  # the same scale: 1,600 rounded up to a nice ceiling
+        assert panel[-1].startswith("       0 │")
+    assert lines[12].split() == lines[24].split() == ["1", "4", "16"]
+    assert lines[-1].split() == ["n", "■", "none", "p", "■", "pessimistic"]
+    # At 16 workers (the last column), 9 rows from 0 to 2,000: none reaches 1,600 at read committed
+    # (row 2) and 1,120 at serializable (row 4), pessimistic 800 and 480 (rows 5 and 6).
+    ends = [[row.rstrip()[-1] for row in panel] for panel in (read_committed, serializable)]
+    assert [n for n, end in enumerate(ends[0]) if end in "np"] == [2, 5]
+    assert [ends[0][2], ends[0][5]] == ["n", "p"]
+    assert [n for n, end in enumerate(ends[1]) if end in "np"] == [4, 6]
+    assert [ends[1][4], ends[1][6]] == ["n", "p"]
+
+
+def test_strategies_get_distinct_marker_letters():
+    assert marker_letters(["none", "nowait", "pessimistic", "optimistic"]) == {
+        "none": "n",
+        "nowait": "o",
+        "pessimistic": "p",
+        "optimistic": "t",
+    }
 
 
 def test_the_command_draws_the_terminal_chart_without_output_option(tmp_path):

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx2
 import pytest
+from serve_process import serving
 
 from concord.errors import ConcordError, InvalidInput
-from concord.race import Experiment, write_results
+from concord.race import Experiment, TooManyWorkers, write_results
 from concord.race.http import run_http_experiment
+from concord.services.boards import list_boards
 
 
 def race(url: str, scenario: str, strategy: str, workers: int = 8, ops: int = 160):
@@ -147,3 +154,63 @@ def test_concord_race_via_refuses_a_strategy_http_cannot_run_with_exit_2(tmp_pat
         "concord: counter through HTTP takes none or optimistic, not pessimistic: a row lock cannot outlive "
         "the request that took it"
     ]
+
+
+def test_a_race_via_refuses_more_workers_than_the_api_serves_at_once_before_making_anything(live_url, db):
+    # live_url serves the test's `db`: a pool of 5 + 10 connections, so 15 requests at once.
+    experiment = Experiment(scenario="assign", strategies=("pessimistic",), workers=(4, 16), ops=32)
+    with pytest.raises(TooManyWorkers) as refused:
+        run_http_experiment(experiment, live_url)
+    assert refused.value.message == (
+        f"16 workers need 16 requests at once but the API at {live_url} serves 15 at once "
+        "(40 threads, 5+10 pooled connections); use at most 15 workers"
+    )
+    assert db.transact(list_boards) == []
+
+
+def test_concord_race_via_with_more_workers_than_the_api_serves_is_one_line_and_exit_2(live_url, tmp_path):
+    from cli_runner import run
+
+    outcome = run("race", "--via", live_url, "--workers", "5000", "--ops", "5000", "--out", str(tmp_path))
+    assert outcome.exit_code == 2
+    assert outcome.stderr.strip().splitlines() == [
+        f"concord: 5000 workers need 5000 requests at once but the API at {live_url} serves 15 at once "
+        "(40 threads, 5+10 pooled connections); use at most 15 workers"
+    ]
+    assert not (tmp_path / "results").exists()
+
+
+def test_ctrl_c_stops_a_race_via_a_real_concord_serve_within_two_seconds(database_url, tmp_path):
+    with serving(database_url, tmp_path / "serve.log") as base:
+        health = httpx2.get(f"{base}/health").json()
+        workers = health["capacity"]["concurrent_requests"]  # 40: the most it will accept
+        command = [sys.executable, "-m", "concord", "race", "--via", base, "--scenario", "assign"]
+        command += ["--strategy", "pessimistic", "--workers", str(workers), "--duration", "60"]
+        command += ["--json", "--out", str(tmp_path)]
+        out, err = tmp_path / "stdout", tmp_path / "stderr"
+        with out.open("w") as stdout, err.open("w") as stderr, (tmp_path / "serve.log").open() as log:
+            process = subprocess.Popen(command, stdout=stdout, stderr=stderr)
+            try:
+                # The workers are racing once the server has answered assigns from all of them.
+                _wait_for_lines(log, "/assign?strategy=pessimistic HTTP/1.1", workers, process)
+                process.send_signal(signal.SIGINT)
+                sent = time.monotonic()
+                process.wait(timeout=30)
+                took = time.monotonic() - sent
+            finally:
+                process.kill()
+    assert process.returncode == 130
+    assert "concord: interrupted; partial results written" in err.read_text().splitlines()
+    assert took < 2.0
+    assert json.loads(out.read_text())["interrupted"] is True
+
+
+def _wait_for_lines(log, needle: str, count: int, process) -> None:
+    deadline = time.monotonic() + 120
+    seen = 0
+    while seen < count:
+        assert process.poll() is None and time.monotonic() < deadline, "the race never got going"
+        line = log.readline()
+        if not line:
+            time.sleep(0.01)  # waiting for the server to write, not lining anything up
+        seen += needle in line

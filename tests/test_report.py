@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import sys
 
+import pytest
+from browser import needs_chromium
 from cli_runner import run
 from test_results_support import a_sweep, document, race_cell, write
 
@@ -134,3 +136,49 @@ def test_bad_input_is_one_line_with_its_exit_code(tmp_path):
     missing = run("report", str(tmp_path / "nope.json"))
     assert (missing.exit_code, missing.stdout) == (1, "")
     assert missing.stderr.startswith(f"concord: no result {tmp_path / 'nope.json'}: not a file")
+
+
+# Measured by the browser once the page is laid out: how far the page scrolls sideways, the numeric
+# cells whose text breaks over lines, and whether the reproduce command fits its box.
+LAYOUT_PROBE = """
+<script>
+const lines = (node) => {
+  const range = document.createRange();
+  range.selectNodeContents(node);
+  return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+};
+const broken = [...document.querySelectorAll("td.num")].filter(
+  (td) => [...td.childNodes].some((node) => lines(node) > 1)).map((td) => td.textContent);
+const pre = document.querySelector("pre");
+document.title = JSON.stringify({
+  width: window.innerWidth,
+  sideways: document.documentElement.scrollWidth - window.innerWidth,
+  numeric_cells: document.querySelectorAll("td.num").length,
+  broken: broken,
+  command_overflows: pre.scrollWidth - pre.clientWidth,
+});
+</script>
+"""
+
+
+@needs_chromium
+@pytest.mark.parametrize("width", [1280, 800])
+def test_the_html_page_never_breaks_a_number_nor_scrolls_sideways_in_a_browser(repo_root, tmp_path, width):
+    import html
+    import json
+    import re
+
+    from browser import browse
+
+    sweep = json.loads((repo_root / "results/examples/counter-sweep.json").read_text())
+    sweep["parameters"]["strategies"] += [f"strategy-number-{n}" for n in range(30)]  # a long command
+    text = to_html(build_page(sweep, charts=False)).replace("</body>", LAYOUT_PROBE + "</body>")
+    page = tmp_path / "report.html"
+    page.write_text(text)
+    dom = browse(page.as_uri(), "--dump-dom", f"--window-size={width},900")
+    layout = json.loads(html.unescape(re.search(r"<title>(.*)</title>", dom)[1]))
+    assert layout["width"] == width
+    assert layout["numeric_cells"] > 0
+    assert layout["broken"] == []
+    assert layout["sideways"] <= 0
+    assert layout["command_overflows"] <= 0

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from concord.api import boards, limits, problems, tasks
+from concord.api import boards, docs, health, limits, problems, tasks
 from concord.client import Concord, connect
 
 
@@ -44,11 +44,15 @@ def create_app(
         summary="A task board whose writes are made safe with PostgreSQL locking strategies.",
         lifespan=lifespan,
         responses=problems.PROBLEM_RESPONSES,
+        docs_url=None,  # served by docs.install from local assets, not from a CDN
+        redoc_url=None,
     )
     if db is not None:
         app.state.db = db  # also for ASGI clients that do not run the lifespan
     problems.install(app)
     app.add_middleware(limits.BodySizeLimit, limit=body_limit)
+    docs.install(app)
+    app.include_router(health.router)
     app.include_router(boards.router)
     app.include_router(tasks.router)
     return app

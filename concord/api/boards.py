@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, status
 
-from concord import __version__
 from concord.api.deps import Db, Write
-from concord.api.schemas import ActivityOut, BoardIn, BoardOut, BoardTreeOut, HealthOut, ListIn, ListOut
+from concord.api.schemas import ActivityOut, BoardIn, BoardOut, BoardTreeOut, ListIn, ListOut
 from concord.services import activity, boards, lists
 
 router = APIRouter(tags=["boards"])
-
-
-@router.get("/health", tags=["health"], response_model=HealthOut)
-def health(db: Db):
-    """The API's version and its database server's version."""
-    return {"status": "ok", "concord_version": __version__, "server_version": db.server_version()}
 
 
 @router.post("/boards", status_code=status.HTTP_201_CREATED, response_model=BoardOut)

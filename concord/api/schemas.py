@@ -119,9 +119,3 @@ class ActivityOut(_Out):
     action: str
     detail: dict[str, Any]
     created_at: datetime
-
-
-class HealthOut(BaseModel):
-    status: str
-    concord_version: str
-    server_version: str

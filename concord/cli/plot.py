@@ -1,5 +1,5 @@
-"""`concord plot RESULT`: the four-panel chart of a result as PNG or SVG, or a throughput chart
-in the terminal."""
+"""`concord plot RESULT`: a chart of a result as PNG or SVG (a row per measure, a panel per
+isolation level), or a throughput chart in the terminal."""
 
 from __future__ import annotations
 
@@ -34,18 +34,27 @@ def plot(
     ] = None,
     out: Out = Path("."),
 ) -> None:
-    """Chart a race or sweep result: throughput, latency, conflicts and violations against workers."""
+    """Chart a race or sweep result (throughput, latency, conflicts and violations against workers)
+    or a calibrate result (concord's throughput as a share of pgbench's)."""
     from concord.plot import save_figure, terminal_chart
-    from concord.reports.store import load_result
+    from concord.plot.calibration import calibration_chart
+    from concord.reports.store import KINDS, document_kind, load_result
 
     if output is not None and output.suffix.lower() not in FORMATS:
         raise UsageError(
             f"cannot write a chart as {output.suffix or 'a file without extension'}: use .png or .svg"
         )
-    document = load_result(result, out)
+    document = load_result(result, out, kinds=KINDS)
+    kind = document_kind(document)
+    if kind == "anomalies":
+        raise UsageError(
+            f"{result} is an anomalies result, a matrix of verdicts: nothing to plot "
+            f"(`concord results show {result}` shows it)"
+        )
     if output is None:
         screen = console()
-        screen.print(terminal_chart(document, width=min(screen.width, 120)))
+        chart = calibration_chart(document) if kind == "calibrate" else None
+        screen.print(chart or terminal_chart(document, width=min(screen.width, 120)))
         return
     save_figure(document, output)
     console().print(f"chart: {output}", markup=False, highlight=False)

@@ -13,16 +13,35 @@ from rich.table import Table
 from rich.text import Text
 
 from concord.cli.common import Json, render
+from concord.cli.errors import UsageError
 from concord.cli.plot import Out, Result
 from concord.cli.race import SHORT_ISOLATION
 from concord.cli.race import print_result as print_race
+from concord.cli.results_kinds import (
+    NOTE_STYLE,
+    calibration_report,
+    print_ratio_changes,
+    print_verdict_changes,
+    suite_result,
+)
 from concord.cli.sweep import print_sweep
 from concord.race import CellResult, RaceResult
 from concord.reports.compare import BEYOND, UNKNOWN, WITHIN, Change, Comparison, compare
-from concord.reports.store import ResultFile, find_result, list_results, load_result
+from concord.reports.compare_kinds import compare_anomalies, compare_calibrations
+from concord.reports.store import (
+    KINDS,
+    RACES,
+    ResultFile,
+    document_kind,
+    find_result,
+    list_results,
+    load_result,
+    with_article,
+)
 
 app = typer.Typer(
-    help="Results written by race and sweep: list them, show one, compare two.", no_args_is_help=True
+    help="Results written by race, sweep, anomalies and calibrate: list them, show one, compare two.",
+    no_args_is_help=True,
 )
 
 
@@ -37,8 +56,8 @@ def list_(out: Out = Path("."), as_json: Json = False) -> None:
 
 @app.command("show")
 def show(result: Result, out: Out = Path("."), as_json: Json = False) -> None:
-    """Show one result as the table `concord race` (or `concord sweep`) printed."""
-    document = load_result(result, out)
+    """Show one result as the command that wrote it (race, sweep, anomalies, calibrate) printed it."""
+    document = load_result(result, out, kinds=KINDS)
     render(document, as_json=as_json, human=lambda console: print_document(console, document))
 
 
@@ -49,9 +68,22 @@ def compare_(
     out: Out = Path("."),
     as_json: Json = False,
 ) -> None:
-    """Compare two results cell by cell: throughput and p99, with their change and the spread."""
-    baseline, other = load_result(a, out), load_result(b, out)
+    """Compare two results cell by cell: throughput and p99 (race, sweep), verdicts (anomalies) or
+    the concord/pgbench ratio (calibrate), with the change and the spread."""
+    baseline, other = load_result(a, out, kinds=KINDS), load_result(b, out, kinds=KINDS)
     names = (str(find_result(a, out)), str(find_result(b, out)))
+    kinds = {document_kind(baseline), document_kind(other)}
+    if len(kinds) > 1 and not kinds <= set(RACES):
+        first, second = document_kind(baseline), document_kind(other)
+        raise UsageError(f"cannot compare {with_article(first)} result with {with_article(second)} result")
+    if kinds == {"anomalies"}:
+        found = compare_anomalies(baseline, other, names=names)
+        render(found, as_json=as_json, human=lambda console: print_verdict_changes(console, found))
+        return
+    if kinds == {"calibrate"}:
+        found = compare_calibrations(baseline, other, names=names)
+        render(found, as_json=as_json, human=lambda console: print_ratio_changes(console, found))
+        return
     comparison = compare(baseline, other, names=names)
     render(comparison.as_dict(), as_json=as_json, human=lambda console: print_comparison(console, comparison))
 
@@ -75,8 +107,17 @@ def print_list(console: Console, found: list[ResultFile], out: Path) -> None:
 
 
 def print_document(console: Console, document: dict[str, Any]) -> None:
-    if document.get("kind") == "sweep":
+    kind = document_kind(document)
+    if kind == "sweep":
         print_sweep(console, document)
+    elif kind == "anomalies":
+        from concord.cli.anomalies import matrix
+
+        console.print(matrix(suite_result(document)))
+    elif kind == "calibrate":
+        from concord.cli.calibrate import _table as print_calibration
+
+        print_calibration(console, calibration_report(document))
     else:
         print_race(console, race_result(document))
 
@@ -118,7 +159,6 @@ NARROW_HEADERS = {
     "change ": "p99 Δ",
     "violations": "viol.",
 }
-NOTE_STYLE = {WITHIN: "dim", BEYOND: "bold yellow", UNKNOWN: "dim"}
 
 
 def print_comparison(console: Console, c: Comparison) -> None:

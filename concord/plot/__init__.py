@@ -1,4 +1,4 @@
-"""Charts of a result document (race or sweep): the four-panel figure (matplotlib, in the
+"""Charts of a result document (race or sweep): small multiples (matplotlib, in the
 ``plot`` extra) and a compact throughput chart for the terminal (Rich, always available).
 
 from concord.plot import draw, save_figure, figure_png, terminal_chart

@@ -1,9 +1,11 @@
-"""The four-panel figure: throughput, latency, conflicts per commit and violations against workers.
+"""The figure: small multiples, a row per measure and a column per isolation level.
 
-Each line is one strategy x isolation level. The strategy sets the colour and the isolation level
-sets both the marker and the line style, so lines stay apart in print, in greyscale and for
-colour-blind readers. Workers go on a log2 axis (ladders double), each line nudged a little
-sideways so error bars at the same worker count do not hide each other.
+Rows: throughput, latency (p99 and p50), conflicts per commit and violations, each against
+workers. Columns: one isolation level each, so a panel holds one line per strategy (four, not
+twelve). A strategy keeps its colour and marker in every panel, and the panels of a row share
+their y axis, so the same height means the same value across isolation levels. Workers go on a
+log2 axis (ladders double), each line nudged a little sideways so error bars at the same worker
+count do not hide each other.
 
 matplotlib is imported only here, and only when a figure is asked for; the figure is a plain
 `Figure` on an Agg canvas, never pyplot, so no display and no global state is involved.
@@ -19,14 +21,11 @@ from typing import Any
 from concord.errors import ConcordError
 from concord.plot.series import Series, series_of, worker_ticks
 
-#: Isolation level -> (marker, line style).
-ISOLATION_STYLE = {
-    "read committed": ("o", "-"),
-    "repeatable read": ("s", "--"),
-    "serializable": ("^", ":"),
-}
-OTHER_STYLES = [("D", "-."), ("v", (0, (5, 1))), ("P", (0, (1, 1)))]
+#: A strategy's marker, by its place among the document's strategies (colour goes with it, so
+#: lines stay apart in greyscale and for colour-blind readers).
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 FORMATS = (".png", ".svg")
+ROWS = ("throughput", "latency", "conflicts", "violations")
 
 
 class PlotExtraMissing(ConcordError):
@@ -37,25 +36,35 @@ class PlotExtraMissing(ConcordError):
 
 
 def draw(document: dict[str, Any]):
-    """The figure for ``document`` (a `matplotlib.figure.Figure` with four axes)."""
+    """The figure for ``document``: a `matplotlib.figure.Figure` whose axes are the rows of
+    `ROWS` (throughput, latency, conflicts, violations) times the isolation levels, row by row."""
     Figure, FigureCanvasAgg = _matplotlib()
     series = series_of(document)
-    fig = Figure(figsize=(14, 10.5), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(2, 2, sharex=True)
+    isolations = list(dict.fromkeys(s.isolation for s in series))
     styles = _styles(series)
+    columns = len(isolations)
+    fig = Figure(figsize=(max(7.5, 4.4 * columns + 1.6), 13), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(ROWS), columns, sharex=True, sharey="row", squeeze=False)
     runs = document.get("parameters", {}).get("repeats", 1)
-    _throughput(axes[0][0], series, styles, runs)
-    _latency(axes[0][1], series, styles)
-    _per_commit(axes[1][0], series, styles)
-    _violations(axes[1][1], series, styles, runs)
-    for ax in axes.flat:
-        _workers_axis(ax, worker_ticks(series))
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    strategies = len(dict.fromkeys(s.strategy for s in series))
-    fig.legend(
-        handles, labels, loc="outside lower center", ncols=max(1, strategies), title="strategy · isolation"
-    )
+    ticks = worker_ticks(series)
+    for column, isolation in enumerate(isolations):
+        panel = [s for s in series if s.isolation == isolation]
+        _throughput(axes[0][column], panel, styles)
+        _latency(axes[1][column], panel, styles)
+        _per_commit(axes[2][column], panel, styles)
+        _violations(axes[3][column], panel, styles)
+        axes[0][column].set_title(isolation, fontsize=13, fontweight="bold")
+        for ax in axes[:, column]:
+            _workers_axis(ax, ticks)
+        axes[-1][column].set_xlabel("workers (one connection each)")
+    # Limits last, once every panel of the row has its data: the row shares one y axis.
+    for row in (0, 2, 3):  # throughput, conflicts and violations start at zero
+        axes[row][0].set_ylim(bottom=0)
+    for ax, label in zip(axes[:, 0], _row_labels(runs), strict=True):
+        ax.set_ylabel(label)
+    handles, labels = _strategy_legend(axes[0], series)
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), title="strategy", fontsize=11)
     fig.suptitle(_title(document), fontsize=14)
     return fig
 
@@ -70,14 +79,25 @@ def save_figure(document: dict[str, Any], path: str | Path) -> Path:
             f"cannot write a chart as {path.suffix or 'a file without extension'}: use .png or .svg"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    draw(document).savefig(path, format=path.suffix.lower().lstrip("."))
+    _figure(document).savefig(path, format=path.suffix.lower().lstrip("."))
     return path
 
 
 def figure_png(document: dict[str, Any]) -> bytes:
     buffer = io.BytesIO()
-    draw(document).savefig(buffer, format="png")
+    _figure(document).savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def _figure(document: dict[str, Any]):
+    """The figure for a race or sweep (`draw`) or for a calibrate result."""
+    from concord.reports.store import document_kind
+
+    if document_kind(document) == "calibrate":
+        from concord.plot.calibration import draw_calibration
+
+        return draw_calibration(document)
+    return draw(document)
 
 
 def _matplotlib():
@@ -89,87 +109,86 @@ def _matplotlib():
     return Figure, FigureCanvasAgg
 
 
-def _styles(series: list[Series]) -> dict[tuple[str, str], dict[str, Any]]:
+def _styles(series: list[Series]) -> dict[str, dict[str, Any]]:
+    """Colour and marker per strategy, the same in every panel."""
     strategies = list(dict.fromkeys(s.strategy for s in series))
-    others = iter(OTHER_STYLES * 3)
-    isolation_style = {
-        i: ISOLATION_STYLE.get(i) or next(others) for i in dict.fromkeys(s.isolation for s in series)
+    return {
+        name: {"color": f"C{n % 10}", "marker": MARKERS[n % len(MARKERS)]}
+        for n, name in enumerate(strategies)
     }
-    out = {}
-    for s in series:
-        marker, linestyle = isolation_style[s.isolation]
-        colour = f"C{strategies.index(s.strategy) % 10}"
-        out[(s.strategy, s.isolation)] = {"color": colour, "marker": marker, "linestyle": linestyle}
-    return out
 
 
-def _nudged(s: Series, series: list[Series]) -> list[float]:
-    k = series.index(s) - (len(series) - 1) / 2
+def _row_labels(runs) -> list[str]:
+    spread = f"median of {runs} runs, bars: min-max" if runs and runs > 1 else "one run per point"
+    summed = f", summed over {runs} runs" if runs and runs > 1 else ""
+    return [
+        f"throughput: commits per second\n({spread})",
+        "latency per operation, ms (log)\np99 bold, p50 faint",
+        "conflicts per commit\n(each retried, or the operation gave up)",
+        f"violations: invariant broken\n(symlog{summed})",
+    ]
+
+
+def _strategy_legend(row, series: list[Series]):
+    """One entry per strategy (the first panel that draws it), not one per panel."""
+    found: dict[str, Any] = {}
+    for ax in row:
+        handles, labels = ax.get_legend_handles_labels()
+        for handle, label in zip(handles, labels, strict=True):
+            found.setdefault(label, handle)
+    order = list(dict.fromkeys(s.strategy for s in series))
+    return [found[name] for name in order if name in found], [name for name in order if name in found]
+
+
+def _nudged(s: Series, panel: list[Series]) -> list[float]:
+    k = panel.index(s) - (len(panel) - 1) / 2
     return [w * 2 ** (0.03 * k) for w in s.workers]
 
 
-def _throughput(ax, series, styles, runs) -> None:
-    for s in series:
-        x = _nudged(s, series)
+def _throughput(ax, panel, styles) -> None:
+    for s in panel:
         below = [max(0.0, m - lo) for m, lo in zip(s.throughput, s.throughput_min, strict=True)]
         above = [max(0.0, hi - m) for m, hi in zip(s.throughput, s.throughput_max, strict=True)]
         ax.errorbar(
-            x,
+            _nudged(s, panel),
             s.throughput,
             yerr=[below, above],
             capsize=3,
             elinewidth=0.9,
-            label=s.label,
+            label=s.strategy,
             markersize=5,
-            **styles[(s.strategy, s.isolation)],
+            linewidth=1.8,
+            **styles[s.strategy],
         )
-    spread = f"median of {runs} runs, bars: min-max" if runs and runs > 1 else "one run per point"
-    ax.set(title=f"Throughput ({spread})", ylabel="commits per second")
-    ax.set_ylim(bottom=0)
 
 
-def _latency(ax, series, styles) -> None:
-    for s in series:
-        style = styles[(s.strategy, s.isolation)]
-        ax.plot(s.workers, s.p99_ms, label=s.label, markersize=5, **style)
+def _latency(ax, panel, styles) -> None:
+    for s in panel:
+        style = styles[s.strategy]
+        ax.plot(s.workers, s.p99_ms, label=s.strategy, markersize=5, linewidth=1.8, **style)
         ax.plot(
             s.workers,
             s.p50_ms,
-            label=f"_{s.label} p50",
-            color=style["color"],
-            linestyle=style["linestyle"],
-            marker=style["marker"],
+            label=f"_{s.strategy} p50",
+            linestyle="--",
             markersize=3,
-            linewidth=0.8,
-            alpha=0.35,
+            linewidth=0.9,
+            alpha=0.45,
+            **style,
         )
-    ax.set(title="Latency per operation: p99 (bold) and p50 (faint)", ylabel="milliseconds (log scale)")
-    if any(v > 0 for s in series for v in s.p99_ms + s.p50_ms if not math.isnan(v)):
+    if any(v > 0 for s in panel for v in s.p99_ms + s.p50_ms if not math.isnan(v)):
         ax.set_yscale("log")
 
 
-def _per_commit(ax, series, styles) -> None:
-    for s in series:
-        ax.plot(
-            s.workers,
-            s.conflicts_per_commit,
-            label=s.label,
-            markersize=5,
-            **styles[(s.strategy, s.isolation)],
-        )
-    ax.set(
-        title="Conflicts per commit (each one retried, or the operation gave up)", ylabel="conflicts / commit"
-    )
-    ax.set_ylim(bottom=0)
+def _per_commit(ax, panel, styles) -> None:
+    for s in panel:
+        ax.plot(s.workers, s.conflicts_per_commit, label=s.strategy, markersize=5, **styles[s.strategy])
 
 
-def _violations(ax, series, styles, runs) -> None:
-    for s in series:
-        ax.plot(s.workers, s.violations, label=s.label, markersize=5, **styles[(s.strategy, s.isolation)])
-    summed = f", summed over {runs} runs" if runs and runs > 1 else ""
-    ax.set(title=f"Violations: the invariant broken{summed}", ylabel="violations (symlog scale)")
+def _violations(ax, panel, styles) -> None:
+    for s in panel:
+        ax.plot(s.workers, s.violations, label=s.strategy, markersize=5, **styles[s.strategy])
     ax.set_yscale("symlog", linthresh=1)
-    ax.set_ylim(bottom=0)
 
 
 def _workers_axis(ax, ticks: list[int]) -> None:
@@ -179,8 +198,6 @@ def _workers_axis(ax, ticks: list[int]) -> None:
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_major_formatter(ScalarFormatter())
     ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_xlabel("workers (one connection each)")
-    ax.tick_params(labelbottom=True)
     ax.grid(True, alpha=0.3)
 
 

@@ -1,9 +1,10 @@
-"""A compact throughput chart for the terminal, drawn with Rich on a character grid.
+"""A compact throughput chart for the terminal, drawn with Rich on character grids.
 
-One line per strategy x isolation: the colour says the strategy, the point marker the isolation
-level (o read committed, + repeatable read, x serializable), and dots join the points. Worker
-counts are spaced evenly along x, as on a log axis for a doubling ladder. Rich, not plotext:
-it is always installed, and the chart is testable as plain text.
+Small multiples, as in the figure: one panel per isolation level, stacked, all on the same y
+scale, each with one line per strategy. A strategy has the same colour and the same letter as
+its point marker in every panel (so the chart reads without colour too), and dots join the
+points. Worker counts are spaced evenly along x, as on a log axis for a doubling ladder. Rich,
+not plotext: it is always installed, and the chart is testable as plain text.
 """
 
 from __future__ import annotations
@@ -14,24 +15,45 @@ from typing import Any
 from rich.console import Group
 from rich.text import Text
 
-from concord.plot.series import SHORT_ISOLATION, Series, series_of, worker_ticks
+from concord.plot.series import Series, series_of, worker_ticks
 
-MARKERS = {"read committed": "o", "repeatable read": "+", "serializable": "x"}
 COLOURS = ["red", "blue", "green", "magenta", "cyan", "yellow", "bright_red", "bright_blue"]
 JOIN = "·"
 Y_LABEL_WIDTH = 8
+PANEL_HEIGHT = 9  # rows per panel when there are several; one panel alone gets the whole height
 
 
 def terminal_chart(document: dict[str, Any], *, width: int = 80, height: int = 13) -> Group:
-    """Throughput against workers as a Rich renderable about ``width`` columns wide."""
+    """Throughput against workers, a panel per isolation level, about ``width`` columns wide."""
     series = series_of(document)
     ticks = worker_ticks(series)
     columns = max(len(ticks) * 4, width - Y_LABEL_WIDTH - 2)
     top = _nice_ceiling(max((v for s in series for v in s.throughput if not math.isnan(v)), default=1.0))
+    strategies = list(dict.fromkeys(s.strategy for s in series))
+    colours = {name: COLOURS[n % len(COLOURS)] for n, name in enumerate(strategies)}
+    markers = marker_letters(strategies)
+    isolations = list(dict.fromkeys(s.isolation for s in series))
+    rows = height if len(isolations) == 1 else min(height, PANEL_HEIGHT)
+    parts: list[Text] = [Text(f"throughput (commits/s) against workers: {_title(document)}", style="bold")]
+    for isolation in isolations:
+        panel = [s for s in series if s.isolation == isolation]
+        grid = _grid(panel, ticks, columns, rows, top, colours, markers)
+        parts += [Text(isolation, style="bold"), *_plot_lines(grid, top), _x_axis(ticks, columns)]
+    parts.append(_legend(strategies, colours, markers))
+    return Group(*parts)
+
+
+def marker_letters(strategies: list[str]) -> dict[str, str]:
+    """A letter per strategy for its points: its first letter not taken yet (nowait after none: o)."""
+    taken: dict[str, str] = {}
+    for name in strategies:
+        spare = [c for c in name.lower() if c.isalnum() and c not in taken.values()]
+        taken[name] = spare[0] if spare else "*"
+    return taken
+
+
+def _grid(panel, ticks, columns, height, top, colours, markers) -> list[list[tuple[str, str]]]:
     grid: list[list[tuple[str, str]]] = [[(" ", "")] * columns for _ in range(height)]
-    colours = {
-        name: COLOURS[n % len(COLOURS)] for n, name in enumerate(dict.fromkeys(s.strategy for s in series))
-    }
 
     def place(s: Series) -> list[tuple[int, int]]:
         return [
@@ -40,21 +62,16 @@ def terminal_chart(document: dict[str, Any], *, width: int = 80, height: int = 1
             if not math.isnan(v)
         ]
 
-    for s in series:  # joins first, so every marker is drawn over them
+    for s in panel:  # joins first, so every marker is drawn over them
         for (c0, r0), (c1, r1) in zip(place(s), place(s)[1:], strict=False):
             for c in range(c0 + 1, c1):
                 r = round(r0 + (r1 - r0) * (c - c0) / (c1 - c0))
                 if grid[r][c][0] == " ":
                     grid[r][c] = (JOIN, colours[s.strategy])
-    for s in series:
+    for s in panel:
         for c, r in place(s):
-            grid[r][c] = (MARKERS.get(s.isolation, "*"), f"bold {colours[s.strategy]}")
-    return Group(
-        Text(f"throughput (commits/s) against workers: {_title(document)}", style="bold"),
-        *_plot_lines(grid, top),
-        _x_axis(ticks, columns),
-        _legend(series, colours),
-    )
+            grid[r][c] = (markers[s.strategy], f"bold {colours[s.strategy]}")
+    return grid
 
 
 def _plot_lines(grid, top: float) -> list[Text]:
@@ -87,14 +104,11 @@ def _x_axis(ticks: list[int], columns: int) -> Text:
     )
 
 
-def _legend(series: list[Series], colours: dict[str, str]) -> Text:
+def _legend(strategies: list[str], colours: dict[str, str], markers: dict[str, str]) -> Text:
     legend = Text("  ")
-    for strategy, colour in colours.items():
-        legend.append("■ ", style=colour).append(f"{strategy}   ")
-    isolations = dict.fromkeys(s.isolation for s in series)
-    legend.append("   ").append(
-        "  ".join(f"{MARKERS.get(i, '*')} {SHORT_ISOLATION.get(i, i)}" for i in isolations)
-    )
+    for strategy in strategies:
+        legend.append(f"{markers[strategy]} ■ ", style=f"bold {colours[strategy]}").append(f"{strategy}   ")
+    legend.rstrip()
     return legend
 
 

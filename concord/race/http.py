@@ -28,6 +28,7 @@ from typing import Any
 
 from concord.errors import ConcordError, InvalidInput
 from concord.locking import RetryPolicy
+from concord.race.capacity import TooManyWorkers
 from concord.race.cell import Progress, trace_cap
 from concord.race.experiment import Experiment
 from concord.race.http_scenarios import ASSIGN, COUNTER, WorkerLog
@@ -82,6 +83,7 @@ async def _run(experiment: Experiment, base: str, version: str, on_progress) -> 
     import httpx2
 
     health = await _health(base)
+    _ensure_served_at_once(health, base, max(experiment.workers))
     result = RaceResult(
         concord_version=version,
         started_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -116,6 +118,22 @@ async def _health(base: str) -> dict[str, Any]:
     if response.status_code != 200:
         raise ConcordError(f"{base}/health answered {response.status_code}: is that a concord API?")
     return response.json()
+
+
+def _ensure_served_at_once(health: dict[str, Any], base: str, workers: int) -> None:
+    """Refuse more workers than the API serves at once (as its /health says; an older API does not)."""
+    capacity = health.get("capacity")
+    if not isinstance(capacity, dict) or not isinstance(capacity.get("concurrent_requests"), int):
+        return
+    at_once = capacity["concurrent_requests"]
+    if workers > at_once:
+        overflow = capacity.get("max_overflow")
+        pool = f"{capacity.get('pool_size')}+{overflow}" if overflow is not None else "unbounded"
+        raise TooManyWorkers(
+            f"{workers} workers need {workers} requests at once but the API at {base} serves {at_once} "
+            f"at once ({capacity.get('threads')} threads, {pool} pooled connections); "
+            f"use at most {at_once} workers"
+        )
 
 
 async def _run_cell(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from dataclasses import dataclass, field
 
 
@@ -87,11 +88,18 @@ def _markdown_table(table: Table) -> list[str]:
     return [cells(table.header), rule, *(cells(row) for row in table.rows), ""]
 
 
+# Numbers never break inside (a range "1,984 (1,396-2,291)" stays on one line); a table wider than
+# the window scrolls inside its own box, and a long command wraps, so the page never scrolls sideways.
 STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
-table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
+body { font-family: system-ui, sans-serif; margin: 2rem auto; padding: 0 1rem; max-width: 1200px;
+       color: #222; }
+.table { overflow-x: auto; margin: 0.5rem 0 1.5rem; }
+table { border-collapse: collapse; font-size: 0.9rem; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td .range { display: block; font-size: 0.8em; color: #777; }
+td:last-child { min-width: 16rem; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; padding: 0.5rem 0.75rem; }
 img { max-width: 100%; }
 """
 
@@ -122,15 +130,24 @@ def to_html(page: Page) -> str:
     )
 
 
+#: A number followed by the min-max of its runs, as `concord.reports.tables.with_range` writes it.
+RANGED = re.compile(r"(\S+) (\(\S+-\S+\))")
+
+
 def _html_table(table: Table) -> str:
     def cls(name: str) -> str:
         return ' class="num"' if name in table.numeric else ""
 
+    def cell(name: str, value: object) -> str:
+        text = html.escape(str(value))
+        ranged = RANGED.fullmatch(text) if name in table.numeric else None
+        if ranged:  # the median on its line, the runs' min-max small below it: a narrower column
+            text = f'{ranged[1]}<span class="range">{ranged[2]}</span>'
+        return f"<td{cls(name)}>{text}</td>"
+
     head = "".join(f"<th{cls(h)}>{html.escape(h)}</th>" for h in table.header)
     rows = "".join(
-        "<tr>"
-        + "".join(f"<td{cls(h)}>{html.escape(str(v))}</td>" for h, v in zip(table.header, row, strict=True))
-        + "</tr>"
+        "<tr>" + "".join(cell(h, v) for h, v in zip(table.header, row, strict=True)) + "</tr>"
         for row in table.rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    return f'<div class="table"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'

@@ -12,7 +12,7 @@ from concord.reports.tables import CELL_HEADER, NUMERIC, cell_rows, per_cell_uni
 
 
 def build_page(document: dict[str, Any], *, charts: bool = True, chart_name: str = "chart.png") -> Page:
-    """The page for ``document``; with ``charts`` the four-panel chart (needs the plot extra)."""
+    """The page for ``document``; with ``charts`` the chart (needs the plot extra)."""
     params = document.get("parameters", {})
     kind = document.get("kind", "race")
     page = Page(f"concord {kind}: {params.get('scenario', '?')}")

@@ -1,10 +1,18 @@
 """Result documents on disk: check where they will go, keep them when writing fails, find one by
 path or name, read it, and list what a directory holds.
 
-A result is any JSON document written by `concord race` or `concord sweep`: an object with
-``parameters`` and a list of ``cells``, each naming its strategy, isolation level and workers and
-carrying ``throughput`` and ``latency_ms``. Anything else is refused with `ResultUnreadable`,
-one sentence saying what is wrong, never a traceback.
+A result is a JSON document concord wrote into ``results/``, of one of four kinds:
+
+- ``race`` and ``sweep`` (`concord race`, `concord sweep`): ``parameters`` and a list of
+  ``cells``, each naming its strategy, isolation level and workers and carrying ``throughput``
+  and ``latency_ms``;
+- ``anomalies`` (`concord anomalies`): a list of ``cells``, each an anomaly, variant, isolation
+  level and verdict;
+- ``calibrate`` (`concord calibrate`): ``rows`` of pgbench's and concord's throughput per worker
+  count and executor.
+
+Anything else is refused with `ResultUnreadable`, one sentence saying what is wrong, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +31,10 @@ from concord.errors import ConcordError
 
 RESULTS_DIR = "results"
 CELL_KEYS = ("strategy", "isolation", "workers", "throughput", "latency_ms")
+ANOMALY_KEYS = ("anomaly", "variant", "isolation", "verdict")
+CALIBRATION_KEYS = ("workers", "executor", "pgbench_tps", "concord_tps")
+RACES = ("race", "sweep")
+KINDS = (*RACES, "anomalies", "calibrate")
 
 
 class ResultUnreadable(ConcordError):
@@ -141,8 +154,8 @@ def find_result(name: str | Path, out: str | Path = ".") -> Path:
     )
 
 
-def load_result(name: str | Path, out: str | Path = ".") -> dict[str, Any]:
-    """The result document ``name`` refers to, checked to be one."""
+def load_result(name: str | Path, out: str | Path = ".", kinds: tuple[str, ...] = RACES) -> dict[str, Any]:
+    """The result document ``name`` refers to, checked to be one of ``kinds``."""
     path = find_result(name, out)
     try:
         document = json.loads(path.read_text())
@@ -153,22 +166,62 @@ def load_result(name: str | Path, out: str | Path = ".") -> dict[str, Any]:
     problem = document_problem(document)
     if problem:
         raise ResultUnreadable(f"{path} is not a concord result: {problem}")
+    kind = document_kind(document)
+    if kind not in kinds:
+        wanted = with_article(" or ".join(kinds))
+        raise ResultUnreadable(f"{path} is {with_article(kind)} result; this takes {wanted} result")
     return document
+
+
+def document_kind(document: dict[str, Any]) -> str:
+    """race, sweep, anomalies or calibrate (the last two written before documents named their kind)."""
+    if isinstance(document.get("kind"), str):
+        return document["kind"]
+    if isinstance(document.get("rows"), list):
+        return "calibrate"
+    cells = document.get("cells")
+    if isinstance(cells, list) and cells and isinstance(cells[0], dict) and "anomaly" in cells[0]:
+        return "anomalies"
+    return "race"
+
+
+def _utc(stamp: str) -> str:
+    """An ISO time as the other results write it (``2026-12-04T22:18:34Z``), so they sort together."""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def with_article(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
 
 
 def document_problem(document: Any) -> str | None:
     """What makes ``document`` not a result document, or None."""
     if not isinstance(document, dict):
         return "the JSON is not an object"
+    kind = document_kind(document)
+    if kind == "anomalies":
+        return _entries_problem(document["cells"], "cell", ANOMALY_KEYS)
+    if kind == "calibrate":
+        return _entries_problem(document["rows"], "row", CALIBRATION_KEYS)
     if not isinstance(document.get("parameters"), dict):
         return "it has no 'parameters'"
     cells = document.get("cells")
     if not isinstance(cells, list):
         return "it has no list of 'cells'"
-    for n, cell in enumerate(cells, 1):
-        missing = [k for k in CELL_KEYS if not isinstance(cell, dict) or k not in cell]
+    return _entries_problem(cells, "cell", CELL_KEYS)
+
+
+def _entries_problem(entries: list[Any], name: str, keys: tuple[str, ...]) -> str | None:
+    for n, entry in enumerate(entries, 1):
+        missing = [k for k in keys if not isinstance(entry, dict) or k not in entry]
         if missing:
-            return f"cell {n} lacks {', '.join(missing)}"
+            return f"{name} {n} lacks {', '.join(missing)}"
     return None
 
 
@@ -187,11 +240,18 @@ def list_results(out: str | Path = ".") -> list[ResultFile]:
 
 
 def describe(path: Path, document: dict[str, Any]) -> ResultFile:
+    kind = document_kind(document)
+    if kind == "calibrate":  # pgbench's counter transaction, the pessimistic strategy's
+        scenario, cells = "counter", len(document["rows"])
+    elif kind == "anomalies":
+        scenario, cells = "-", len(document["cells"])
+    else:
+        scenario, cells = str(document["parameters"].get("scenario", "?")), len(document["cells"])
     return ResultFile(
         path=path,
-        kind=document.get("kind", "race"),
-        scenario=str(document["parameters"].get("scenario", "?")),
-        started_at=str(document.get("started_at", "?")),
-        cells=len(document["cells"]),
+        kind=kind,
+        scenario=scenario,
+        started_at=_utc(str(document.get("started_at", "?"))),
+        cells=cells,
         interrupted=bool(document.get("interrupted")),
     )
