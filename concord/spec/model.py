@@ -12,10 +12,10 @@ from concord.errors import InvalidInput
 
 
 class SpecError(InvalidInput):
-    """A spec file that isolationtester would refuse: ``FILE:LINE: message``."""
+    """A spec file that isolationtester would refuse: ``FILE:LINE: message`` (``FILE: message`` without a line)."""
 
     def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
+        super().__init__(f"{path}:{line}: {message}" if line > 0 else f"{path}: {message}")
         self.path, self.line, self.reason = path, line, message
 
 

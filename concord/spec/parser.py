@@ -19,7 +19,7 @@ def parse_file(path: str | Path) -> Spec:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(name, 0, f"cannot read the spec: {exc}") from exc
+        raise SpecError(name, 0, f"cannot read the spec: {getattr(exc, 'strerror', None) or exc}") from exc
     return parse(text, name)
 
 
