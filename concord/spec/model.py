@@ -12,7 +12,7 @@ from concord.errors import InvalidInput
 
 
 class SpecError(InvalidInput):
-    """A spec file that isolationtester would refuse: ``FILE:LINE: message`` (``FILE: message`` without a line)."""
+    """A spec isolationtester would refuse: ``FILE:LINE: message`` (``FILE: message`` without a line)."""
 
     def __init__(self, path: str, line: int, message: str) -> None:
         super().__init__(f"{path}:{line}: {message}" if line > 0 else f"{path}: {message}")
