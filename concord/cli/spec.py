@@ -92,12 +92,10 @@ def _report(outcomes: list[SpecOutcome], streamed: bool) -> None:
             _write(outcome.comparison.diff)
         elif outcome.transcript.aborted and not streamed:
             _write(outcome.transcript.text)
-    compared = [outcome for outcome in outcomes if outcome.comparison is not None]
+    compared = [outcome.comparison for outcome in outcomes if outcome.comparison is not None]
     if compared:
-        same = sum(outcome.comparison.identical for outcome in compared if outcome.comparison)
+        same = sum(comparison.identical for comparison in compared)
         skipped = sum(1 for outcome in outcomes if outcome.skipped)
-        errors.print(
-            f"{len(outcomes)} specs: {same} identical, {len(compared) - same} differ, {skipped} skipped",
-            style="dim",
-            soft_wrap=True,
-        )
+        specs = f"{len(outcomes)} spec{'' if len(outcomes) == 1 else 's'}"
+        summary = f"{specs}: {same} identical, {len(compared) - same} differ, {skipped} skipped"
+        errors.print(summary, style="dim", soft_wrap=True)

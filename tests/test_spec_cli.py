@@ -1,0 +1,112 @@
+"""`concord spec run` through concord's real error policy: output, --expected, --json, bad input."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.cli_runner import run, url_text
+
+SPECS = Path(__file__).parent / "specs"
+
+
+@pytest.fixture
+def spec_run(server_url):
+    def invoke(*args: str):
+        return run("spec", "run", *args, "--database-url", url_text(server_url))
+
+    return invoke
+
+
+def test_the_output_goes_to_stdout_as_isolationtester_prints_it(spec_run) -> None:
+    outcome = spec_run(str(SPECS / "lock-wait.spec"))
+    assert (outcome.exit_code, outcome.stderr) == (0, "")
+    assert outcome.stdout == (SPECS / "lock-wait.out").read_text()
+
+
+def test_expected_output_that_matches_says_ok_and_exits_0(spec_run) -> None:
+    outcome = spec_run(str(SPECS / "lock-wait.spec"), str(SPECS / "notices.spec"), "--expected", str(SPECS))
+    assert outcome.exit_code == 0
+    assert outcome.stdout.splitlines() == [
+        f"ok {SPECS / 'lock-wait.spec'} ({SPECS / 'lock-wait.out'})",
+        f"ok {SPECS / 'notices.spec'} ({SPECS / 'notices.out'})",
+    ]
+    assert outcome.stderr == "2 specs: 2 identical, 0 differ, 0 skipped\n"
+
+
+def test_a_difference_from_the_expected_output_is_shown_as_a_unified_diff_and_exits_1(
+    spec_run, tmp_path
+) -> None:
+    shutil.copy(SPECS / "lock-wait.spec", tmp_path)
+    expected = (SPECS / "lock-wait.out").read_text().replace("    180", "    200")  # a doubled 100: s1 lost
+    (tmp_path / "lock-wait.out").write_text(expected)
+    outcome = spec_run(str(tmp_path / "lock-wait.spec"), "--expected", str(tmp_path))
+    assert outcome.exit_code == 1
+    lines = outcome.stdout.splitlines()
+    assert lines[:3] == [
+        f"differs {tmp_path / 'lock-wait.spec'} ({tmp_path / 'lock-wait.out'})",
+        f"--- {tmp_path / 'lock-wait.out'}",
+        "+++ actual output",
+    ]
+    assert [line for line in lines[3:] if line[:1] in "+-"] == ["-    200", "+    180"]
+    assert outcome.stderr == "1 spec: 0 identical, 1 differ, 0 skipped\n"
+
+
+def test_an_alternative_expected_file_is_accepted_as_pg_regress_does(spec_run, tmp_path) -> None:
+    shutil.copy(SPECS / "notices.spec", tmp_path)
+    (tmp_path / "notices.out").write_text("something else\n")
+    shutil.copy(SPECS / "notices.out", tmp_path / "notices_1.out")
+    outcome = spec_run(str(tmp_path / "notices.spec"), "--expected", str(tmp_path))
+    assert outcome.exit_code == 0
+    assert outcome.stdout == f"ok {tmp_path / 'notices.spec'} ({tmp_path / 'notices_1.out'})\n"
+
+
+def test_json_gives_each_permutations_steps_blockers_errors_and_results(spec_run) -> None:
+    outcome = spec_run(str(SPECS / "lock-wait.spec"), "--json")
+    assert outcome.exit_code == 0
+    [document] = outcome.json()["specs"]
+    assert document["output"] == (SPECS / "lock-wait.out").read_text()
+    [permutation] = document["permutations"]
+    assert permutation["steps"] == ["s1_update", "s2_update", "s1_commit"]
+    update = permutation["launched"][1]
+    assert (update["session"], update["waited"], update["blocked_by"], update["errors"]) == (
+        "s2",
+        True,
+        ["s1"],
+        [],
+    )
+    assert update["results"] == ["balance\n-------\n    180\n(1 row)\n\n"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "session s\nstep a { SELECT 1 }\npermutation a b\n",
+            'broken.spec:3: undefined step "b" specified in permutation',
+        ),
+        ("session s\nstep a { SELECT 1\n", "broken.spec:2: unterminated sql block"),
+    ],
+)
+def test_a_broken_spec_gets_one_line_and_exit_2_before_anything_runs(
+    spec_run, tmp_path, text, message
+) -> None:
+    (tmp_path / "broken.spec").write_text(text)
+    outcome = spec_run(str(SPECS / "lock-wait.spec"), str(tmp_path / "broken.spec"))
+    assert (outcome.exit_code, outcome.stdout) == (2, "")
+    assert outcome.stderr == f"concord: {tmp_path / message}\n"
+
+
+def test_a_missing_spec_or_expected_output_gets_one_line_and_exit_2(spec_run, tmp_path) -> None:
+    missing = spec_run(str(tmp_path / "nope.spec"))
+    assert (missing.exit_code, missing.stderr) == (
+        2,
+        f"concord: {tmp_path / 'nope.spec'}: cannot read the spec: No such file or directory\n",
+    )
+    no_out = spec_run(str(SPECS / "lock-wait.spec"), "--expected", str(tmp_path))
+    assert (no_out.exit_code, no_out.stderr) == (
+        2,
+        f"concord: {SPECS / 'lock-wait.spec'}: no expected output lock-wait.out in {tmp_path}\n",
+    )
