@@ -77,7 +77,7 @@ def test_json_gives_each_permutations_steps_blockers_errors_and_results(spec_run
         ["s1"],
         [],
     )
-    assert update["results"] == ["balance\n-------\n    180\n(1 row)\n\n"]
+    assert update["results"] == [{"columns": ["balance"], "rows": [["180"]]}]
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from concord.spec.connection import SpecConnection, describe
+from concord.spec.connection import SpecConnection, describe, table
 from concord.spec.model import PermutationStep, Spec, Step
 from concord.spec.parser import unused_steps
 from concord.spec.permutations import permutations
@@ -224,8 +224,9 @@ class _Runner:
             self.out.write(printed)
             if error is not None:
                 launch.record.errors.append(error)
-            elif printed:
-                launch.record.results.append(printed)
+            elif result.status == psycopg.pq.ExecStatus.TUPLES_OK:
+                columns, rows = table(result)
+                launch.record.results.append({"columns": columns, "rows": rows})
         for notify in launch.conn.notifies():
             sender = next((c.name for c in self.sessions if c.pid == notify.be_pid), f"PID {notify.be_pid}")
             channel, payload = notify.relname.decode(), notify.extra.decode()
