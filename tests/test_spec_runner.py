@@ -24,7 +24,10 @@ def run_one(server_url, path: Path, *, step_timeout: float = 30.0):
     return outcome
 
 
-@pytest.mark.parametrize("name", ["lock-wait", "errors", "markers", "notices", "interleavings"])
+OWN_SPECS = ["lock-wait", "errors", "markers", "notices", "notice-marker", "interleavings"]
+
+
+@pytest.mark.parametrize("name", OWN_SPECS)
 def test_the_output_is_isolationtesters_byte_for_byte(server_url, name: str) -> None:
     outcome = run_one(server_url, SPECS / f"{name}.spec")
     assert outcome.transcript.text == (SPECS / f"{name}.out").read_text()
