@@ -24,7 +24,7 @@ def run_one(server_url, path: Path, *, step_timeout: float = 30.0):
     return outcome
 
 
-OWN_SPECS = ["lock-wait", "errors", "markers", "notices", "notice-marker", "interleavings"]
+OWN_SPECS = ["lock-wait", "errors", "markers", "notices", "notice-marker", "interleavings", "terminated"]
 
 
 @pytest.mark.parametrize("name", OWN_SPECS)

@@ -9,6 +9,7 @@ server's own text.
 
 from __future__ import annotations
 
+import contextlib
 import select
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -92,11 +93,14 @@ class SpecConnection:
         return results
 
     def notifies(self) -> list[pq.PGnotify]:
-        found = []
-        self.pg.consume_input()
-        while (notify := self.pg.notifies()) is not None:
-            found.append(notify)
+        """NOTIFY messages that arrived; a connection that just broke has none (isolationtester
+        ignores this PQconsumeInput's failure, and so reports the broken step and goes on)."""
+        found: list[pq.PGnotify] = []
+        with contextlib.suppress(psycopg.OperationalError):
             self.pg.consume_input()
+            while (notify := self.pg.notifies()) is not None:
+                found.append(notify)
+                self.pg.consume_input()
         return found
 
     def close(self) -> None:

@@ -56,6 +56,9 @@ def run_spec(
             runner.run_permutation(steps)
     except _Abort:
         pass
+    except psycopg.OperationalError as exc:
+        # The server went away or a connection broke: isolationtester would print why and exit 1.
+        transcript.abort(f"connection lost: {str(exc).strip()}\n")
     finally:
         runner.close()
     return transcript
