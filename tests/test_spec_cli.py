@@ -110,3 +110,9 @@ def test_a_missing_spec_or_expected_output_gets_one_line_and_exit_2(spec_run, tm
         2,
         f"concord: {SPECS / 'lock-wait.spec'}: no expected output lock-wait.out in {tmp_path}\n",
     )
+
+
+def test_a_step_timeout_that_is_not_positive_is_a_usage_error(spec_run) -> None:
+    outcome = spec_run(str(SPECS / "lock-wait.spec"), "--step-timeout", "0")
+    assert (outcome.exit_code, outcome.stdout) == (2, "")
+    assert "Invalid value for '--step-timeout'" in outcome.stderr

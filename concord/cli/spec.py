@@ -18,7 +18,9 @@ app = typer.Typer(
     help="Run PostgreSQL isolation test specs (isolationtester's language).", no_args_is_help=True
 )
 
-Files = Annotated[list[Path], typer.Argument(help="Spec files (.spec).", show_default=False)]
+Files = Annotated[
+    list[Path], typer.Argument(help="Spec files (.spec).", metavar="FILE.spec", show_default=False)
+]
 Expected = Annotated[
     Path | None,
     typer.Option(
@@ -31,6 +33,7 @@ StepTimeout = Annotated[
     float | None,
     typer.Option(
         "--step-timeout",
+        min=0.01,
         help="Seconds before a step that nothing explains is cancelled (isolationtester's "
         "max_step_wait: 2 x PG_TEST_TIMEOUT_DEFAULT, 360 by default).",
         show_default=False,
