@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.cli_runner import run, url_text
+from tests.conftest import libpq
 
 SPECS = Path(__file__).parent / "specs"
 
@@ -116,3 +123,53 @@ def test_a_step_timeout_that_is_not_positive_is_a_usage_error(spec_run) -> None:
     outcome = spec_run(str(SPECS / "lock-wait.spec"), "--step-timeout", "0")
     assert (outcome.exit_code, outcome.stdout) == (2, "")
     assert "Invalid value for '--step-timeout'" in outcome.stderr
+
+
+def test_ctrl_c_while_a_step_waits_drops_the_specs_database_and_exits_130(server_url) -> None:
+    url = url_text(server_url)
+    spec = SPECS / "invalid-permutation.spec"
+    environ = {k: v for k, v in os.environ.items() if k not in ("CONCORD_DATABASE_URL", "CONCORD_DEBUG")}
+    command = [
+        sys.executable,
+        "-m",
+        "concord",
+        "spec",
+        "run",
+        str(spec),
+        "--step-timeout",
+        "60",
+        "--database-url",
+        url,
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ
+    )
+    try:
+        # The server says when s2's step waits on s1's row lock: that is when the interrupt comes.
+        database = _wait_for_lock_wait(libpq(server_url), "isolation/invalid-permutation/s2")
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert (process.returncode, stderr) == (130, "concord: interrupted\n")
+    # Whether the runner had printed "<waiting ...>" yet is a race with the signal; the start is not.
+    assert stdout.startswith(
+        "Parsed test spec with 2 sessions\n\nstarting permutation: s1_lock s2_lock s2_after"
+    )
+    with psycopg.connect(libpq(server_url)) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_database WHERE datname = %s", [database]).fetchone() == (
+            0,
+        )
+
+
+def _wait_for_lock_wait(dsn: str, application_name: str) -> str:
+    query = "SELECT datname FROM pg_stat_activity WHERE application_name = %s AND wait_event_type = 'Lock'"
+    deadline = time.monotonic() + 30
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if row := conn.execute(query, [application_name]).fetchone():
+                return row[0]
+            time.sleep(0.05)  # polling the server's state, not lining anything up
+    raise AssertionError(f"{application_name} never waited on a lock")
