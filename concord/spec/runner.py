@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.conninfo import make_conninfo
 
+from concord.errors import ConcordError
 from concord.spec.connection import SpecConnection, describe, table
 from concord.spec.model import PermutationStep, Spec, Step
 from concord.spec.parser import unused_steps
@@ -76,13 +77,23 @@ class _Runner:
         }
         self.steps = {step.name: step for session in spec.sessions for step in session.steps}
         # isolationtester appends "/session" to application_name; pg_isolation_regress sets isolation/NAME.
-        for label in ["control connection", *(session.name for session in spec.sessions)]:
-            info = make_conninfo(conninfo, application_name=f"isolation/{name}/{label}")
-            self.conns.append(SpecConnection(info, label, None if not self.conns else self._notice))
-        self.control, self.sessions = self.conns[0], self.conns[1:]
+        try:
+            for label in ["control connection", *(session.name for session in spec.sessions)]:
+                info = make_conninfo(conninfo, application_name=f"isolation/{name}/{label}")
+                self.conns.append(SpecConnection(info, label, None if not self.conns else self._notice))
+            self.control, self.sessions = self.conns[0], self.conns[1:]
+            self._prepare_wait_query()
+        except BaseException:
+            self.close()
+            raise
+
+    def _prepare_wait_query(self) -> None:
         pids = ",".join(str(conn.pid) for conn in self.sessions)
         query = f"SELECT pg_catalog.pg_isolation_test_session_is_blocked($1, '{{{pids}}}')"
-        self.control.pg.prepare(_WAIT_QUERY, query.encode())
+        result = self.control.pg.prepare(_WAIT_QUERY, query.encode())
+        if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
+            message = self.control.pg.error_message.decode().strip()
+            raise ConcordError(f"prepare of lock wait query failed: {message}")
 
     def close(self) -> None:
         for conn in self.conns:
