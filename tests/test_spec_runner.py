@@ -34,6 +34,13 @@ def test_the_output_is_isolationtesters_byte_for_byte(server_url, name: str) -> 
     assert outcome.transcript.aborted is None
 
 
+def test_teardown_errors_are_reported_and_a_setup_failure_then_ends_the_spec(server_url) -> None:
+    outcome = run_one(server_url, SPECS / "teardown-errors.spec")
+    assert outcome.transcript.text == (SPECS / "teardown-errors.out").read_text()
+    assert outcome.transcript.aborted == 'setup failed: ERROR:  relation "counter" already exists'
+    assert len(outcome.transcript.permutations) == 2
+
+
 def test_a_step_given_to_a_blocked_session_waits_for_it_and_is_cancelled_after_the_step_timeout(
     server_url,
 ) -> None:
