@@ -33,6 +33,16 @@ def test_the_output_goes_to_stdout_as_isolationtester_prints_it(spec_run) -> Non
     assert outcome.stdout == (SPECS / "lock-wait.out").read_text()
 
 
+def test_a_spec_given_up_as_isolationtester_would_prints_its_output_and_exits_1(spec_run) -> None:
+    outcome = spec_run(str(SPECS / "teardown-errors.spec"))
+    reason = 'setup failed: ERROR:  relation "counter" already exists'
+    assert (outcome.exit_code, outcome.stderr) == (
+        1,
+        f"given up {SPECS / 'teardown-errors.spec'}: {reason}\n",
+    )
+    assert outcome.stdout == (SPECS / "teardown-errors.out").read_text()
+
+
 def test_expected_output_that_matches_says_ok_and_exits_0(spec_run) -> None:
     outcome = spec_run(str(SPECS / "lock-wait.spec"), str(SPECS / "notices.spec"), "--expected", str(SPECS))
     assert outcome.exit_code == 0

@@ -68,7 +68,7 @@ def run(
         on_start=(lambda item: _announce(item, len(planned))) if streaming else None,
     )
     document = {"version": concord.__version__, "specs": [outcome.as_dict() for outcome in outcomes]}
-    render(document, as_json=as_json, human=lambda _console: _report(outcomes, streaming))
+    render(document, as_json=as_json, human=lambda _console: _report(outcomes))
     if not all(outcome.ok for outcome in outcomes):
         raise typer.Exit(EXIT_ERROR)
 
@@ -84,17 +84,20 @@ def _announce(item: PlannedSpec, total: int) -> None:
         error_console().print(f"== {item.path}", style="dim", soft_wrap=True)
 
 
-def _report(outcomes: list[SpecOutcome], streamed: bool) -> None:
+def _report(outcomes: list[SpecOutcome]) -> None:
     errors = error_console()
     for outcome in outcomes:
         if outcome.skipped:
-            errors.print(f"skipped {outcome.path}: {outcome.skipped}", soft_wrap=True)
+            errors.print(f"skipped {outcome.path}: {outcome.skipped}", soft_wrap=True, markup=False)
         elif outcome.comparison is not None:
             same = outcome.comparison.identical
             _write(f"{'ok' if same else 'differs'} {outcome.path} ({outcome.comparison.expected})\n")
             _write(outcome.comparison.diff)
-        elif outcome.transcript.aborted and not streamed:
-            _write(outcome.transcript.text)
+        elif outcome.transcript.aborted:
+            # The reason is in the output too; stderr says why the exit code is 1.
+            errors.print(
+                f"given up {outcome.path}: {outcome.transcript.aborted}", soft_wrap=True, markup=False
+            )
     compared = [outcome.comparison for outcome in outcomes if outcome.comparison is not None]
     if compared:
         same = sum(comparison.identical for comparison in compared)
