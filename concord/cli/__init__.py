@@ -18,6 +18,7 @@ import typer
 from concord.cli import anomalies, board, db, list_, serve, task, user
 from concord.cli import race as race_cli
 from concord.cli import results as results_cli
+from concord.cli import spec as spec_cli
 from concord.cli import sweep as sweep_cli
 from concord.cli.calibrate import calibrate_command
 from concord.cli.errors import run_with_error_policy
@@ -95,6 +96,7 @@ app.command("serve")(serve.serve)
 app.command("anomalies")(anomalies.prove)
 app.command("seed")(seed_command)
 app.command("explain")(explain_command)
+app.add_typer(spec_cli.app, name="spec")
 
 
 def main(argv: list[str] | None = None) -> None:
