@@ -156,6 +156,12 @@ def test_sql_explains_one_statement(seeded_url):
         ),
         (("explain", "--sql", "SELECT 1/0"), 1, "division by zero"),
         (
+            ("explain", "--sql", "drop table tasks"),
+            2,
+            "EXPLAIN cannot run DROP: it plans only SELECT, INSERT, UPDATE, DELETE, MERGE, VALUES, "
+            "EXECUTE, DECLARE and CREATE TABLE AS",
+        ),
+        (
             ("explain", "--sql", "SELECT 1", "--all"),
             2,
             "--sql goes alone: not with a query name, --all, --param or --without-index",

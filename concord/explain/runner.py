@@ -29,7 +29,7 @@ from sqlalchemy import URL
 
 from concord.errors import InvalidInput
 from concord.explain import params as params_
-from concord.explain.errors import ExplainUsageError
+from concord.explain.errors import ExplainUsageError, not_explainable
 from concord.explain.plan import Plan, analyse
 from concord.explain.registry import NamedQuery, get, registry
 from concord.explain.statements import Statement
@@ -186,7 +186,10 @@ def explain_sql(
         plan = _explain(conn, Statement(sql), analyze, verbatim=True)
         return Explained("sql", "a statement given with --sql", Statement(sql), {}, plan)
 
-    return in_rolled_back_transaction(database_url, run, statement_timeout_s)
+    try:
+        return in_rolled_back_transaction(database_url, run, statement_timeout_s)
+    except ExplainUsageError as exc:
+        raise not_explainable(sql, exc) from exc
 
 
 def _entry(name: str) -> NamedQuery:
