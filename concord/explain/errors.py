@@ -18,51 +18,13 @@ class ExplainFailed(ConcordError):
 #: server's grammar at its first word.
 EXPLAINABLE = "SELECT, INSERT, UPDATE, DELETE, MERGE, VALUES, EXECUTE, DECLARE and CREATE TABLE AS"
 #: Commands of PostgreSQL's that EXPLAIN cannot take (a misspelt SELECT stays a syntax error).
-OTHER_COMMANDS = frozenset(
-    [
-        "ABORT",
-        "ALTER",
-        "ANALYZE",
-        "BEGIN",
-        "CALL",
-        "CHECKPOINT",
-        "CLOSE",
-        "CLUSTER",
-        "COMMENT",
-        "COMMIT",
-        "COPY",
-        "CREATE",
-        "DEALLOCATE",
-        "DISCARD",
-        "DO",
-        "DROP",
-        "END",
-        "FETCH",
-        "GRANT",
-        "IMPORT",
-        "LISTEN",
-        "LOAD",
-        "LOCK",
-        "MOVE",
-        "NOTIFY",
-        "PREPARE",
-        "REASSIGN",
-        "REFRESH",
-        "REINDEX",
-        "RELEASE",
-        "RESET",
-        "REVOKE",
-        "ROLLBACK",
-        "SAVEPOINT",
-        "SECURITY",
-        "SET",
-        "SHOW",
-        "START",
-        "TRUNCATE",
-        "UNLISTEN",
-        "VACUUM",
-    ]
-)
+OTHER_COMMANDS = frozenset((
+    "ABORT", "ALTER", "ANALYZE", "BEGIN", "CALL", "CHECKPOINT", "CLOSE", "CLUSTER", "COMMENT", "COMMIT",
+    "COPY", "CREATE", "DEALLOCATE", "DISCARD", "DO", "DROP", "END", "FETCH", "GRANT", "IMPORT", "LISTEN",
+    "LOAD", "LOCK", "MOVE", "NOTIFY", "PREPARE", "REASSIGN", "REFRESH", "REINDEX", "RELEASE", "RESET",
+    "REVOKE", "ROLLBACK", "SAVEPOINT", "SECURITY", "SET", "SHOW", "START", "TRUNCATE", "UNLISTEN",
+    "VACUUM",
+))  # fmt: skip
 
 
 def not_explainable(sql: str, refused: ExplainUsageError) -> ExplainUsageError:
