@@ -55,7 +55,7 @@ def anomalies(server_url, tmp_path):
 
 
 def results_files(tmp_path: Path) -> list[Path]:
-    return sorted(tmp_path.glob("*-anomalies.json"))
+    return sorted((tmp_path / "results").glob("*-anomalies.json"))
 
 
 def test_the_matrix_shows_the_chosen_anomalies_at_every_level(anomalies, tmp_path):

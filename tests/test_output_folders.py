@@ -19,7 +19,7 @@ COMMANDS = {
     "race": ((*RACE, "--workers", "1", "--ops", "5"), "results"),
     "race logs": ((*RACE, "--workers", "1", "--ops", "5"), "logs"),
     "sweep": (("sweep", "--scenario", "counter", "--strategy", "pessimistic", "--ops", "5"), "results"),
-    "anomalies": (("anomalies", "--only", "P4", "--isolation", "read committed"), ""),
+    "anomalies": (("anomalies", "--only", "P4", "--isolation", "read committed"), "results"),
 }
 
 

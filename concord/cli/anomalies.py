@@ -43,7 +43,7 @@ ExplainId = Annotated[str | None, typer.Option(
     show_default=False)]
 StepTimeout = Annotated[float, typer.Option(
     "--step-timeout", min=0.01, help="Seconds a step may wait for something the script does not provide.")]
-OutDir = Annotated[Path, typer.Option("--out", help="Directory the results file is written to.")]
+OutDir = Annotated[Path, typer.Option("--out", help="Write results/ under this directory (as race does).")]
 
 _VERDICT_STYLE = {Verdict.PREVENTED: "green", Verdict.POSSIBLE: "bold red", Verdict.ERROR: "bold yellow"}
 
@@ -53,7 +53,7 @@ def prove(
     isolation: IsolationLevels = None,
     explain_id: ExplainId = None,
     step_timeout: StepTimeout = DEFAULT_STEP_TIMEOUT_S,
-    out: OutDir = Path("results"),
+    out: OutDir = Path("."),
     database_url: DatabaseUrl = None,
     as_json: Json = False,
 ) -> None:
@@ -66,11 +66,11 @@ def prove(
         raise UsageError("give --explain or --only, not both")
     names, levels = _split(explain_id or only), _split(isolation)
     total = _check_names(names, levels)
-    check_writable(out)  # before the suite, not after its last cell
+    check_writable(out / "results")  # before the suite, not after its last cell
     result = _run_with_progress(total, lambda on_cell: run_suite(
         database_url, only=names, isolations=levels, step_timeout=step_timeout, on_cell=on_cell))
     document = suite_document(result, version=concord.__version__)
-    path = write_results(document, out)
+    path = write_results(document, out / "results")
     human = (lambda c: _print_transcripts(c, result)) if explain_id else (lambda c: c.print(matrix(result)))
     render(document, as_json=as_json, human=human)
     # The time as the file has it (rounded there): the raw float could round the other way.
