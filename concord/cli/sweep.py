@@ -159,7 +159,7 @@ def print_sweep(console: Console, document: dict[str, Any]) -> None:
     wide = console.width >= WIDE
     table = Table(
         title=f"concord sweep: {params['scenario']} ({params['executor']}, {per_cell_unit(params)}, "
-        f"{params.get('repeats', 1)} runs per cell)",
+        f"{count(params.get('repeats', 1), 'run')} per cell)",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,

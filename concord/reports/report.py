@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from concord.nouns import count
 from concord.reports.page import Bullets, Code, Heading, Image, Page, Paragraph, Table, markdown, to_html
 from concord.reports.tables import CELL_HEADER, NUMERIC, cell_rows, per_cell_unit
 
@@ -53,7 +54,9 @@ def summary(document: dict[str, Any]) -> str:
         per_cell_unit(params),
     ]
     if document.get("kind") == "sweep":
-        parts.append(f"{params.get('repeats')} runs per cell ({params.get('order', 'in order')})")
+        parts.append(
+            f"{count(params.get('repeats') or 1, 'run')} per cell ({params.get('order', 'in order')})"
+        )
     text = ", ".join(parts) + f"; {len(cells)} cells."
     if cells:
         text += f" Invariant: {cells[0].get('invariant', '?')}."
