@@ -424,6 +424,7 @@ def test_db_reset_with_yes_deletes_everything_and_migrates_again(database_url):
     assert ok(on(database_url, "board", "list", "--json")) == []
     assert ok(on(database_url, "user", "list", "--json")) == []
     assert make_board(database_url)["id"] == 1  # identities start over too
+    assert ok(on(database_url, "db", "reset", "--yes", "--json")) == {"revision": "0001"}
 
 
 def test_db_reset_without_yes_refuses_with_exit_2_and_keeps_the_data(database_url):

@@ -47,11 +47,15 @@ def upgrade(
 
 
 @app.command()
-def reset(database_url: DatabaseUrl = None, yes: Yes = False) -> None:
+def reset(database_url: DatabaseUrl = None, yes: Yes = False, as_json: Json = False) -> None:
     """Drop every concord table and migrate again from scratch (asks first, or --yes)."""
     confirm_deletion(EVERYTHING, command="db reset", yes=yes, database_url=database_url)
     revision = admin.reset(database_url)
-    typer.echo(f"database reset to revision {revision}")
+    render(
+        {"revision": revision},
+        as_json=as_json,
+        human=lambda c: c.print(f"database reset to revision {revision}"),
+    )
 
 
 @app.command()
