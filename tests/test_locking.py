@@ -87,9 +87,16 @@ def test_the_advisory_guard_takes_one_lock_per_key(database_url):
     with engine.begin() as conn:
         for statement in strategy.guard([EntityKey("tasks", 1), EntityKey("tasks", 2)]):
             conn.execute(statement)
-        held = conn.execute(sa.text(
-            "SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks "
-            "WHERE locktype = 'advisory' AND pid = pg_backend_pid() ORDER BY 1")).scalars().all()
+        held = (
+            conn.execute(
+                sa.text(
+                    "SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND pid = pg_backend_pid() ORDER BY 1"
+                )
+            )
+            .scalars()
+            .all()
+        )
     engine.dispose()
     # pg_locks shows a bigint key as classid (high half) and objid (low half): reassembled, the key.
     assert held == sorted([advisory_key("tasks", 1), advisory_key("tasks", 2)])
@@ -99,10 +106,12 @@ def _one_task(database_url) -> int:
     engine = sa.create_engine(database_url, poolclass=sa.NullPool)
     with engine.begin() as conn:
         board = conn.execute(sa.text("INSERT INTO boards (name) VALUES ('b') RETURNING id")).scalar_one()
-        lst = conn.execute(sa.text("INSERT INTO task_lists (board_id, name) VALUES (:b, 'l') RETURNING id"),
-                           {"b": board}).scalar_one()
-        task = conn.execute(sa.text("INSERT INTO tasks (list_id, title) VALUES (:l, 't') RETURNING id"),
-                            {"l": lst}).scalar_one()
+        lst = conn.execute(
+            sa.text("INSERT INTO task_lists (board_id, name) VALUES (:b, 'l') RETURNING id"), {"b": board}
+        ).scalar_one()
+        task = conn.execute(
+            sa.text("INSERT INTO tasks (list_id, title) VALUES (:l, 't') RETURNING id"), {"l": lst}
+        ).scalar_one()
     engine.dispose()
     return task
 
@@ -123,8 +132,10 @@ def test_skip_locked_claim_next_skips_a_held_task(database_url):
     engine = sa.create_engine(database_url, poolclass=sa.NullPool)
     with engine.begin() as conn:
         list_id = conn.execute(sa.select(TASKS.c.list_id).where(TASKS.c.id == first)).scalar_one()
-        second = conn.execute(sa.text("INSERT INTO tasks (list_id, title, position) VALUES (:l, 'u', 1) "
-                                      "RETURNING id"), {"l": list_id}).scalar_one()
+        second = conn.execute(
+            sa.text("INSERT INTO tasks (list_id, title, position) VALUES (:l, 'u', 1) RETURNING id"),
+            {"l": list_id},
+        ).scalar_one()
     with engine.connect() as holder, engine.connect() as other:
         params = {"list_id": list_id, "param_1": 1}
         assert holder.execute(claim_next_statement(), params).scalar_one() == first

@@ -39,4 +39,3 @@ class Level(StrEnum):
         except InvalidInput:
             choices = ", ".join(level.value for level in cls)
             raise InvalidInput(f"unknown isolation level {name!r}: choose one of {choices}") from None
-

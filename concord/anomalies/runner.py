@@ -44,8 +44,9 @@ class CellRun:
     seconds: float
 
 
-def run_cell(test: AnomalyTest, level: Level, *, dsn: str, schema: str, monitor: Monitor,
-             step_timeout: float) -> CellRun:
+def run_cell(
+    test: AnomalyTest, level: Level, *, dsn: str, schema: str, monitor: Monitor, step_timeout: float
+) -> CellRun:
     """Set up the test's table, play its script, and always clean up the sessions."""
     transcript = Transcript()
     started = time.perf_counter()
@@ -86,8 +87,15 @@ def _mark_unfinished(transcript: Transcript) -> None:
 class _Play:
     """The state of one run: which steps are in flight, and on which session."""
 
-    def __init__(self, test: AnomalyTest, level: Level, sessions: dict[str, Session], monitor: Monitor,
-                 step_timeout: float, transcript: Transcript) -> None:
+    def __init__(
+        self,
+        test: AnomalyTest,
+        level: Level,
+        sessions: dict[str, Session],
+        monitor: Monitor,
+        step_timeout: float,
+        transcript: Transcript,
+    ) -> None:
         self.test = test
         self.level = level
         self.sessions = sessions
@@ -123,8 +131,11 @@ class _Play:
         deadline = time.monotonic() + self.timeout
         poll = _FIRST_POLL_S
         while True:
-            running = [(name, record, future) for name, (record, future) in self.in_flight.items()
-                       if not future.done()]
+            running = [
+                (name, record, future)
+                for name, (record, future) in self.in_flight.items()
+                if not future.done()
+            ]
             waits = self.monitor.lock_waits([self.sessions[name].pid for name, _, _ in running])
             still = []
             for name, record, future in running:
@@ -137,8 +148,10 @@ class _Play:
                 return
             if time.monotonic() > deadline:
                 record = still[0][0]
-                raise StepStuck(f"step {record.index} ({record.session}: {record.sql}) neither finished nor "
-                                f"waited on a lock within {self.timeout:g}s")
+                raise StepStuck(
+                    f"step {record.index} ({record.session}: {record.sql}) neither finished nor "
+                    f"waited on a lock within {self.timeout:g}s"
+                )
             wait([future for _, future in still], timeout=poll, return_when=FIRST_COMPLETED)
             poll = min(poll * 2, _MAX_POLL_S)
 
@@ -169,8 +182,10 @@ class _Play:
     def _stuck(self, name: str | None, why: str) -> StepStuck:
         record = self.in_flight[name][0] if name else next(iter(self.in_flight.values()))[0]
         holders = ", ".join(record.blocked_by) or "nobody the server names"
-        return StepStuck(f"step {record.index} ({record.session}: {record.sql}) still waited on a lock "
-                         f"held by {holders} after {self.timeout:g}s, {why}")
+        return StepStuck(
+            f"step {record.index} ({record.session}: {record.sql}) still waited on a lock "
+            f"held by {holders} after {self.timeout:g}s, {why}"
+        )
 
     def _collect(self) -> list[StepRecord]:
         """Record, and take out of flight, every statement that has finished."""

@@ -64,15 +64,21 @@ def run_suite(
     started_at, clock = datetime.now(UTC), time.perf_counter()
     with _connect(dsn, schema) as conn:
         monitor = Monitor(conn)
-        database = {"server_version": conn.execute("SHOW server_version").fetchone()[0],
-                    "url": mask_url(url), "schema": schema}
+        database = {
+            "server_version": conn.execute("SHOW server_version").fetchone()[0],
+            "url": mask_url(url),
+            "schema": schema,
+        }
         result = SuiteResult(started_at, 0.0, database, step_timeout)
         _create_schema(conn, schema)
         try:
             for test in tests:
                 for level in levels:
-                    cell = decide(run_cell(test, level, dsn=dsn, schema=schema, monitor=monitor,
-                                           step_timeout=step_timeout))
+                    cell = decide(
+                        run_cell(
+                            test, level, dsn=dsn, schema=schema, monitor=monitor, step_timeout=step_timeout
+                        )
+                    )
                     result.cells.append(cell)
                     if on_cell is not None:
                         on_cell(cell)
@@ -98,14 +104,20 @@ def _create_schema(conn: psycopg.Connection, schema: str) -> None:
     try:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     except psycopg.Error as exc:
-        raise ConcordError(f"cannot create the schema the anomaly tests run in: {exc.diag.message_primary}",
-                           sqlstate=exc.sqlstate) from exc
+        raise ConcordError(
+            f"cannot create the schema the anomaly tests run in: {exc.diag.message_primary}",
+            sqlstate=exc.sqlstate,
+        ) from exc
 
 
 def _connect(dsn: str, schema: str) -> psycopg.Connection:
     try:
-        return psycopg.connect(dsn, autocommit=True, connect_timeout=10,
-                               application_name=f"concord anomalies {schema} monitor",
-                               options=f"-c search_path={schema}")
+        return psycopg.connect(
+            dsn,
+            autocommit=True,
+            connect_timeout=10,
+            application_name=f"concord anomalies {schema} monitor",
+            options=f"-c search_path={schema}",
+        )
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot reach the database: {str(exc).strip().splitlines()[0]}") from exc

@@ -65,8 +65,16 @@ class Cell:
 def decide(run: CellRun) -> Cell:
     """The verdict of one run, computed only from its transcript."""
     test = run.test
-    cell = Cell(test.anomaly, test.variant, test.title, run.level, Verdict.ERROR, "",
-                transcript=run.transcript, seconds=run.seconds)
+    cell = Cell(
+        test.anomaly,
+        test.variant,
+        test.title,
+        run.level,
+        Verdict.ERROR,
+        "",
+        transcript=run.transcript,
+        seconds=run.seconds,
+    )
     if run.error is not None:
         cell.evidence = run.error
         return cell

@@ -32,17 +32,37 @@ from concord.errors import InvalidInput
 from concord.nouns import count
 from concord.reports.store import check_writable
 
-Only = Annotated[str | None, typer.Option(
-    "--only", help="Comma-separated anomaly ids, or id/variant: P4,G2-item,G-single/predicate read.",
-    show_default=False)]
-IsolationLevels = Annotated[str | None, typer.Option(
-    "--isolation", help='Comma-separated levels: "read uncommitted", "read committed", "repeatable read", '
-    '"serializable" (default: all four).', show_default=False)]
-ExplainId = Annotated[str | None, typer.Option(
-    "--explain", help="Print the step-by-step transcript of this anomaly (id or id/variant) and why.",
-    show_default=False)]
-StepTimeout = Annotated[float, typer.Option(
-    "--step-timeout", min=0.01, help="Seconds a step may wait for something the script does not provide.")]
+Only = Annotated[
+    str | None,
+    typer.Option(
+        "--only",
+        help="Comma-separated anomaly ids, or id/variant: P4,G2-item,G-single/predicate read.",
+        show_default=False,
+    ),
+]
+IsolationLevels = Annotated[
+    str | None,
+    typer.Option(
+        "--isolation",
+        help='Comma-separated levels: "read uncommitted", "read committed", "repeatable read", '
+        '"serializable" (default: all four).',
+        show_default=False,
+    ),
+]
+ExplainId = Annotated[
+    str | None,
+    typer.Option(
+        "--explain",
+        help="Print the step-by-step transcript of this anomaly (id or id/variant) and why.",
+        show_default=False,
+    ),
+]
+StepTimeout = Annotated[
+    float,
+    typer.Option(
+        "--step-timeout", min=0.01, help="Seconds a step may wait for something the script does not provide."
+    ),
+]
 OutDir = Annotated[Path, typer.Option("--out", help="Write results/ under this directory (as race does).")]
 
 _VERDICT_STYLE = {Verdict.PREVENTED: "green", Verdict.POSSIBLE: "bold red", Verdict.ERROR: "bold yellow"}
@@ -67,8 +87,12 @@ def prove(
     names, levels = _split(explain_id or only), _split(isolation)
     total = _check_names(names, levels)
     check_writable(out / "results")  # before the suite, not after its last cell
-    result = _run_with_progress(total, lambda on_cell: run_suite(
-        database_url, only=names, isolations=levels, step_timeout=step_timeout, on_cell=on_cell))
+    result = _run_with_progress(
+        total,
+        lambda on_cell: run_suite(
+            database_url, only=names, isolations=levels, step_timeout=step_timeout, on_cell=on_cell
+        ),
+    )
     document = suite_document(result, version=concord.__version__)
     path = write_results(document, out / "results")
     human = (lambda c: _print_transcripts(c, result)) if explain_id else (lambda c: c.print(matrix(result)))
@@ -135,12 +159,17 @@ def _print_transcripts(console: Console, result: SuiteResult) -> None:
 def transcript_view(cell: Cell) -> Group:
     """One cell's header, its steps as a table, and the two lines of why."""
     how = f" ({', '.join(cell.prevented_by)})" if cell.prevented_by else ""
-    header = Text.assemble((f"{cell.anomaly} / {cell.variant}", "bold"), f" at {cell.isolation}: ",
-                           (cell.verdict.value, _VERDICT_STYLE[cell.verdict]), how)
+    header = Text.assemble(
+        (f"{cell.anomaly} / {cell.variant}", "bold"),
+        f" at {cell.isolation}: ",
+        (cell.verdict.value, _VERDICT_STYLE[cell.verdict]),
+        how,
+    )
     steps = Table("#", "session", "statement", "result", "notes", box=None, padding=(0, 1))
     for record in cell.transcript.records:
-        steps.add_row(str(record.index), record.session, _statement(record), _result(record),
-                      _notes(record, cell))
+        steps.add_row(
+            str(record.index), record.session, _statement(record), _result(record), _notes(record, cell)
+        )
     first, second = explain(cell)
     return Group(header, steps, Text(first), Text(second, style="italic"))
 

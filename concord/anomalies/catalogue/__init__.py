@@ -25,8 +25,9 @@ def anomaly_ids() -> list[str]:
     return list(dict.fromkeys(test.anomaly for test in CATALOGUE))
 
 
-def select(names: Iterable[str] | None = None, *,
-           catalogue: Sequence[AnomalyTest] = CATALOGUE) -> list[AnomalyTest]:
+def select(
+    names: Iterable[str] | None = None, *, catalogue: Sequence[AnomalyTest] = CATALOGUE
+) -> list[AnomalyTest]:
     """The tests named (all when ``names`` is empty), in catalogue order.
 
     Raises `InvalidInput` naming the first unknown name and the known ids.

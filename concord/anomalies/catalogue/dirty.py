@@ -43,13 +43,21 @@ def _dirty_values(t: Transcript, labels: tuple[str, ...], dirty: int, why: str) 
 
 
 def check_aborted_read(t: Transcript) -> Finding:
-    return _dirty_values(t, ("T2 reads during T1", "T2 reads after T1 rolled back"), 101,
-                         "a value T1 wrote and then rolled back")
+    return _dirty_values(
+        t,
+        ("T2 reads during T1", "T2 reads after T1 rolled back"),
+        101,
+        "a value T1 wrote and then rolled back",
+    )
 
 
 def check_intermediate_read(t: Transcript) -> Finding:
-    return _dirty_values(t, ("T2 reads during T1", "T2 reads after T1 committed"), 101,
-                         "a value T1 overwrote (with 11) before committing")
+    return _dirty_values(
+        t,
+        ("T2 reads during T1", "T2 reads after T1 committed"),
+        101,
+        "a value T1 overwrote (with 11) before committing",
+    )
 
 
 def check_circular_flow(t: Transcript) -> Finding:
@@ -62,11 +70,14 @@ def check_circular_flow(t: Transcript) -> Finding:
 
 
 G0 = AnomalyTest(
-    "G0", "write cycle", "Dirty write",
+    "G0",
+    "write cycle",
+    "Dirty write",
     "T1 and T2 both write x and y; their writes must not interleave so that each overwrites the other.",
     TWO_ROWS,
     (
-        begin("T1"), begin("T2"),
+        begin("T1"),
+        begin("T2"),
         sql("T1", "UPDATE test SET value = 11 WHERE id = 1"),
         sql("T2", "UPDATE test SET value = 12 WHERE id = 1"),
         sql("T1", "UPDATE test SET value = 21 WHERE id = 2"),
@@ -79,11 +90,14 @@ G0 = AnomalyTest(
 )
 
 G1A = AnomalyTest(
-    "G1a", "aborted read", "Aborted read",
+    "G1a",
+    "aborted read",
+    "Aborted read",
     "T2 must never read a value written by T1, which T1 then rolls back.",
     TWO_ROWS,
     (
-        begin("T1"), begin("T2"),
+        begin("T1"),
+        begin("T2"),
         sql("T1", "UPDATE test SET value = 101 WHERE id = 1"),
         sql("T2", READ_ALL, "T2 reads during T1"),
         rollback("T1"),
@@ -94,11 +108,14 @@ G1A = AnomalyTest(
 )
 
 G1B = AnomalyTest(
-    "G1b", "intermediate read", "Intermediate read",
+    "G1b",
+    "intermediate read",
+    "Intermediate read",
     "T2 must never read a value T1 wrote and then overwrote itself before committing.",
     TWO_ROWS,
     (
-        begin("T1"), begin("T2"),
+        begin("T1"),
+        begin("T2"),
         sql("T1", "UPDATE test SET value = 101 WHERE id = 1"),
         sql("T2", READ_ALL, "T2 reads during T1"),
         sql("T1", "UPDATE test SET value = 11 WHERE id = 1"),
@@ -110,11 +127,14 @@ G1B = AnomalyTest(
 )
 
 G1C = AnomalyTest(
-    "G1c", "circular information flow", "Circular information flow",
+    "G1c",
+    "circular information flow",
+    "Circular information flow",
     "T1 writes x and reads y while T2 writes y and reads x; each must not see the other's uncommitted write.",
     TWO_ROWS,
     (
-        begin("T1"), begin("T2"),
+        begin("T1"),
+        begin("T2"),
         sql("T1", "UPDATE test SET value = 11 WHERE id = 1"),
         sql("T2", "UPDATE test SET value = 22 WHERE id = 2"),
         sql("T1", "SELECT value FROM test WHERE id = 2", "T1 reads y"),

@@ -74,17 +74,28 @@ def check_write_predicate_skew(t: Transcript) -> Finding:
 
 
 P4 = AnomalyTest(
-    "P4", "read-modify-write", "Lost update",
+    "P4",
+    "read-modify-write",
+    "Lost update",
     "T1 and T2 each read x and write back what they read plus one; both increments must survive.",
     TWO_ROWS,
     (
-        begin("T1"), begin("T2"),
+        begin("T1"),
+        begin("T2"),
         sql("T1", "SELECT value FROM test WHERE id = 1", "T1 reads x"),
         sql("T2", "SELECT value FROM test WHERE id = 1", "T2 reads x"),
-        computed("T1", "UPDATE test SET value = %s WHERE id = 1", "T1 writes x",
-                 lambda t: (t.value("T1 reads x") + 1,)),
-        computed("T2", "UPDATE test SET value = %s WHERE id = 1", "T2 writes x",
-                 lambda t: (t.value("T2 reads x") + 1,)),
+        computed(
+            "T1",
+            "UPDATE test SET value = %s WHERE id = 1",
+            "T1 writes x",
+            lambda t: (t.value("T1 reads x") + 1,),
+        ),
+        computed(
+            "T2",
+            "UPDATE test SET value = %s WHERE id = 1",
+            "T2 writes x",
+            lambda t: (t.value("T2 reads x") + 1,),
+        ),
         commit("T1"),
         commit("T2"),
         sql("T3", "SELECT value FROM test WHERE id = 1", "final"),
@@ -100,11 +111,14 @@ _TRANSFER = (
 )
 
 G_SINGLE_ITEM = AnomalyTest(
-    "G-single", "item read", "Read skew",
+    "G-single",
+    "item read",
+    "Read skew",
     "T2 moves 2 from y to x while T1 reads x, then y; T1 must see x + y = 30.",
     TWO_ROWS,
     (
-        begin("T1"), begin("T2"),
+        begin("T1"),
+        begin("T2"),
         sql("T1", "SELECT value FROM test WHERE id = 1", "T1 reads x"),
         *_TRANSFER,
         sql("T1", "SELECT value FROM test WHERE id = 2", "T1 reads y"),
@@ -114,11 +128,14 @@ G_SINGLE_ITEM = AnomalyTest(
 )
 
 G_SINGLE_PREDICATE = AnomalyTest(
-    "G-single", "predicate read", "Read skew",
+    "G-single",
+    "predicate read",
+    "Read skew",
     "T1 reads by two predicates while T2 changes x from 10 to 12; both answers must describe one table.",
     TWO_ROWS,
     (
-        begin("T1"), begin("T2"),
+        begin("T1"),
+        begin("T2"),
         sql("T1", "SELECT id, value FROM test WHERE value % 5 = 0 ORDER BY id", "T1 reads value % 5 = 0"),
         sql("T2", "UPDATE test SET value = 12 WHERE value = 10"),
         commit("T2"),
@@ -129,11 +146,14 @@ G_SINGLE_PREDICATE = AnomalyTest(
 )
 
 G_SINGLE_WRITE = AnomalyTest(
-    "G-single", "write predicate", "Read skew",
+    "G-single",
+    "write predicate",
+    "Read skew",
     "T1 reads x, T2 moves 2 from y to x, then T1 deletes where value = 20; T1 must act on the state it read.",
     TWO_ROWS,
     (
-        begin("T1"), begin("T2"),
+        begin("T1"),
+        begin("T2"),
         sql("T1", "SELECT value FROM test WHERE id = 1", "T1 reads x"),
         *_TRANSFER,
         sql("T1", "DELETE FROM test WHERE value = 20 RETURNING id", "T1 deletes value = 20"),

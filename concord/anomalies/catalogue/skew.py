@@ -43,8 +43,10 @@ def check_read_only_skew(t: Transcript) -> Finding:
     if not all(t.committed(s) for s in sessions) or t2_view is None or t3_view is None:
         return Finding(False, _who_committed(t, sessions) + ": no cycle can form")
     withdrawn = t.value("T2 withdrawal")
-    seen = (f"all committed; T2 read y = {t2_view[2]} and wrote x = {withdrawn}; "
-            f"T3 read x = {t3_view[1]}, y = {t3_view[2]}")
+    seen = (
+        f"all committed; T2 read y = {t2_view[2]} and wrote x = {withdrawn}; "
+        f"T3 read x = {t3_view[1]}, y = {t3_view[2]}"
+    )
     if t2_view[2] == 0 and t3_view[2] == 20 and t3_view[1] == 0:
         return Finding(True, f"{seen}: T3 saw T1 without T2, T2 did not see T1; T2 < T1 < T3 < T2 is a cycle")
     return Finding(False, f"{seen}: the three fit one serial order")
@@ -63,11 +65,14 @@ def _withdraw(t: Transcript) -> tuple[int]:
 
 
 G2_ITEM = AnomalyTest(
-    "G2-item", "write skew", "Write skew",
+    "G2-item",
+    "write skew",
+    "Write skew",
     "T1 and T2 both read x and y, then T1 writes x and T2 writes y; both must not commit on stale reads.",
     TWO_ROWS,
     (
-        begin("T1"), begin("T2"),
+        begin("T1"),
+        begin("T2"),
         sql("T1", READ_BOTH, "T1 reads x and y"),
         sql("T2", READ_BOTH, "T2 reads x and y"),
         sql("T1", "UPDATE test SET value = 11 WHERE id = 1"),
@@ -79,11 +84,14 @@ G2_ITEM = AnomalyTest(
 )
 
 G2_PREDICATE = AnomalyTest(
-    "G2", "predicate read", "Anti-dependency cycle",
+    "G2",
+    "predicate read",
+    "Anti-dependency cycle",
     "T1 and T2 each find no row with value % 3 = 0 and each insert one; both must not commit.",
     TWO_ROWS,
     (
-        begin("T1"), begin("T2"),
+        begin("T1"),
+        begin("T2"),
         sql("T1", "SELECT id, value FROM test WHERE value % 3 = 0", "T1 reads value % 3 = 0"),
         sql("T2", "SELECT id, value FROM test WHERE value % 3 = 0", "T2 reads value % 3 = 0"),
         sql("T1", "INSERT INTO test (id, value) VALUES (3, 30)"),
@@ -95,7 +103,9 @@ G2_PREDICATE = AnomalyTest(
 )
 
 G2_READ_ONLY = AnomalyTest(
-    "G2", "read-only transaction", "Anti-dependency cycle",
+    "G2",
+    "read-only transaction",
+    "Anti-dependency cycle",
     "Savings x and checking y start at 0. T2 withdraws 10 from x (penalty 1 if x + y goes negative), "
     "T1 deposits 20 into y, read-only T3 reads both (Fekete, O'Neil and O'Neil).",
     (

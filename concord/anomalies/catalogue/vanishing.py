@@ -25,8 +25,11 @@ def check_vanishing(t: Transcript) -> Finding:
         writer = _OTV_WRITERS[row].get(value, 0)
         trail.append(f"{'xy'[row - 1]} = {value} (T{writer})" if writer else f"{'xy'[row - 1]} = {value}")
         if writer < latest:
-            return Finding(True, f"T3 read {', '.join(trail)}: after seeing T{latest}, T3 saw the T{writer} "
-                                 f"value T{latest} had overwritten, so T{latest} vanished")
+            return Finding(
+                True,
+                f"T3 read {', '.join(trail)}: after seeing T{latest}, T3 saw the T{writer} "
+                f"value T{latest} had overwritten, so T{latest} vanished",
+            )
         latest = max(latest, writer)
     return Finding(False, f"T3 read {', '.join(trail)}: its view only moved forward")
 
@@ -60,11 +63,15 @@ def check_predicate_write(t: Transcript) -> Finding:
 
 
 OTV = AnomalyTest(
-    "OTV", "three sessions", "Observed transaction vanishes",
+    "OTV",
+    "three sessions",
+    "Observed transaction vanishes",
     "T1 then T2 overwrite x and y; T3 reads as they commit and must not go back to T1's values after T2's.",
     TWO_ROWS,
     (
-        begin("T1"), begin("T2"), begin("T3"),
+        begin("T1"),
+        begin("T2"),
+        begin("T3"),
         sql("T1", "UPDATE test SET value = 11 WHERE id = 1"),
         sql("T1", "UPDATE test SET value = 19 WHERE id = 2"),
         sql("T2", "UPDATE test SET value = 12 WHERE id = 1"),
@@ -81,11 +88,14 @@ OTV = AnomalyTest(
 )
 
 PMP_READ = AnomalyTest(
-    "PMP", "predicate read", "Predicate-many-preceders",
+    "PMP",
+    "predicate read",
+    "Predicate-many-preceders",
     "T1 reads by predicate twice while T2 inserts a matching row; both reads must see the same state.",
     TWO_ROWS,
     (
-        begin("T1"), begin("T2"),
+        begin("T1"),
+        begin("T2"),
         sql("T1", "SELECT id, value FROM test WHERE value = 30", "T1 reads value = 30"),
         sql("T2", "INSERT INTO test (id, value) VALUES (3, 30)"),
         commit("T2"),
@@ -96,11 +106,14 @@ PMP_READ = AnomalyTest(
 )
 
 PMP_WRITE = AnomalyTest(
-    "PMP", "predicate write", "Predicate-many-preceders",
+    "PMP",
+    "predicate write",
+    "Predicate-many-preceders",
     "T1 adds 10 to every row while T2 deletes the rows with value 20; T2's delete must use T2's state.",
     TWO_ROWS,
     (
-        begin("T1"), begin("T2"),
+        begin("T1"),
+        begin("T2"),
         sql("T1", "UPDATE test SET value = value + 10"),
         sql("T2", "SELECT id, value FROM test ORDER BY id", "T2 reads before deleting"),
         sql("T2", "DELETE FROM test WHERE value = 20 RETURNING id", "T2 deletes value = 20"),
