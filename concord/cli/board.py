@@ -47,18 +47,18 @@ def list_boards(database_url: DatabaseUrl = None, as_json: Json = False) -> None
 @app.command()
 def show(board: BoardRef, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Show a board as a tree of its lists and tasks."""
-    board = transact(database_url, boards.board_tree, Named.board(board))
-    render(board_document(board), as_json=as_json, human=lambda c: c.print(board_tree(board)))
+    shown = transact(database_url, boards.board_tree, Named.board(board))
+    render(board_document(shown), as_json=as_json, human=lambda c: c.print(board_tree(shown)))
 
 
 @app.command()
 def rename(board: BoardRef, name: Name, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Rename a board."""
-    board = transact(database_url, boards.rename_board, Named.board(board), name)
+    renamed = transact(database_url, boards.rename_board, Named.board(board), name)
     render(
-        board.as_dict(),
+        renamed.as_dict(),
         as_json=as_json,
-        human=lambda c: c.print(f"board {board.id} is now {escape(repr(board.name))}"),
+        human=lambda c: c.print(f"board {renamed.id} is now {escape(repr(renamed.name))}"),
     )
 
 
@@ -69,8 +69,8 @@ def delete(
     """Delete a board with its lists, tasks and activity (asks first, or --yes)."""
     what = f"board {board} with its lists, tasks and activity"
     confirm_deletion(what, command="board delete", yes=yes, database_url=database_url)
-    board = transact(database_url, boards.delete_board, Named.board(board))
-    render(board.as_dict(), as_json=as_json, human=lambda c: c.print(f"deleted board {board.id}"))
+    deleted = transact(database_url, boards.delete_board, Named.board(board))
+    render(deleted.as_dict(), as_json=as_json, human=lambda c: c.print(f"deleted board {deleted.id}"))
 
 
 def board_document(board: Board) -> dict:

@@ -55,8 +55,8 @@ def create(
 @app.command()
 def show(task: TaskRef, database_url: DatabaseUrl = None, as_json: Json = False) -> None:
     """Show one task."""
-    task = transact(database_url, tasks.get_task, Named.task(task))
-    render(task.as_dict(), as_json=as_json, human=lambda c: c.print(task_table(task)))
+    shown = transact(database_url, tasks.get_task, Named.task(task))
+    render(shown.as_dict(), as_json=as_json, human=lambda c: c.print(task_table(shown)))
 
 
 @app.command()
@@ -71,7 +71,7 @@ def update(
     as_json: Json = False,
 ) -> None:
     """Change a task's fields; with --expected-version, only if nobody wrote it since."""
-    task = transact(
+    updated = transact(
         database_url,
         tasks.update_task,
         Named.task(task),
@@ -82,9 +82,9 @@ def update(
         points=points,
     )
     render(
-        task.as_dict(),
+        updated.as_dict(),
         as_json=as_json,
-        human=lambda c: c.print(f"updated task {task.id}, now version {task.version}"),
+        human=lambda c: c.print(f"updated task {updated.id}, now version {updated.version}"),
     )
 
 
@@ -98,7 +98,7 @@ def move(
     as_json: Json = False,
 ) -> None:
     """Move a task to another list of its board, within the list's WIP limit."""
-    task = transact(
+    moved = transact(
         database_url,
         tasks.move_task,
         Named.task(task),
@@ -107,9 +107,11 @@ def move(
         expected_version=expected_version,
     )
     render(
-        task.as_dict(),
+        moved.as_dict(),
         as_json=as_json,
-        human=lambda c: c.print(f"moved task {task.id} to list {task.list_id} at position {task.position}"),
+        human=lambda c: c.print(
+            f"moved task {moved.id} to list {moved.list_id} at position {moved.position}"
+        ),
     )
 
 
@@ -123,7 +125,7 @@ def assign(
     as_json: Json = False,
 ) -> None:
     """Assign a task to a user (refused, exit 3, if someone else holds it)."""
-    task = transact(
+    assigned = transact(
         database_url,
         tasks.assign_task,
         Named.task(task),
@@ -132,9 +134,9 @@ def assign(
         expected_version=expected_version,
     )
     render(
-        task.as_dict(),
+        assigned.as_dict(),
         as_json=as_json,
-        human=lambda c: c.print(f"task {task.id} assigned to user {task.assignee_id}"),
+        human=lambda c: c.print(f"task {assigned.id} assigned to user {assigned.assignee_id}"),
     )
 
 
@@ -148,8 +150,8 @@ def delete(
 ) -> None:
     """Delete a task and its activity (asks first, or --yes)."""
     confirm_deletion(f"task {task}", command="task delete", yes=yes, database_url=database_url)
-    task = transact(database_url, tasks.delete_task, Named.task(task), expected_version=expected_version)
-    render(task.as_dict(), as_json=as_json, human=lambda c: c.print(f"deleted task {task.id}"))
+    deleted = transact(database_url, tasks.delete_task, Named.task(task), expected_version=expected_version)
+    render(deleted.as_dict(), as_json=as_json, human=lambda c: c.print(f"deleted task {deleted.id}"))
 
 
 def task_table(task: Task) -> Table:

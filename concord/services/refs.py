@@ -26,7 +26,7 @@ from concord.uow import UnitOfWork
 #: Ids shown when a name is ambiguous (the error is for a person, not a listing).
 SHOWN_IDS = 5
 
-_BY_NAME: dict[str, tuple[type, Any, str]] = {
+_BY_NAME: dict[str, tuple[Any, Any, str]] = {
     # kind: (model, its name column, what the name is called)
     "board": (Board, Board.name, "named"),
     "list": (TaskList, TaskList.name, "named"),
