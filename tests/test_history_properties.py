@@ -1,0 +1,49 @@
+"""Properties of the checker: a history that ran one transaction at a time is always valid.
+
+Hypothesis draws transactions of appends and reads over a few keys and runs them serially
+against a dictionary of lists; some fail (their appends never happen) and some end ``info``
+(they may or may not have happened). Whatever the draw, the checker must find nothing.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from concord.history import check_history, parse_history
+
+mop = st.tuples(st.sampled_from(["append", "r"]), st.integers(0, 3))
+txn = st.tuples(st.lists(mop, min_size=1, max_size=5), st.sampled_from(["ok", "ok", "ok", "fail", "info"]))
+
+
+def run_serially(drawn, info_applied: list[bool]) -> list[dict]:
+    state: dict[int, list[int]] = {}
+    ops, counter = [], 0
+    for process, ((mops, outcome), applied) in enumerate(zip(drawn, info_applied, strict=False)):
+        committed = outcome == "ok" or (outcome == "info" and applied)
+        view = {k: list(v) for k, v in state.items()}  # the transaction's own view
+        invoked, completed = [], []
+        for f, key in mops:
+            if f == "append":
+                counter += 1
+                view.setdefault(key, []).append(counter)
+                invoked.append(["append", key, counter])
+                completed.append(["append", key, counter])
+            else:
+                invoked.append(["r", key, None])
+                completed.append(["r", key, list(view[key]) if key in view else None])
+        if committed:
+            state = view
+        ops.append({"process": process, "type": "invoke", "value": invoked})
+        value = invoked if outcome != "ok" else completed  # a fail or info completion knows no reads
+        ops.append({"process": process, "type": outcome, "value": value})
+    return ops
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(txn, min_size=1, max_size=25), st.lists(st.booleans(), min_size=25, max_size=25))
+def test_a_serial_history_is_always_valid(drawn, info_applied):
+    ops = run_serially(drawn, info_applied)
+    result = check_history(parse_history(ops, "list-append"))
+    assert result.valid is True, result.document()
+    assert result.anomalies == {}
