@@ -15,6 +15,7 @@ import sys
 import typer
 
 from concord.cli import anomalies, board, db, list_, serve, task, user
+from concord.cli import history as history_cli
 from concord.cli import race as race_cli
 from concord.cli import results as results_cli
 from concord.cli import sweep as sweep_cli
@@ -64,6 +65,8 @@ app.command("serve")(serve.serve)
 app.command("anomalies")(anomalies.prove)
 app.command("seed")(seed_command)
 app.command("explain")(explain_command)
+history_cli.app.command("check")(history_cli.check)
+app.add_typer(history_cli.app, name="history")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -97,13 +97,18 @@ def check_history(
     if timeouts:
         cut_short = [{"scc-size": t.size, "not-searched": t.missing} for t in timeouts]
         anomalies["cycle-search-timeout"] = cut_short
+    # As Elle does: anomalies the chosen models allow are not reported (nor held against it).
+    reportable = forbidden_anomalies(models) | UNKNOWN_TYPES
+    anomalies = {kind: cases for kind, cases in anomalies.items() if kind in reportable}
+    found = [cycle for cycle in found if cycle.type in reportable]
     stats = {
         "transactions": len(history.txns),
         "operations": history.operations,
         "edges": len(graph.edges),
         "seconds": round(time.perf_counter() - started, 3),
     }
-    return CheckResult(history.model, _verdict(anomalies, models), anomalies, found, stats)
+    valid = (False if set(anomalies) - UNKNOWN_TYPES else "unknown") if anomalies else True
+    return CheckResult(history.model, valid, anomalies, found, stats)
 
 
 def _analysis(history: History):
@@ -126,13 +131,6 @@ def _found(txns: list[Txn], analysis, cycle: Cycle) -> FoundCycle:
             raise AssertionError(f"no {REL_NAMES[rel]} step explains {a} -> {b}")
         steps.append(step)
     return FoundCycle(cycle.type, members, steps)
-
-
-def _verdict(anomalies: dict[str, list], models: tuple[str, ...]) -> bool | str:
-    forbidden = forbidden_anomalies(models)
-    if any(kind in forbidden for kind in anomalies):
-        return False
-    return "unknown" if anomalies else True
 
 
 def _known(models: Iterable[str]) -> tuple[str, ...]:
