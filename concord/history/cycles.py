@@ -88,12 +88,25 @@ def _search_component(adj: Adjacency, deadline: float) -> tuple[list[Cycle], lis
 
 
 def _g0(adj: Adjacency, expired: Callable[[], bool]) -> Cycle | None:
-    return _first(adj, "G0", WW, 0, lambda b, a: _data_path(adj, b, a, WW, expired), expired)
+    within = _same_component(adj, WW)
+    return _first(adj, "G0", WW, 0, lambda b, a: within(a, b) and _data_path(adj, b, a, WW, expired), expired)
 
 
 def _g1c(adj: Adjacency, expired: Callable[[], bool]) -> Cycle | None:
     # The wr edge must not also be ww: a cycle of ww edges alone is G0.
-    return _first(adj, "G1c", WR, WW, lambda b, a: _data_path(adj, b, a, DATA, expired), expired)
+    within = _same_component(adj, DATA)
+    back = lambda b, a: within(a, b) and _data_path(adj, b, a, DATA, expired)  # noqa: E731
+    return _first(adj, "G1c", WR, WW, back, expired)
+
+
+def _same_component(adj: Adjacency, allowed: int) -> Callable[[int, int], bool]:
+    """Whether two transactions share a strongly connected component of the ``allowed`` edges:
+    exactly when an edge between them closes a cycle of those edges, so no search is wasted."""
+    import networkx as nx
+
+    graph = nx.DiGraph((a, b) for a, succs in adj.items() for b, rel in succs if rel & allowed)
+    component = {n: i for i, c in enumerate(nx.strongly_connected_components(graph)) for n in c}
+    return lambda a, b: a in component and component.get(a) == component.get(b)
 
 
 def _g_single(adj: Adjacency, expired: Callable[[], bool]) -> Cycle | None:
@@ -110,7 +123,7 @@ def _first(adj: Adjacency, kind: str, bit: int, exclude: int, back, expired) -> 
         for b, rel in succs:
             if rel & bit and not rel & exclude:
                 found = back(b, a)
-                if found is not None:
+                if found:
                     nodes = [a, *found[0][:-1]]
                     # The (transaction, rw taken) search may pass one transaction twice: such a
                     # walk is no cycle to report; another first edge may give a simple one.
