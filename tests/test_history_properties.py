@@ -47,3 +47,30 @@ def test_a_serial_history_is_always_valid(drawn, info_applied):
     result = check_history(parse_history(ops, "list-append"))
     assert result.valid is True, result.document()
     assert result.anomalies == {}
+
+
+register_mop = st.tuples(st.sampled_from(["w", "r"]), st.integers(0, 3))
+
+
+register_txn = st.tuples(st.lists(register_mop, min_size=1, max_size=5), st.sampled_from(["ok", "ok", "fail"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(register_txn))
+def test_a_serial_register_history_is_always_valid(drawn):
+    state: dict[int, int] = {}
+    ops, counter = [], 0
+    for process, (mops, outcome) in enumerate(drawn):
+        view, value = dict(state), []
+        for f, key in mops:
+            if f == "w":
+                counter += 1
+                view[key] = counter
+                value.append(["w", key, counter])
+            else:
+                value.append(["r", key, view.get(key)])
+        if outcome == "ok":
+            state = view
+        ops.append({"process": process, "type": outcome, "value": value})
+    result = check_history(parse_history(ops, "rw-register"))
+    assert result.valid is True, result.document()

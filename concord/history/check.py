@@ -33,6 +33,7 @@ class FoundCycle:
     type: str
     txns: list[Txn]
     steps: list[dict[str, Any]]
+    model: str = "list-append"
 
     def case(self) -> dict[str, Any]:
         """The cycle as Elle reports it: the operations (the first one again at the end), steps."""
@@ -40,7 +41,7 @@ class FoundCycle:
             "type": self.type,
             "cycle": [t.op for t in self.txns] + [self.txns[0].op],
             "steps": self.steps,
-            "explanation": explain_cycle(self.type, self.txns, self.steps),
+            "explanation": explain_cycle(self.type, self.txns, self.steps, self.model),
         }
 
 
@@ -91,7 +92,7 @@ def check_history(
     graph = analysis.graph()
     say("searching strongly connected components for cycles")
     cycles, timeouts = find_cycles(graph, budget_s)
-    found = [_found(history.txns, analysis, c) for c in cycles]
+    found = [_found(history, analysis, c) for c in cycles]
     for cycle in found:
         anomalies.setdefault(cycle.type, []).append(cycle.case())
     if timeouts:
@@ -121,8 +122,8 @@ def _analysis(history: History):
     return RwRegister(history)
 
 
-def _found(txns: list[Txn], analysis, cycle: Cycle) -> FoundCycle:
-    members = [txns[i] for i in cycle.nodes]
+def _found(history: History, analysis, cycle: Cycle) -> FoundCycle:
+    members = [history.txns[i] for i in cycle.nodes]
     steps = []
     for i, rel in enumerate(cycle.rels):
         a, b = members[i], members[(i + 1) % len(members)]
@@ -130,7 +131,7 @@ def _found(txns: list[Txn], analysis, cycle: Cycle) -> FoundCycle:
         if step is None:  # the graph and its explainer disagree: a bug, never a finding
             raise AssertionError(f"no {REL_NAMES[rel]} step explains {a} -> {b}")
         steps.append(step)
-    return FoundCycle(cycle.type, members, steps)
+    return FoundCycle(cycle.type, members, steps, history.model)
 
 
 def _known(models: Iterable[str]) -> tuple[str, ...]:

@@ -8,11 +8,11 @@ from typing import Any
 from concord.history.model import Txn
 
 
-def describe_step(step: dict[str, Any], a: str, b: str) -> str:
-    """Why ``a`` precedes ``b``, from one step map (``ww``, ``wr``, ``rw``; list-append or register)."""
+def describe_step(step: dict[str, Any], a: str, b: str, model: str = "list-append") -> str:
+    """Why ``a`` precedes ``b``, from one step map (``ww``, ``wr``, ``rw``)."""
     kind, key = step["type"], _show(step["key"])
     value, after = step.get("value"), step.get("value'")
-    if step.get("model") == "rw-register":
+    if model == "rw-register":
         if kind == "ww":
             return f"{b} wrote {_show(after)} over {a}'s {_show(value)} at key {key}"
         if kind == "wr":
@@ -27,7 +27,7 @@ def describe_step(step: dict[str, Any], a: str, b: str) -> str:
     return f"{a} did not observe {b}'s append of {_show(after)} to key {key} (it read up to {_show(value)})"
 
 
-def explain_cycle(kind: str, txns: list[Txn], steps: list[dict[str, Any]]) -> str:
+def explain_cycle(kind: str, txns: list[Txn], steps: list[dict[str, Any]], model: str = "list-append") -> str:
     """``Let: T1 = ...; Then: T1 < T2 because ...; However, Tn < T1 because ...: a contradiction!``"""
     names = [f"T{i + 1}" for i in range(len(txns))]
     lines = [f"{kind}", "Let:"]
@@ -36,7 +36,7 @@ def explain_cycle(kind: str, txns: list[Txn], steps: list[dict[str, Any]]) -> st
     last = len(steps) - 1
     for i, step in enumerate(steps):
         a, b = names[i], names[(i + 1) % len(names)]
-        because = describe_step(step, a, b)
+        because = describe_step(step, a, b, model)
         if i < last:
             lines.append(f"  - {a} < {b}, because {because}.")
         else:
