@@ -52,7 +52,9 @@ def test_a_serial_history_is_always_valid(drawn, info_applied):
 register_mop = st.tuples(st.sampled_from(["w", "r"]), st.integers(0, 3))
 
 
-register_txn = st.tuples(st.lists(register_mop, min_size=1, max_size=5), st.sampled_from(["ok", "ok", "fail"]))
+register_txn = st.tuples(
+    st.lists(register_mop, min_size=1, max_size=5), st.sampled_from(["ok", "ok", "fail"])
+)
 
 
 @settings(max_examples=200, deadline=None)
