@@ -115,3 +115,30 @@ def test_a_missing_file_is_one_line_and_exit_2(tmp_path):
     outcome = run("history", "check", str(tmp_path / "nowhere.json"))
     assert outcome.exit_code == 2
     assert outcome.stderr.startswith("concord: cannot read")
+
+
+def test_shrink_keeps_only_the_transactions_of_the_cycle(tmp_path):
+    noise = [
+        {
+            "process": 10 + i,
+            "type": kind,
+            "value": [["append", 9, i], ["r", 9, None if kind == "invoke" else [i]]],
+        }
+        for i in range(5)
+        for kind in ("invoke", "ok")
+    ]
+    history = write(tmp_path, noise + WRITE_SKEW)
+    out = tmp_path / "cycle.json"
+    outcome = run("history", "shrink", str(history), "--out", str(out))
+    assert outcome.exit_code == 0, outcome.stderr
+    kept = json.loads(out.read_text())
+    assert sorted(op["index"] for op in kept if op["type"] == "ok") == [2, 3]
+    assert "kept 2 of 8 transactions" in outcome.stderr
+    assert run("history", "check", str(out), "--json").json()["anomaly-types"] == ["G2-item"]
+
+
+def test_shrink_without_a_cycle_says_so_in_one_line(tmp_path):
+    outcome = run("history", "shrink", str(write(tmp_path, SERIAL)), "--out", str(tmp_path / "x.json"))
+    assert outcome.exit_code == 1
+    assert outcome.stderr.strip() == "concord: the history has no dependency cycle to shrink to"
+    assert not (tmp_path / "x.json").exists()

@@ -66,6 +66,7 @@ app.command("anomalies")(anomalies.prove)
 app.command("seed")(seed_command)
 app.command("explain")(explain_command)
 history_cli.app.command("check")(history_cli.check)
+history_cli.app.command("shrink")(history_cli.shrink_command)
 app.add_typer(history_cli.app, name="history")
 
 

@@ -6,6 +6,7 @@ elle-cli; 2 the history is malformed or the options are wrong (never reported as
 
 from __future__ import annotations
 
+import json
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -17,7 +18,7 @@ from rich.table import Table
 
 from concord.cli.common import Json, error_console, render
 from concord.cli.errors import EXIT_ERROR, UsageError
-from concord.history import CheckResult, MalformedHistory, check_history, load_history
+from concord.history import CheckResult, MalformedHistory, check_history, load_history, parse_json
 from concord.history.render import to_dot, to_mermaid
 
 app = typer.Typer(help="Check transaction histories like Jepsen's Elle.", no_args_is_help=True)
@@ -98,3 +99,35 @@ def print_result(console: Console, file: Path, result: CheckResult) -> None:
         console.print(cycle.case()["explanation"], markup=False, highlight=False)
     if len(result.cycles) > SHOWN_CYCLES:
         console.print(f"\n({len(result.cycles) - SHOWN_CYCLES:,} more cycles in --json)")
+
+
+def shrink_command(
+    file: HistoryFile,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the reproduction (Elle JSON).")],
+    model: Model = "list-append",
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--type", help="The cycle type to keep (G2-item, G-single, ...); default: the first found."
+        ),
+    ] = None,
+) -> None:
+    """Cut a history down to the transactions of one cycle (a minimal reproduction)."""
+    from concord.history.shrink import shrink
+
+    try:
+        ops = parse_json(_read(file), str(file))
+        shrunk = shrink(ops, model, kind)
+    except MalformedHistory as exc:
+        raise UsageError(exc.message) from exc
+    out.write_text("[\n" + ",\n".join(json.dumps(op) for op in shrunk.ops) + "\n]\n", encoding="utf-8")
+    console = error_console()
+    console.print(f"kept {shrunk.kept:,} of {shrunk.of:,} transactions in {out}", markup=False)
+    console.print(shrunk.cycle.case()["explanation"], markup=False, highlight=False)
+
+
+def _read(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MalformedHistory(f"cannot read {file}: {exc}") from exc
