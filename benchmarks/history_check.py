@@ -15,6 +15,7 @@ time and that process's peak resident memory (``ru_maxrss``).
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -28,7 +29,8 @@ from concord.history import check_history, load_history
 started = time.perf_counter()
 history = load_history(sys.argv[1])
 loaded = time.perf_counter()
-result = check_history(history, stage=lambda s: print(f"  {time.perf_counter() - started:6.2f} s  {s}", file=sys.stderr))
+stage = lambda s: print(f"  {time.perf_counter() - started:6.2f} s  {s}", file=sys.stderr)
+result = check_history(history, stage=stage)
 done = time.perf_counter()
 print(json.dumps({
     "load_s": loaded - started,
@@ -87,14 +89,26 @@ def generate(transactions: int, concurrency: int, seed: int = 7) -> list[dict]:
     return ops
 
 
+def cpu_reference() -> float:
+    """Seconds for a fixed pure-Python loop (10 million additions): about 0.5 s on an idle core
+    of this machine; the ratio says how contended the cores were while the figures were taken."""
+    started, total = time.perf_counter(), 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
 def main(argv: list[str]) -> None:
-    sizes = [int(s) for s in (argv[0] if argv and not argv[0].startswith("-") else "10000,30000,100000").split(",")]
+    sizes = [
+        int(s) for s in (argv[0] if argv and not argv[0].startswith("-") else "10000,30000,100000").split(",")
+    ]
     concurrency = int(argv[argv.index("--concurrency") + 1]) if "--concurrency" in argv else 10
     keep = Path(argv[argv.index("--keep") + 1]) if "--keep" in argv else None
     with tempfile.TemporaryDirectory() as scratch:
         folder = keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        print("| transactions | operations | file MiB | load s | check s | total s | peak MiB | edges | anomalies |")
+        print(f"CPU reference before: {cpu_reference():.2f} s; load average {os.getloadavg()[0]:.1f}")
+        print("| transactions | ops | MiB | load s | check s | total s | peak MiB | edges | found |")
         print("|--:|--:|--:|--:|--:|--:|--:|--:|---|")
         for size in sizes:
             path = folder / f"history-{size}.json"
@@ -113,6 +127,7 @@ def main(argv: list[str]) -> None:
                 f"| {r['peak_mib']:.0f} | {r['edges']:,} | {found} |",
                 flush=True,
             )
+        print(f"CPU reference after: {cpu_reference():.2f} s; load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

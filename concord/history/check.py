@@ -16,7 +16,7 @@ from concord.history.cycles import Cycle, find_cycles
 from concord.history.explain import explain_cycle
 from concord.history.graph import REL_NAMES
 from concord.history.load import History
-from concord.history.model import MalformedHistory, Txn
+from concord.history.model import MalformedHistory, Txn, gc_paused
 
 #: Elle's default: the strongest model, so every anomaly found counts against the history.
 DEFAULT_MODELS = ("strict-serializable",)
@@ -81,7 +81,11 @@ def check_history(
     stage: Stage | None = None,
 ) -> CheckResult:
     """Find the anomalies of ``history``; ``stage`` hears the name of each step as it starts."""
-    models = _known(consistency_models)
+    with gc_paused():
+        return _check(history, _known(consistency_models), budget_s, stage)
+
+
+def _check(history: History, models: tuple[str, ...], budget_s: float, stage: Stage | None) -> CheckResult:
     say = stage or (lambda _: None)
     started = time.perf_counter()
     say("inferring version orders")

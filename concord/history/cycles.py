@@ -26,6 +26,8 @@ from itertools import pairwise
 from concord.history.graph import RW, WR, WW, DependencyGraph
 
 DATA = WW | WR
+#: Below this many transactions, a component's searches run without pruning (see _same_component).
+SMALL_COMPONENT = 64
 
 
 @dataclass(frozen=True)
@@ -101,9 +103,12 @@ def _g1c(adj: Adjacency, expired: Callable[[], bool]) -> Cycle | None:
 
 def _same_component(adj: Adjacency, allowed: int) -> Callable[[int, int], bool]:
     """Whether two transactions share a strongly connected component of the ``allowed`` edges:
-    exactly when an edge between them closes a cycle of those edges, so no search is wasted."""
+    exactly when an edge between them closes a cycle of those edges, so no search is wasted.
+    In a small component a search costs less than building the graph: every pair may try."""
     import networkx as nx
 
+    if len(adj) < SMALL_COMPONENT:
+        return lambda a, b: True
     graph = nx.DiGraph((a, b) for a, succs in adj.items() for b, rel in succs if rel & allowed)
     component = {n: i for i, c in enumerate(nx.strongly_connected_components(graph)) for n in c}
     return lambda a, b: a in component and component.get(a) == component.get(b)

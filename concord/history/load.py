@@ -14,7 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from concord.history.model import FAIL, INFO, INVOKE, MODELS, OK, MalformedHistory, Mop, Txn, check_model
+from concord.history.model import (
+    FAIL,
+    INFO,
+    INVOKE,
+    MODELS,
+    OK,
+    MalformedHistory,
+    Mop,
+    Txn,
+    check_model,
+    gc_paused,
+)
 
 _TYPES = (INVOKE, OK, FAIL, INFO)
 
@@ -35,7 +46,8 @@ def load_history(path: Path | str, model: str = "list-append") -> History:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise MalformedHistory(f"cannot read {path}: {exc}") from exc
-    return parse_history(parse_json(text, str(path)), model)
+    with gc_paused():
+        return parse_history(parse_json(text, str(path)), model)
 
 
 def parse_json(text: str, source: str = "history") -> list[Any]:
@@ -64,16 +76,13 @@ def parse_history(ops: Any, model: str = "list-append") -> History:
     check_model(model)
     if not isinstance(ops, list):
         raise MalformedHistory("a history is a list of operations (a JSON array or JSON Lines)")
-    client = [(position, op) for position, op in enumerate(ops) if not _is_nemesis(op)]
+    # Jepsen's fault injector runs as process "nemesis": its operations are no transactions.
+    client = [(p, op) for p, op in enumerate(ops) if type(op) is not dict or op.get("process") != "nemesis"]
     for position, op in client:
         _check_op(position, op)
     txns = list(_pair(client, model))
     _check_unique_writes(txns, model)
     return History(model, txns, len(ops))
-
-
-def _is_nemesis(op: Any) -> bool:
-    return isinstance(op, dict) and op.get("process") == "nemesis"  # Jepsen's fault injector
 
 
 def _check_op(position: int, op: Any) -> None:
@@ -135,37 +144,38 @@ def _hashable(value: Any, position: int) -> Any:
 
 
 def _mops(value: Any, model: str, position: int, kind: str) -> tuple[Mop, ...]:
-    if not isinstance(value, list):
+    """The micro-operations, validated; reads of lists become tuples. The checks are inlined
+    (``type(x) is int`` also refuses booleans): this runs for every operation of the file."""
+    if type(value) is not list:
         raise MalformedHistory(f"operation {position}: a transaction's value is a list of micro-operations")
-    fs = MODELS[model]
+    fs, lists = MODELS[model], model == "list-append"
     mops = []
     for number, mop in enumerate(value):
-        where = f"operation {position}, micro-operation {number}"
-        if not isinstance(mop, list) or len(mop) != 3 or mop[0] not in fs:
-            shape = ", ".join(repr(f) for f in fs)
-            raise MalformedHistory(f"{where} is {json.dumps(mop)}: {model} expects [{shape}, key, value]")
+        if type(mop) is not list or len(mop) != 3 or mop[0] not in fs:
+            _bad_mop(mop, model, position, number)
         f, key, v = mop
-        if not _scalar(key):
-            raise MalformedHistory(f"{where} has key {json.dumps(key)}: expected an integer or a string")
-        mops.append((f, key, _value(f, v, model, where)))
+        if type(key) is not int and type(key) is not str:
+            _bad_mop(mop, model, position, number, "key")
+        if f == "r" and v is not None and lists:
+            if type(v) is not list or not all(type(e) is int or type(e) is str for e in v):
+                _bad_mop(mop, model, position, number, "read")
+            v = tuple(v)
+        elif (f != "r" or v is not None) and type(v) is not int and type(v) is not str:
+            _bad_mop(mop, model, position, number, "value")
+        mops.append((f, key, v))
     return tuple(mops)
 
 
-def _value(f: str, v: Any, model: str, where: str) -> Any:
-    if f == "r":
-        if v is None:
-            return None
-        if model == "list-append":
-            if not isinstance(v, list) or not all(_scalar(e) for e in v):
-                raise MalformedHistory(f"{where} read {json.dumps(v)}: expected null or a list of values")
-            return tuple(v)
-    if not _scalar(v):
-        raise MalformedHistory(f"{where} has value {json.dumps(v)}: expected an integer or a string")
-    return v
-
-
-def _scalar(value: Any) -> bool:
-    return isinstance(value, (int, str)) and not isinstance(value, bool)
+def _bad_mop(mop: Any, model: str, position: int, number: int, part: str = "") -> None:
+    where = f"operation {position}, micro-operation {number}"
+    if part == "key":
+        raise MalformedHistory(f"{where} has key {json.dumps(mop[1])}: expected an integer or a string")
+    if part == "read":
+        raise MalformedHistory(f"{where} read {json.dumps(mop[2])}: expected null or a list of values")
+    if part == "value":
+        raise MalformedHistory(f"{where} has value {json.dumps(mop[2])}: expected an integer or a string")
+    shape = ", ".join(repr(f) for f in MODELS[model])
+    raise MalformedHistory(f"{where} is {json.dumps(mop)}: {model} expects [{shape}, key, value]")
 
 
 def _check_unique_writes(txns: list[Txn], model: str) -> None:
