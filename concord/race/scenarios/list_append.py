@@ -92,6 +92,13 @@ class ListAppend(Scenario):
             "valid": result.valid,
             "anomalies": {kind: len(cases) for kind, cases in result.anomalies.items()},
             "cycles": [c.case()["explanation"] for c in result.cycles[:EXPLAINED]],
+            # What each micro-operation ran, for a report that stands on its own (key k lives in
+            # table k % tables; the tables are the cell's own and dropped after the check).
+            "statements": {
+                "append": f"INSERT INTO t AS t (id, val) VALUES (k, v) ON CONFLICT (id) "
+                f"DO UPDATE SET val = t.val || ',' || v  -- {self.tables} tables",
+                "read": "SELECT val FROM t WHERE id = k",
+            },
         }
         if written is not None:
             details["history"] = str(written)
