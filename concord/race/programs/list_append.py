@@ -8,8 +8,8 @@ several tables by ``key % tables``.
 
 A key retires after ``writes_per_key`` appends and a fresh key takes its slot (Elle's
 max-writes-per-key), so reads of absent rows and first inserts keep happening. A worker learns
-that a key is full from its own reads, without talking to the others; a key may end up with a
-few appends more than the limit.
+that a key is full from its own reads and appends, without talking to the others; a key may end
+up with a few appends more than the limit.
 
 Every attempt is a transaction of the history, recorded here per worker and handed to the
 coordinator in the payload of the next operation that commits: an attempt that failed (a
@@ -37,6 +37,7 @@ class _Worker:
         self.rng = random.Random(seed)
         self.appends = 0
         self.generation = [0] * keys
+        self.length: dict[int, int] = {}  # the least each key's list holds, as this worker knows
         self.pending: list[list[Any]] = []  # [type, started, ended, mops] of attempts not reported
         self.seq: int | None = None
         self.returned = False  # the last attempt reached COMMIT
@@ -85,12 +86,14 @@ class ListAppendProgram(Program):
         for i, (f, key, value) in enumerate(mops):
             if f == "append":
                 yield self.appends[key % tables], {"id": key, "v": str(value)}
+                state.length[key] = state.length.get(key, 0) + 1
             else:
                 text = yield self.reads[key % tables], {"id": key}
                 read = [int(e) for e in text.split(",")] if text else None
                 mops[i] = ("r", key, read)
-                if read is not None and len(read) >= self.writes_per_key:
-                    self._retire(state, key)
+                state.length[key] = len(read or ())
+            if state.length[key] >= self.writes_per_key:
+                self._retire(state, key)
         record[2] = time.time()
         state.returned = True
         # Before COMMIT: if it fails, this payload is dropped and the next attempt reports it.
@@ -112,3 +115,4 @@ class ListAppendProgram(Program):
         slot, generation = key % self.keys, key // self.keys
         if state.generation[slot] == generation:
             state.generation[slot] += 1
+            state.length.pop(key, None)
