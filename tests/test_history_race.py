@@ -14,6 +14,7 @@ import json
 from collections import defaultdict
 
 import pytest
+from cli_runner import on, run
 from test_race_support import url_text
 
 from concord.history import check_history, load_history
@@ -100,3 +101,24 @@ def assert_every_attempt_is_in_the_history(cell, ops: list[dict]) -> None:
     assert kinds["invoke"] == kinds["ok"] + kinds["fail"] + kinds["info"]
     assert (kinds["ok"], kinds["fail"]) == (cell.commits, cell.attempts - cell.commits)
     assert cell.failures == 0 and cell.worker_errors == []
+
+
+def test_race_history_option_writes_one_history_per_cell_that_check_reads(database_url, tmp_path):
+    path = tmp_path / "h.jsonl"
+    outcome = on(
+        database_url, "race", "--scenario", "list-append", "--isolation", "rr,serializable",
+        "--workers", "2", "--ops", "30", "--history", str(path), "--json", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert outcome.exit_code == 0, outcome.stderr
+    cells = outcome.json()["cells"]
+    assert [c["details"]["history"] for c in cells] == [str(path), str(tmp_path / "h.2.jsonl")]
+    for cell in cells:
+        checked = run("history", "check", cell["details"]["history"], "--json")
+        assert checked.json()["stats"]["transactions"] == cell["attempts"]
+        assert (checked.exit_code == 0) == (cell["violations"] == 0)
+
+
+def test_race_history_option_is_refused_for_other_scenarios():
+    outcome = run("race", "--scenario", "counter", "--history", "h.json")
+    assert outcome.exit_code == 2
+    assert outcome.stderr.startswith("concord: --history records list-append races")
