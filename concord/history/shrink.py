@@ -4,7 +4,8 @@ The transactions of the cycle stay, and of the others only those the cycle's edg
 reads that reveal a key's version order, the appends that put an element in its place). First
 every transaction is cut to the keys the cycle's steps name; then transactions are removed, half
 of the rest at a time and then one by one (a light delta debugging), as long as the checker
-still finds a cycle of the same type over the same transactions.
+still finds a cycle of the same type over the cycle's transactions (or some of them: a shorter
+cycle that the cut reveals is a smaller reproduction).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from concord.errors import InvalidInput
 from concord.history.check import FoundCycle, check_history
 from concord.history.load import parse_history
 from concord.history.model import INVOKE, MalformedHistory
+
+#: Above this many transactions a history is only shrunk after cutting it to the cycle's keys.
+WHOLE_LIMIT = 2_000
 
 
 @dataclass(frozen=True)
@@ -39,24 +43,33 @@ def shrink(ops: list[dict[str, Any]], model: str = "list-append", kind: str | No
     target = cycles[0]
     keys = {step["key"] for step in target.steps}
     members = frozenset(t.index for t in target.txns)
-    groups = _transactions(ops, keys)
 
     def holds(kept: list[list[dict]]) -> FoundCycle | None:
+        """A cycle of the target's type over some of the target's transactions (fewer is better)."""
         try:
             found = check_history(parse_history([op for group in kept for op in group], model))
         except MalformedHistory:
             return None  # a read left without its writer: this cut is not a history
-        return next(
-            (c for c in found.cycles if c.type == target.type and {t.index for t in c.txns} == members), None
-        )
+        return next((c for c in found.cycles if c.type == target.type and _indices(c) <= members), None)
 
-    kept = _reduce(groups, lambda g: _completion_index(g) in members, holds)
+    def required(group: list[dict]) -> bool:
+        return group[-1]["index"] in members
+
+    kept = _transactions(ops, keys)
+    if holds(kept) is None:  # cutting to the cycle's keys lost it: keep the transactions whole
+        if len(history.txns) > WHOLE_LIMIT:
+            raise InvalidInput(
+                f"cutting the history to keys {sorted(keys)} loses the cycle; too long to shrink whole"
+            )
+        kept = _transactions(ops, None)
+    kept = _reduce(kept, required, holds)
     cycle = holds(kept)
-    if cycle is None:  # cutting to the cycle's keys lost it: keep the transactions whole
-        kept = _reduce(_transactions(ops, None), lambda g: _completion_index(g) in members, holds)
-        cycle = holds(kept)
-    assert cycle is not None  # the whole history holds it, and every step kept it
+    assert cycle is not None  # the history holds it, and every step kept it
     return Shrunk([op for group in kept for op in group], cycle, len(kept), len(history.txns))
+
+
+def _indices(cycle: FoundCycle) -> set[int]:
+    return {t.index for t in cycle.txns}
 
 
 def _transactions(ops: list[dict[str, Any]], keys: set | None) -> list[list[dict[str, Any]]]:
@@ -76,10 +89,6 @@ def _transactions(ops: list[dict[str, Any]], keys: set | None) -> list[list[dict
         groups.append([*group, op])
     groups.extend(open_.values())
     return [g for g in groups if g[-1].get("value")]
-
-
-def _completion_index(group: list[dict[str, Any]]) -> int:
-    return group[-1]["index"]
 
 
 def _reduce(groups: list, required: Callable[[list], bool], holds: Callable[[list], Any]) -> list:
