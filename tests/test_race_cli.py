@@ -29,7 +29,8 @@ CONCORD = [sys.executable, "-m", "concord"]
         (["--workers", "many"], "workers must be whole numbers, not 'many'"),
         (
             ["--scenario", "bank"],
-            "unknown scenario 'bank': choose one of counter, assign, wip-limit, claim-queue, transfer",
+            "unknown scenario 'bank': choose one of counter, assign, wip-limit, claim-queue, transfer, "
+            "list-append",
         ),
         (
             ["--strategy", "magic"],

@@ -16,6 +16,7 @@ from typing import Any
 import typer
 
 from concord.cli import anomalies, board, db, list_, serve, task, user
+from concord.cli import history as history_cli
 from concord.cli import race as race_cli
 from concord.cli import results as results_cli
 from concord.cli import spec as spec_cli
@@ -97,6 +98,9 @@ app.command("anomalies")(anomalies.prove)
 app.command("seed")(seed_command)
 app.command("explain")(explain_command)
 app.add_typer(spec_cli.app, name="spec")
+history_cli.app.command("check")(history_cli.check)
+history_cli.app.command("shrink")(history_cli.shrink_command)
+app.add_typer(history_cli.app, name="history")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -84,6 +84,14 @@ def race(
     ] = None,
     database_url: DatabaseUrl = None,
     as_json: Json = False,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history",
+            show_default=False,
+            help="list-append only: write each cell's Elle history here (.json, or .jsonl for JSON Lines).",
+        ),
+    ] = None,
 ) -> None:
     """Race workers against the board; report throughput, latency, conflicts and anomalies per cell."""
     if via and strategy is None:  # through HTTP some scenarios have a narrower default set
@@ -102,8 +110,9 @@ def race(
         lock_timeout=lock_timeout,
         statement_timeout=statement_timeout,
     )
+    recorder = history_scenario(plan, history, via)
     check_writable(out / "results", out / "logs")  # before the run, not after its last cell
-    result = run_with_live_display(plan, database_url, via=via)
+    result = run_with_live_display(plan, database_url, via=via, scenario=recorder)
     write_results(result, out)
     render(result.document(), as_json=as_json, human=lambda console: print_result(console, result))
     if result.error:
@@ -149,8 +158,19 @@ def build_experiment(path: Path | None, **given) -> Experiment:
         raise UsageError(exc.message) from exc
 
 
+def history_scenario(plan: Experiment, path: Path | None, via: str | None):
+    """The list-append scenario writing its histories to ``path`` (None without --history)."""
+    if path is None:
+        return None
+    if plan.scenario != "list-append" or via:
+        raise UsageError("--history records list-append races run over SQL: add --scenario list-append")
+    from concord.race.scenarios.list_append import ListAppend
+
+    return ListAppend(history=path)
+
+
 def run_with_live_display(
-    plan: Experiment, database_url: str | None, *, via: str | None = None
+    plan: Experiment, database_url: str | None, *, via: str | None = None, scenario=None
 ) -> RaceResult:
     """Run the race, with a live display on stderr whenever stderr is a terminal: `--json` or a
     redirected stdout changes what goes to stdout, not whether the person at the terminal sees
@@ -160,7 +180,7 @@ def run_with_live_display(
     def run(on_progress=None) -> RaceResult:
         if via:
             return run_http_experiment(plan, via, on_progress=on_progress)
-        return run_experiment(plan, database_url=database_url, on_progress=on_progress)
+        return run_experiment(plan, database_url=database_url, on_progress=on_progress, scenario=scenario)
 
     stderr = Console(stderr=True, highlight=False)
     try:

@@ -8,7 +8,17 @@ never loads SQLAlchemy, the ORM models or the command line; importing this packa
 program, which is what the process executor's fork server preloads.
 """
 
-from concord.race.programs import assign, claim_queue, counter, transfer, wip_limit
+from concord.race.programs import assign, claim_queue, counter, list_append, transfer, wip_limit
 from concord.race.programs.base import Fixture, Program, Traits
 
-__all__ = ["Fixture", "Program", "Traits", "assign", "claim_queue", "counter", "transfer", "wip_limit"]
+__all__ = [
+    "Fixture",
+    "Program",
+    "Traits",
+    "assign",
+    "claim_queue",
+    "counter",
+    "list_append",
+    "transfer",
+    "wip_limit",
+]

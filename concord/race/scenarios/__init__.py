@@ -7,11 +7,12 @@ from concord.race.scenarios.assign import Assign
 from concord.race.scenarios.base import Check, Fixture, Program, Scenario, Tally
 from concord.race.scenarios.claim_queue import ClaimQueue
 from concord.race.scenarios.counter import Counter
+from concord.race.scenarios.list_append import ListAppend
 from concord.race.scenarios.transfer import Transfer
 from concord.race.scenarios.wip_limit import WipLimit
 
 SCENARIOS: dict[str, type[Scenario]] = {
-    cls.name: cls for cls in (Counter, Assign, WipLimit, ClaimQueue, Transfer)
+    cls.name: cls for cls in (Counter, Assign, WipLimit, ClaimQueue, Transfer, ListAppend)
 }
 
 
