@@ -383,10 +383,10 @@ def run_floor(
             go.abort()
 
     threads = [threading.Thread(target=loop, args=(w,), name=f"floor-{w}") for w in range(workers)]
-    for thread in threads:
-        thread.start()
     started = time.perf_counter()
     try:
+        for thread in threads:
+            thread.start()
         with contextlib.suppress(threading.BrokenBarrierError):  # a thread failed: reported below
             go.wait()
         started = time.perf_counter()
@@ -394,12 +394,14 @@ def run_floor(
         for thread in threads:
             thread.join()
     except BaseException:
-        # Ctrl-C, while the threads connect or race: those at the start line are let go (the
-        # broken barrier ends them), the others end their transaction; all close, then it goes on.
+        # Ctrl-C, while the threads start, connect or race: those at the start line are let go
+        # (the broken barrier ends them), the others end their transaction; every thread that
+        # started closes its connection before this goes on.
         ends[0] = 0.0
         go.abort()
         for thread in threads:
-            thread.join()
+            if thread.ident is not None:
+                thread.join()
         raise
     elapsed = time.perf_counter() - started
     if failures:
