@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from concord.errors import InvalidInput
+from concord.errors import ConcordError
 from concord.history.check import FoundCycle, check_history
 from concord.history.load import parse_history
 from concord.history.model import INVOKE, MalformedHistory
@@ -33,13 +33,18 @@ class Shrunk:
     of: int  # transactions in the history
 
 
+class NoCycle(ConcordError):
+    """The history holds no cycle (of the kind asked for) to shrink to."""
+
+
 def shrink(ops: list[dict[str, Any]], model: str = "list-append", kind: str | None = None) -> Shrunk:
     """The smallest history found that still holds the first cycle (of type ``kind``) of ``ops``."""
     history = parse_history(ops, model)
     result = check_history(history)
     cycles = [c for c in result.cycles if kind is None or c.type == kind]
     if not cycles:
-        raise InvalidInput(f"the history has no {kind or 'dependency'} cycle to shrink to")
+        # the history is fine; it holds nothing to cut down to (exit 1, not a usage error)
+        raise NoCycle(f"the history has no {kind or 'dependency'} cycle to shrink to")
     target = cycles[0]
     keys = {step["key"] for step in target.steps}
     members = frozenset(t.index for t in target.txns)
@@ -58,7 +63,7 @@ def shrink(ops: list[dict[str, Any]], model: str = "list-append", kind: str | No
     kept = _transactions(ops, keys)
     if holds(kept) is None:  # cutting to the cycle's keys lost it: keep the transactions whole
         if len(history.txns) > WHOLE_LIMIT:
-            raise InvalidInput(
+            raise NoCycle(
                 f"cutting the history to keys {sorted(keys)} loses the cycle; too long to shrink whole"
             )
         kept = _transactions(ops, None)
