@@ -33,8 +33,8 @@ class Shrunk:
     of: int  # transactions in the history
 
 
-class NoCycle(ConcordError):
-    """The history holds no cycle (of the kind asked for) to shrink to."""
+class CannotShrink(ConcordError):
+    """The history holds no cycle (of the kind asked for) to shrink to, or none that survives the cut."""
 
 
 def shrink(ops: list[dict[str, Any]], model: str = "list-append", kind: str | None = None) -> Shrunk:
@@ -44,7 +44,7 @@ def shrink(ops: list[dict[str, Any]], model: str = "list-append", kind: str | No
     cycles = [c for c in result.cycles if kind is None or c.type == kind]
     if not cycles:
         # the history is fine; it holds nothing to cut down to (exit 1, not a usage error)
-        raise NoCycle(f"the history has no {kind or 'dependency'} cycle to shrink to")
+        raise CannotShrink(f"the history has no {kind or 'dependency'} cycle to shrink to")
     target = cycles[0]
     keys = {step["key"] for step in target.steps}
     members = frozenset(t.index for t in target.txns)
@@ -63,7 +63,7 @@ def shrink(ops: list[dict[str, Any]], model: str = "list-append", kind: str | No
     kept = _transactions(ops, keys)
     if holds(kept) is None:  # cutting to the cycle's keys lost it: keep the transactions whole
         if len(history.txns) > WHOLE_LIMIT:
-            raise NoCycle(
+            raise CannotShrink(
                 f"cutting the history to keys {sorted(keys)} loses the cycle; too long to shrink whole"
             )
         kept = _transactions(ops, None)
