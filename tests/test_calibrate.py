@@ -57,6 +57,22 @@ def _points(engine, task_id: int) -> int:
         return conn.execute(sa.text("SELECT points FROM tasks WHERE id = :id"), {"id": task_id}).scalar_one()
 
 
+def _floor_sessions_left(engine) -> int:
+    """The floor's sessions still in this test's database, after up to 5 s for closed ones to go
+    (a closed session leaves pg_stat_activity a moment later; other tests may race their own)."""
+    import time
+
+    left = sa.text(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'concord calibrate floor' "
+        "AND datname = current_database()"
+    )
+    deadline = time.monotonic() + 5
+    with engine.connect() as conn:
+        while (count := conn.execute(left).scalar_one()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return count
+
+
 def test_the_floor_commits_every_transaction_it_counts(database_url):
     from concord.db.engine import create_engine
 
@@ -92,15 +108,7 @@ def test_ctrl_c_stops_the_floor_at_once_and_leaves_no_session(database_url):
         with pytest.raises(KeyboardInterrupt):
             cal.run_floor(libpq(database_url), program.read, program.write, fixture.tasks[0], 2, 60.0)
         assert time.monotonic() - started < 5  # not the 60 s asked for
-        left = (
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'concord calibrate floor' "
-            "AND datname = current_database()"  # the server may be racing other tests' floors
-        )
-        deadline = time.monotonic() + 5
-        with engine.connect() as conn:
-            while conn.execute(sa.text(left)).scalar_one() and time.monotonic() < deadline:
-                time.sleep(0.05)  # a closed session leaves pg_stat_activity a moment later
-            assert conn.execute(sa.text(left)).scalar_one() == 0
+        assert _floor_sessions_left(engine) == 0
     finally:
         engine.dispose()
 
@@ -404,14 +412,6 @@ def test_ctrl_c_while_the_floor_connects_ends_its_threads_and_sessions_at_once(d
             cal.run_floor(libpq(database_url), program.read, program.write, fixture.tasks[0], 2, 60.0)
         holder.close()
         assert time.monotonic() - started < 30  # the threads did not wait out the barrier's 60 s
-        left = (
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'concord calibrate floor' "
-            "AND datname = current_database()"
-        )
-        deadline = time.monotonic() + 5
-        with engine.connect() as conn:
-            while conn.execute(sa.text(left)).scalar_one() and time.monotonic() < deadline:
-                time.sleep(0.05)  # a closed session leaves pg_stat_activity a moment later
-            assert conn.execute(sa.text(left)).scalar_one() == 0
+        assert _floor_sessions_left(engine) == 0
     finally:
         engine.dispose()
