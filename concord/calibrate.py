@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from psycopg import pq
 from psycopg.conninfo import conninfo_to_dict
 
-from concord.errors import ConcordError, DatabaseUnavailable, InvalidInput, translate
+from concord.errors import ConcordError, InvalidInput
 from concord.models import Task
 from concord.nouns import count
 from concord.race.program import Sql
@@ -416,17 +416,14 @@ def _floor_failed(pgconn: pq.abc.PGconn, result: pq.abc.PGresult) -> NoReturn:
 
 
 def _first_contact(engine: sa.Engine, url: sa.URL) -> None:
-    """Migrate a fresh database; a server that cannot be reached is said in one line, by URL."""
+    """Migrate a fresh database; a failure is said as `concord.connect` says it (by masked URL)."""
+    from concord.client import first_contact_error
     from concord.db.migrate import ensure_schema
-    from concord.db.urls import mask_url
 
     try:
         ensure_schema(engine)
     except sa.exc.DBAPIError as exc:
-        error = translate(exc)
-        if isinstance(error, DatabaseUnavailable):
-            raise DatabaseUnavailable.at(mask_url(url), error) from exc
-        raise
+        raise first_contact_error(exc, url) from exc
 
 
 def calibrate(

@@ -98,14 +98,14 @@ def connect(database_url: str | URL | None = None, *, ensure_schema: bool = True
             migrate.ensure_schema(engine)
         except BaseException as exc:
             engine.dispose()
-            error = _explain(exc, url)
+            error = first_contact_error(exc, url)
             if error is exc:
                 raise
             raise error from exc
     return Concord(url, engine)
 
 
-def _explain(exc: BaseException, url: URL) -> BaseException:
+def first_contact_error(exc: BaseException, url: URL) -> BaseException:
     """The error to raise for a failed first contact: typed, and naming the (masked) URL."""
     error = translate(exc) if isinstance(exc, DBAPIError) else exc
     if isinstance(error, DatabaseUnavailable):

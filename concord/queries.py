@@ -7,6 +7,8 @@ strategy in `concord.locking`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
@@ -105,3 +107,8 @@ def task_for_update(task_id: int) -> sa.Select:
 def list_for_update(list_id: int) -> sa.Select:
     """Lock one list row: moves into the list serialise on it, so the WIP count stays true."""
     return list_by_id(list_id).with_for_update()
+
+
+def ids_with_name(id_column: Any, name_column: Any, name: str, limit: int) -> sa.Select:
+    """The ids of the rows whose ``name_column`` is ``name``, lowest first, at most ``limit``."""
+    return sa.select(id_column).where(name_column == name).order_by(id_column).limit(limit)

@@ -201,9 +201,9 @@ def ran_for(started: float, stopped: float, reports: list[WorkerReport]) -> floa
     """Seconds from the start signal until the last worker's last operation ended.
 
     A worker finishes the operation in hand after the deadline, and its commit is counted, so
-    the time it took is counted too: throughput is commits over the time they
-    were made in, never commits over the nominal duration. ``stopped`` (when the coordinator
-    stopped watching) stands in when no worker reported its stop, e.g. every one died.
+    the time it took is counted too: throughput is commits over the time they were made in,
+    never commits over the nominal duration. ``stopped`` (when the coordinator stopped watching)
+    stands in when no worker reported its stop, e.g. every one died.
     """
     ends = [r.stopped_at for r in reports if r.stopped_at is not None]
     return max(ends, default=stopped) - started

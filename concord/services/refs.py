@@ -17,8 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-
+from concord import queries
 from concord.errors import InvalidInput, NotFound
 from concord.models import Board, Task, TaskList
 from concord.uow import UnitOfWork
@@ -72,11 +71,7 @@ class Named:
             return self.id  # the use case reports an id nobody has
         model, column, called = _BY_NAME[self.kind]
         name = str(self.ref).strip()  # names and titles are stored trimmed
-        ids = list(
-            uow.session.scalars(
-                sa.select(model.id).where(column == name).order_by(model.id).limit(SHOWN_IDS + 1)
-            )
-        )
+        ids = list(uow.session.scalars(queries.ids_with_name(model.id, column, name, SHOWN_IDS + 1)))
         if not ids:
             raise NotFound(self.kind, repr(name))
         if len(ids) > 1:
