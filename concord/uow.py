@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from concord.db.engine import Isolation
 from concord.errors import translate
 from concord.repositories import (
+    ActivityLog,
     ActivityRepository,
     BoardRepository,
     DeferredActivity,
@@ -36,7 +37,7 @@ class UnitOfWork:
     lists: ListRepository
     tasks: TaskRepository
     users: UserRepository
-    activity: ActivityRepository | DeferredActivity
+    activity: ActivityLog
 
     def __init__(
         self,
@@ -75,7 +76,7 @@ class UnitOfWork:
         self.users = UserRepository(session)
         # Deferred: entries are only collected, for the caller to write after its response
         # (the HTTP shim does this as background work); otherwise they join this transaction.
-        self.activity = DeferredActivity() if self.defer_activity else ActivityRepository(session)
+        self.activity = DeferredActivity(session) if self.defer_activity else ActivityRepository(session)
         return self
 
     def commit(self) -> None:

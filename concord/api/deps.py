@@ -8,6 +8,7 @@ from typing import Annotated, Concatenate, ParamSpec, TypeVar
 from fastapi import BackgroundTasks, Depends, Request
 
 from concord.client import Concord
+from concord.repositories import DeferredActivity
 from concord.services.activity import record_entries
 from concord.uow import UnitOfWork
 
@@ -35,7 +36,9 @@ class Writer:
         with self.db.unit_of_work(defer_activity=True) as uow:
             result = operation(uow, *args, **kwargs)
             uow.commit()
-            entries = list(uow.activity.entries)
+            deferred = uow.activity
+            assert isinstance(deferred, DeferredActivity)  # what defer_activity=True puts there
+            entries = list(deferred.entries)
         if entries:
             self.background.add_task(self.db.transact, record_entries, entries)
         return result
