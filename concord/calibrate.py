@@ -371,8 +371,9 @@ def run_floor(
                         _floor_failed(pgconn, result)
                     if not result.ntuples:
                         raise ConcordError(f"the floor's read found no task {task_id}")
-                    args[at] = str(int(result.get_value(0, 0)) + 1).encode()
-                    if (result := run(b"w", args)).status != _COMMAND_OK:
+                    # points is NOT NULL; exec_prepared sends None as NULL (psycopg types it Buffer only).
+                    args[at] = str(int(result.get_value(0, 0)) + 1).encode()  # type: ignore[arg-type]
+                    if (result := run(b"w", args)).status != _COMMAND_OK:  # type: ignore[arg-type]
                         _floor_failed(pgconn, result)
                     if (result := run(b"c", None)).status != _COMMAND_OK:
                         _floor_failed(pgconn, result)
