@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from concord.db.engine import Isolation
 from concord.errors import translate
 from concord.repositories import (
+    ActivityEntry,
     ActivityLog,
     ActivityRepository,
     BoardRepository,
@@ -78,6 +79,10 @@ class UnitOfWork:
         # (the HTTP shim does this as background work); otherwise they join this transaction.
         self.activity = DeferredActivity(session) if self.defer_activity else ActivityRepository(session)
         return self
+
+    def deferred_entries(self) -> list[ActivityEntry]:
+        """The activity entries this unit of work collected instead of writing (``defer_activity``)."""
+        return list(self.activity.entries) if isinstance(self.activity, DeferredActivity) else []
 
     def commit(self) -> None:
         """Commit the transaction; serialization failures surface here too."""

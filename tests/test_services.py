@@ -82,7 +82,7 @@ def test_a_deferred_unit_of_work_reads_the_feed_and_writes_its_activity_only_whe
         task = tasks.create_task(uow, todo.id, "T")
         feed = activity.board_activity(uow, board.id)
         uow.commit()
-        entries = list(uow.activity.entries)
+        entries = uow.deferred_entries()
     assert [a.action for a in feed] == [action for action, _ in reversed(before)]
     assert [(e.action, e.task_id) for e in entries] == [("task.created", task.id)]
     assert actions(db, board.id) == before

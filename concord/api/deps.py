@@ -8,7 +8,6 @@ from typing import Annotated, Concatenate, ParamSpec, TypeVar
 from fastapi import BackgroundTasks, Depends, Request
 
 from concord.client import Concord
-from concord.repositories import DeferredActivity
 from concord.services.activity import record_entries
 from concord.uow import UnitOfWork
 
@@ -36,9 +35,7 @@ class Writer:
         with self.db.unit_of_work(defer_activity=True) as uow:
             result = operation(uow, *args, **kwargs)
             uow.commit()
-            deferred = uow.activity
-            assert isinstance(deferred, DeferredActivity)  # what defer_activity=True puts there
-            entries = list(deferred.entries)
+            entries = uow.deferred_entries()
         if entries:
             self.background.add_task(self.db.transact, record_entries, entries)
         return result
