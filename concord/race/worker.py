@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import psycopg
 
 from concord.locking.retry import ALWAYS_RETRIED, RetryPolicy, classify
+from concord.race.latency import Latencies
 from concord.race.libpq import LibpqSession
 from concord.race.program import Outcome, RowMissed, Status, drive
 from concord.race.programs.base import Program
@@ -70,7 +71,8 @@ class WorkerReport:
     failures: int = 0
     exhausted: bool = False
     conflicts: dict[str, int] = field(default_factory=dict)
-    latencies_ms: list[float] = field(default_factory=list)
+    #: Each operation's latency, first attempt to commit or give-up (see concord.race.latency).
+    latency: Latencies = field(default_factory=Latencies)
     payloads: list[Any] = field(default_factory=list)
     traces: list[tuple] = field(default_factory=list)
     traces_dropped: int = 0
@@ -135,12 +137,17 @@ class Book:
         self.rng = random.Random(job.seed)
         self.worker, self.cap, self.progress = job.worker, job.trace_cap, control.progress
         self.slot = 2 * job.worker
+        self.record = report.latency.record
         self.wall_offset = time.time() - time.perf_counter()
 
-    def failed(self, seq: int, attempt: int, started: float, exc: BaseException) -> float | None:
-        """Record a failed attempt; the pause before retrying, or None to give up."""
+    def failed(
+        self, seq: int, attempt: int, started: float, exc: BaseException, op_started: float
+    ) -> float | None:
+        """Record a failed attempt; the pause before retrying, or None to give up (the
+        operation's latency, from ``op_started``, is then recorded as a give-up)."""
         kind, state = classify_attempt(exc)
-        self._trace(seq, attempt, started, time.perf_counter(), kind, state)
+        ended = time.perf_counter()
+        self._trace(seq, attempt, started, ended, kind, state)
         report = self.report
         report.attempts += 1
         if kind == "query_canceled" and self.control.stopping():
@@ -151,6 +158,7 @@ class Book:
         self.progress[self.slot + 1] += 1
         if attempt >= self.job.policy.max_tries:
             report.failures += 1
+            report.latency.record_gave_up(ended - op_started)
             return None
         report.retries += 1
         return self.job.policy.delay(attempt, self.rng)
@@ -175,7 +183,7 @@ class Book:
                 report.payloads.append(outcome.payload)
         elif status is _DECLINED:
             report.declined += 1
-        report.latencies_ms.append((ended - op_started) * 1000.0)
+        self.record(ended - op_started)
         self.progress[self.slot] += 1
 
     def _trace(
@@ -262,7 +270,7 @@ def _operation(
             session.commit()
         except Exception as exc:
             _rollback(session)
-            pause = book.failed(seq, attempt, started, exc)
+            pause = book.failed(seq, attempt, started, exc, op_started)
             if pause is None:
                 return GAVE_UP
             if control.pause(pause):
