@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import psycopg
 
+from concord.errors import LockTimeout, StatementTimeout
 from concord.locking.retry import ALWAYS_RETRIED, RetryPolicy, classify
 from concord.race.latency import Latencies
 from concord.race.libpq import LibpqSession
@@ -29,17 +30,11 @@ from concord.race.programs.base import Program
 
 #: Retried whatever the strategy: SKIP LOCKED (or a FOR UPDATE whose row was taken while it
 #: waited) found no free row although the backlog is not empty.
-SCENARIO_RETRIES = frozenset({"row_missed"})
+SCENARIO_RETRIES = frozenset({RowMissed.kind})
 #: The run's own timeouts (``lock_timeout``, ``statement_timeout``): conflicts of their own kind,
-#: retried like a NOWAIT failure (the whole transaction, bounded by max_tries).
-TIMEOUT_RETRIES = frozenset({"lock_timeout", "statement_timeout"})
-#: SQLSTATE 55P03 also means NOWAIT and 57014 also means a cancel; the server's message tells
-#: the timeouts apart (PostgreSQL's English text; a server with translated lc_messages falls back
-#: to lock_not_available / query_canceled).
-_TIMEOUT_MESSAGES = {
-    "lock_not_available": ("lock timeout", "lock_timeout"),
-    "query_canceled": ("statement timeout", "statement_timeout"),
-}
+#: retried like a NOWAIT failure (the whole transaction, bounded by max_tries). How they are told
+#: apart from NOWAIT and from a cancel: `concord.errors.error_class`.
+TIMEOUT_RETRIES = frozenset({LockTimeout.kind, StatementTimeout.kind})
 
 
 @dataclass
@@ -107,15 +102,8 @@ class Fatal(Exception):
 
 
 def classify_attempt(exc: BaseException) -> tuple[str, str | None]:
-    if isinstance(exc, RowMissed):
-        return "row_missed", None
-    kind, state = classify(exc)
-    timeout = _TIMEOUT_MESSAGES.get(kind)
-    if timeout is not None:
-        diag = getattr(exc, "diag", None)
-        if timeout[0] in ((diag.message_primary if diag else None) or str(exc)):
-            return timeout[1], state
-    return kind, state
+    """The kind and SQLSTATE of a failed attempt (`RowMissed` is a typed error of its own)."""
+    return classify(exc)
 
 
 def retry_kinds(strategy_retries: frozenset[str]) -> frozenset[str]:
