@@ -5,10 +5,19 @@ from __future__ import annotations
 import pickle
 
 import pytest
+from hdrh.histogram import HdrHistogram
 from hypothesis import given
 from hypothesis import strategies as st
 
-from concord.race.latency import HIGHEST_US, LAYOUT, PERCENTILES, Latencies
+from concord.race.latency import (
+    HIGHEST_US,
+    LAYOUT,
+    LOWEST_US,
+    PERCENTILES,
+    SIGNIFICANT_DIGITS,
+    Latencies,
+    _index_of,
+)
 
 #: 3 significant digits: a bucket is at most 1/1024 of the values it holds wide.
 PRECISION = 1 / 1000
@@ -98,3 +107,13 @@ def test_a_cells_document_round_trips_and_refuses_another_layout():
     assert Latencies.from_document(document).percentiles_ms() == latencies.percentiles_ms()
     with pytest.raises(ValueError, match="another layout"):
         Latencies.from_document({**document, "significant_digits": 2})
+
+
+@given(microseconds)
+def test_a_value_lands_in_the_counter_hdrhistogram_itself_would_use(us):
+    reference = HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
+    assert _index_of(us) == reference._counts_index_for(us)
+    latencies = Latencies()
+    latencies.record(us / 1_000_000)
+    reference.record_value(us)
+    assert latencies.encode() == reference.encode().decode("ascii")
