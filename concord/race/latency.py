@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hdrh.histogram import HdrHistogram
+from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]  # hdrh ships no types
 
 LOWEST_US = 1
 HIGHEST_US = 3_600_000_000  # one hour: longer operations are recorded as one hour
