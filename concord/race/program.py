@@ -87,6 +87,8 @@ Operation = Generator[Step, Any, Outcome]
 class RowMissed(Conflict):
     """A locking read returned no row although some are left: run the transaction again."""
 
+    kind = "row_missed"
+
 
 def drive(run: Callable[[Sql, dict[str, Any]], Any], operation: Operation) -> Outcome:
     """Run every step of ``operation`` with ``run(sql, params)``; return its outcome."""

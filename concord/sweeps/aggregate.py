@@ -2,8 +2,9 @@
 
 A sweep cell keeps the keys of a race cell, so everything that reads race documents reads sweeps:
 
-- ``throughput`` and ``latency_ms`` p50/p95/p99 are the medians over the runs; ``latency_ms.max``
-  is the largest of any run.
+- ``throughput`` and ``latency_ms`` p50/p90/p95/p99/p999 are the medians over the runs;
+  ``latency_ms.max`` is the largest of any run. ``latency_hdr`` is the runs' latency histograms
+  merged (exact: every operation of every run), for reading percentiles over the runs together.
 - ``attempts``, ``commits``, ``retries``, ``failures``, ``conflicts`` and ``violations`` are totals
   over the runs; ``duration_s`` is the median length of a run (each run's is in ``spread``).
 - ``spread`` holds each measure's values with their median, min and max; ``runs`` the runs themselves.
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from concord.nouns import count
+from concord.race.latency import Latencies
 from concord.race.results import CONFLICT_KEYS, CellResult, verdict
 
 #: What the spread is reported for: a name in the document and how to read it off a run.
@@ -75,14 +77,24 @@ def aggregate_cell(runs: list[CellResult]) -> dict[str, Any]:
         "invariant": first.invariant,
         "throughput": median([r.throughput for r in runs]),
         "latency_ms": {
-            **{p: median([r.latency_ms.get(p) for r in runs]) for p in ("p50", "p95", "p99")},
+            **{p: median([r.latency_ms.get(p) for r in runs]) for p in ("p50", "p90", "p95", "p99", "p999")},
             "max": max((m for r in runs if (m := r.latency_ms.get("max")) is not None), default=None),
         },
+        **merged_latency(runs),
         "verdict": verdict(violations, finding, conflicts, retries=retries, failures=failures),
         "finding": finding,
         "spread": {name: spread([read(r) for r in runs]) for name, read in SPREAD_MEASURES.items()},
         "runs": [run_summary(r) for r in runs],
     }
+
+
+def merged_latency(runs: list[CellResult]) -> dict[str, Any]:
+    """``{"latency_hdr": ...}``: the runs' histograms added up; empty when a run has none (a run
+    kept from before histograms), as a merge of some runs would pass for all of them."""
+    if not all(r.latency_hdr for r in runs):
+        return {}
+    merged = Latencies.merged([Latencies.from_document(r.latency_hdr) for r in runs])
+    return {"latency_hdr": merged.document()}
 
 
 def run_summary(run: CellResult) -> dict[str, Any]:
