@@ -71,6 +71,7 @@ def _floor_sessions_left(engine) -> int:
     deadline = time.monotonic() + 5
     with engine.connect() as conn:
         while (count := conn.execute(left).scalar_one()) and time.monotonic() < deadline:
+            conn.rollback()  # pg_stat_activity is read once per transaction: end it to see anew
             time.sleep(0.05)
         return count
 
