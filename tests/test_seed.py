@@ -9,7 +9,7 @@ import pytest
 from cli_runner import on
 from conftest import libpq
 
-from concord.seed import DatabaseNotEmpty, ExistingData, SeedPlan, seed
+from concord.seed import DatabaseNotEmpty, ExistingData, SeedPlan, draws, seed
 from concord.seed.generate import Rows
 from concord.services import tasks as task_service
 
@@ -76,6 +76,53 @@ def test_the_generator_is_a_pure_function_of_the_plan():
 
     assert tasks(SMALL) == tasks(SMALL)
     assert tasks(SMALL)[:3] != tasks(SeedPlan(**{**SMALL.__dict__, "seed": 12}))[:3]
+
+
+def test_the_rows_the_server_stores_are_the_generators_rows(database_url):
+    seed(database_url, SMALL)
+
+    stored = query(
+        database_url,
+        "SELECT id, list_id, title, position, status, points, assignee_id, created_at, updated_at "
+        "FROM tasks ORDER BY id",
+    )
+    entries = query(
+        database_url, "SELECT id, board_id, task_id, action, created_at FROM activity ORDER BY id"
+    )
+
+    assert stored == list(Rows(SMALL).tasks())
+    assert entries == list(Rows(SMALL).activity())
+
+
+def test_every_activity_entry_is_on_the_board_of_its_task(database_url):
+    seed(database_url, SMALL)
+
+    assert query(
+        database_url,
+        "SELECT count(*) FROM activity a JOIN tasks t ON t.id = a.task_id "
+        "JOIN task_lists l ON l.id = t.list_id WHERE l.board_id = a.board_id AND a.created_at = t.created_at",
+    ) == [(900,)]
+
+
+def test_the_rows_do_not_depend_on_the_chunk_size(monkeypatch):
+    whole = list(Rows(SMALL).tasks())
+    monkeypatch.setattr(draws, "CHUNK", 7)
+
+    assert list(Rows(SMALL).tasks()) == whole
+
+
+def test_with_the_default_shape_the_busiest_list_holds_about_two_percent(database_url):
+    seed(database_url, SeedPlan(tasks=100_000))
+
+    [(busiest,)] = query(
+        database_url, "SELECT max(n) FROM (SELECT count(*) AS n FROM tasks GROUP BY list_id) s"
+    )
+    statuses = dict(query(database_url, "SELECT status, count(*) FROM tasks GROUP BY status"))
+
+    assert 0.01 < busiest / 100_000 < 0.03
+    assert {status: round(n / 100_000, 2) for status, n in statuses.items()} == pytest.approx(
+        {"done": 0.55, "todo": 0.30, "doing": 0.15}, abs=0.01
+    )
 
 
 def test_sizes_assignees_and_statuses_are_skewed(database_url):

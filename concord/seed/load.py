@@ -21,10 +21,11 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from concord.seed.binary import activity_copy, tasks_copy
 from concord.seed.generate import COLUMNS, IdBase, Rows
 
 TABLES = ("users", "boards", "task_lists", "tasks", "activity")  # parents before children
-PROGRESS_EVERY = 10_000
+BINARY = {"tasks": tasks_copy, "activity": activity_copy}
 # Waiting behind a running experiment's locks is refused rather than hanging the seed.
 LOCK_TIMEOUT = "5s"
 
@@ -124,7 +125,9 @@ def recreate(conn: psycopg.Connection, dropped: Iterable[Ddl], progress: Progres
 def copy_table(
     conn: psycopg.Connection, rows: Rows, table: str, *, freeze: bool, progress: Progress, copied: int
 ) -> int:
-    """COPY one table's generated rows (binary, explicit types); returns the running row count."""
+    """COPY one table's generated rows (binary, explicit types); returns the running row count.
+    Tasks and activity entries are sent as bytes numpy built (`concord.seed.binary`), the small
+    tables as tuples."""
     columns = COLUMNS[table]
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY{})").format(
         sql.Identifier(table),
@@ -134,13 +137,16 @@ def copy_table(
     description = f"copying {table}"
     progress(description, copied)
     with conn.cursor() as cur, cur.copy(statement) as copy:
-        copy.set_types([type_ for _, type_ in columns])
-        write_row = copy.write_row
-        for n, row in enumerate(rows.of(table), start=1):
-            write_row(row)
-            if n % PROGRESS_EVERY == 0:
-                progress(description, copied + n)
-        copied += rows.plan.row_counts()[table]
+        if table in BINARY:
+            for piece, count in BINARY[table](rows.plan, rows.base):
+                copy.write(piece)
+                copied += count
+                progress(description, copied)
+        else:
+            copy.set_types([type_ for _, type_ in columns])
+            for row in rows.of(table):
+                copy.write_row(row)
+            copied += rows.plan.row_counts()[table]
     progress(description, copied)
     return copied
 
