@@ -10,7 +10,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from concord.cli.common import DatabaseUrl, Json, Yes, confirm_deletion, error_console, render
 from concord.cli.db import EVERYTHING
 from concord.cli.errors import UsageError
-from concord.seed import DatabaseNotEmpty, ExistingData, SeedPlan, plan_total, seed
+from concord.seed import DatabaseNotEmpty, ExistingData, SeedPlan, Step, plan_total, seed
+
+# What the bar says in each phase; MofN counts rows while copying, then indexes, keys, tables.
+PHASES = {
+    "copy": "copying {what} (rows)",
+    "analyze": "analyzing {what} (tables)",
+    "indexes": "building {what} (indexes)",
+    "keys": "checking {what} (foreign keys)",
+}
 
 
 def _count(help_: str):
@@ -56,16 +64,15 @@ def seed_command(
     columns = (TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as bar:
         job = bar.add_task("connecting", total=plan_total(plan))
+
+        def show(step: Step) -> None:
+            what = PHASES[step.phase].format(what=step.what)
+            bar.update(job, description=what, completed=step.done, total=step.total)
+
         try:
-            report = seed(
-                database_url,
-                plan,
-                existing=existing,
-                progress=lambda what, rows: bar.update(job, description=what, completed=rows),
-            )
+            report = seed(database_url, plan, existing=existing, progress=show)
         except DatabaseNotEmpty as exc:
             raise UsageError(exc.message) from exc
-        bar.update(job, description="done", completed=plan_total(plan))
 
     def human(console) -> None:
         counts = ", ".join(f"{count:,} {table}" for table, count in report.rows.items())
@@ -73,8 +80,8 @@ def seed_command(
         console.print(
             f"{report.total_rows:,} rows in {report.seconds:.1f} s: "
             f"[bold]{report.rows_per_second:,.0f} rows/s[/] "
-            f"(copy {report.phases['copy']:.1f} s, indexes and keys "
-            f"{report.phases['indexes_and_keys']:.1f} s, analyze {report.phases['analyze']:.1f} s)"
+            f"(copy {report.phases['copy']:.1f} s, analyze {report.phases['analyze']:.1f} s, "
+            f"indexes {report.phases['indexes']:.1f} s, keys {report.phases['keys']:.1f} s)"
         )
 
     render(report.as_dict(), as_json=as_json, human=human)

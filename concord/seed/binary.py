@@ -14,13 +14,17 @@ the rows back through the server and compares them with `concord.seed.generate.R
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
 from concord.seed.draws import STATUSES, IdBase, SeedPlan, TaskChunk, list_slots, stamp_micros, task_chunks
 from concord.seed.generate import TITLES
 
+_DEPTH = 2  # pieces built ahead of the one being sent
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # the header, flags 0, no extension area
 TRAILER = b"\xff\xff"
 ACTION = b"task.created"
@@ -159,3 +163,44 @@ def activity_copy(plan: SeedPlan, base: IdBase) -> Iterator[tuple[bytes, int]]:
         first += n
         yield rows.tobytes(), n
     yield TRAILER, 0
+
+
+@contextlib.contextmanager
+def ahead(pieces: Iterable[tuple[bytes, int]]) -> Iterator[Iterator[tuple[bytes, int]]]:
+    """Iterate ``pieces`` built on a thread of their own, `_DEPTH` ahead of the consumer. Leaving
+    the block early (an error, Ctrl-C) stops the thread at its next piece."""
+    handoff: queue.Queue = queue.Queue(_DEPTH)
+    stop = threading.Event()
+    end = object()
+
+    def offer(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def build() -> None:
+        try:
+            for piece in pieces:
+                if not offer(piece):
+                    return
+            offer(end)
+        except BaseException as exc:  # handed to the consumer, raised there
+            offer(exc)
+
+    def receive() -> Iterator[tuple[bytes, int]]:
+        while (item := handoff.get()) is not end:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    builder = threading.Thread(target=build, name="concord-seed-rows", daemon=True)
+    builder.start()
+    try:
+        yield receive()
+    finally:
+        stop.set()
+        builder.join()

@@ -77,6 +77,9 @@ class SeedPlan:
             "activity": self.tasks,
         }
 
+    def total_rows(self) -> int:
+        return sum(self.row_counts().values())
+
 
 @dataclass(frozen=True)
 class IdBase:
