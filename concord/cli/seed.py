@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from concord.cli.common import DatabaseUrl, Json, Yes, confirm_deletion, error_console, render
 from concord.cli.db import EVERYTHING
 from concord.cli.errors import UsageError
-from concord.seed import DatabaseNotEmpty, ExistingData, SeedPlan, Step, plan_total, seed
+from concord.seed import DatabaseNotEmpty, ExistingData, SeedPlan, Space, Step, plan_total, seed
 
 # What the bar says in each phase; MofN counts rows while copying, then indexes, keys, tables.
 PHASES = {
@@ -47,10 +47,12 @@ def seed_command(
     A database that already holds data is refused unless you pass --append (new rows are numbered
     after the existing ones; indexes and foreign keys stay in place, so it is slower) or --reset
     (every concord table is truncated first, in the same transaction as the load; it asks first,
-    or takes --yes, like `db reset`). Into empty
-    tables the indexes and key constraints are dropped and rebuilt after the COPY, in the same
-    transaction (an interrupted or failed seed leaves nothing behind). Exit codes:
-    0 loaded, 1 error, 2 bad options or data already there, 3 a table was locked for over 5 s.
+    or takes --yes, like `db reset`). Into empty tables the indexes and key constraints are
+    dropped and rebuilt after the COPY, and the tables analyzed, in the same transaction (an
+    interrupted or failed seed leaves nothing behind). On a terminal it says first how much space
+    the seed takes, and shows its progress phase by phase. Exit codes: 0 loaded, 1 error (the
+    server's disk is too small, among others), 2 bad options or data already there, 3 a table was
+    locked for over 5 s.
     """
     if append and reset:
         raise UsageError("choose one of --append and --reset")
@@ -69,8 +71,13 @@ def seed_command(
             what = PHASES[step.phase].format(what=step.what)
             bar.update(job, description=what, completed=step.done, total=step.total)
 
+        def announce(space: Space) -> None:
+            # Above the bar, on a terminal only, like the bar: scripts read the --json document.
+            if errors.is_terminal:
+                bar.console.print(f"seeding {plan.tasks:,} tasks: {space.describe()}")
+
         try:
-            report = seed(database_url, plan, existing=existing, progress=show)
+            report = seed(database_url, plan, existing=existing, progress=show, announce=announce)
         except DatabaseNotEmpty as exc:
             raise UsageError(exc.message) from exc
 
@@ -81,7 +88,8 @@ def seed_command(
             f"{report.total_rows:,} rows in {report.seconds:.1f} s: "
             f"[bold]{report.rows_per_second:,.0f} rows/s[/] "
             f"(copy {report.phases['copy']:.1f} s, analyze {report.phases['analyze']:.1f} s, "
-            f"indexes {report.phases['indexes']:.1f} s, keys {report.phases['keys']:.1f} s)"
+            f"indexes {report.phases['indexes']:.1f} s, keys {report.phases['keys']:.1f} s); "
+            f"the tables take {report.bytes / 2**20:,.0f} MB"
         )
 
     render(report.as_dict(), as_json=as_json, human=human)

@@ -12,6 +12,7 @@ already holds data is refused unless the caller asks to append to it or to reset
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -23,11 +24,22 @@ from concord.db import migrate
 from concord.db.engine import create_engine
 from concord.db.urls import libpq_dsn, resolve_url
 from concord.errors import InvalidInput, LockNotAvailable, translate
-from concord.seed import load
+from concord.seed import load, space
 from concord.seed.generate import IdBase, Rows, SeedPlan
 from concord.seed.progress import Progress, Step, Watch, ignore
+from concord.seed.space import NotEnoughSpace, Space
 
-__all__ = ["DatabaseNotEmpty", "ExistingData", "Progress", "SeedPlan", "SeedReport", "Step", "seed"]
+__all__ = [
+    "DatabaseNotEmpty",
+    "ExistingData",
+    "NotEnoughSpace",
+    "Progress",
+    "SeedPlan",
+    "SeedReport",
+    "Space",
+    "Step",
+    "seed",
+]
 
 
 class ExistingData(StrEnum):
@@ -50,6 +62,8 @@ class SeedReport:
     fresh: bool
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)
+    estimated_bytes: int = 0  # what `concord.seed.space` said the rows and indexes would take
+    bytes: int = 0  # what the five tables and their indexes take after the load
 
     @property
     def total_rows(self) -> int:
@@ -67,6 +81,8 @@ class SeedReport:
             "seconds": round(self.seconds, 3),
             "rows_per_second": round(self.rows_per_second),
             "phases": {name: round(value, 3) for name, value in self.phases.items()},
+            "estimated_bytes": self.estimated_bytes,
+            "bytes": self.bytes,
         }
 
 
@@ -76,11 +92,13 @@ def seed(
     *,
     existing: ExistingData = ExistingData.REFUSE,
     progress: Progress | None = None,
+    announce: Callable[[Space], None] | None = None,
 ) -> SeedReport:
     """Load ``plan``'s rows into the database (migrating a fresh one first) and ANALYZE it.
 
-    ``progress`` hears a `Step` whenever the seed moves on, and a few times a second inside a
-    long index build or ANALYZE."""
+    Before loading, ``announce`` is told how much space the seed takes (`NotEnoughSpace` when the
+    server's disk is known to be too small). ``progress`` hears a `Step` whenever the seed moves
+    on, and a few times a second inside a long index build or ANALYZE."""
     _check(plan)
     url = resolve_url(
         database_url.render_as_string(hide_password=False) if isinstance(database_url, URL) else database_url
@@ -90,12 +108,14 @@ def seed(
     clock = _Clock()
     try:
         with psycopg.connect(dsn) as conn, Watch(dsn, conn.info.backend_pid, progress or ignore) as watch:
-            fresh = _load(conn, plan, existing, watch, clock)
+            announced: list[Space] = []
+            fresh = _load(conn, plan, existing, watch, clock, lambda s: _tell(s, announced, announce))
             conn.commit()
             if not fresh:
                 conn.autocommit = True
                 load.analyze(conn, watch, vacuum=True)
                 clock.lap("analyze")
+            stored = load.size(conn)
     except psycopg.errors.LockNotAvailable as exc:
         raise LockNotAvailable(
             f"gave up after {load.LOCK_TIMEOUT} waiting for a lock another transaction "
@@ -103,7 +123,20 @@ def seed(
         ) from exc
     except psycopg.Error as exc:
         raise translate(exc) from exc
-    return SeedReport(rows=plan.row_counts(), fresh=fresh, seconds=clock.total(), phases=clock.phases())
+    return SeedReport(
+        rows=plan.row_counts(),
+        fresh=fresh,
+        seconds=clock.total(),
+        phases=clock.phases(),
+        estimated_bytes=announced[0].rows,
+        bytes=stored,
+    )
+
+
+def _tell(space: Space, announced: list[Space], announce: Callable[[Space], None] | None) -> None:
+    announced.append(space)
+    if announce is not None:
+        announce(space)
 
 
 def plan_total(plan: SeedPlan) -> int:
@@ -117,6 +150,9 @@ class _Clock:
     def __init__(self) -> None:
         self.started = self.last = time.perf_counter()
         self.laps = dict.fromkeys(("copy", "analyze", "indexes", "keys"), 0.0)
+
+    def restart(self) -> None:
+        self.started = self.last = time.perf_counter()
 
     def lap(self, phase: str) -> None:
         now = time.perf_counter()
@@ -132,7 +168,12 @@ class _Clock:
 
 
 def _load(
-    conn: psycopg.Connection, plan: SeedPlan, existing: ExistingData, watch: Watch, clock: _Clock
+    conn: psycopg.Connection,
+    plan: SeedPlan,
+    existing: ExistingData,
+    watch: Watch,
+    clock: _Clock,
+    announce: Callable[[Space], None],
 ) -> bool:
     """Copy the rows in the open transaction (the caller commits); True for a fresh load.
 
@@ -145,6 +186,13 @@ def _load(
             "the database already holds data: pass --append to add to it or --reset to replace it"
         )
     fresh = empty or existing is ExistingData.RESET
+    needed = space.measure(conn, plan)
+    if not needed.enough:
+        raise NotEnoughSpace(
+            f"seeding {plan.tasks:,} tasks takes {needed.describe()}: free some space or seed fewer tasks"
+        )
+    announce(needed)
+    clock.restart()  # the rows per second count from here
     if fresh:
         load.truncate(conn)  # also what makes COPY ... FREEZE legal in this transaction
         keys_and_indexes, foreign_keys = load.drop_for_load(conn)

@@ -187,3 +187,11 @@ def analyze(conn: psycopg.Connection, watch: Watch, *, vacuum: bool) -> None:
         watch.step("analyze", table, done, len(TABLES))
         conn.execute(sql.SQL(command + " {}").format(sql.Identifier(table)))
     watch.step("analyze", "done", len(TABLES), len(TABLES))
+
+
+def size(conn: psycopg.Connection) -> int:
+    """Bytes the loaded tables take with their indexes (and TOAST)."""
+    row = conn.execute(
+        "SELECT sum(pg_total_relation_size(t))::int8 FROM unnest(%s::regclass[]) AS t", (list(TABLES),)
+    ).fetchone()
+    return int(row[0]) if row else 0
