@@ -5,20 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from concord.cli.common import DatabaseUrl, Json, Yes, confirm_deletion, error_console, render
 from concord.cli.db import EVERYTHING
 from concord.cli.errors import UsageError
 from concord.seed import DatabaseNotEmpty, ExistingData, SeedPlan, Space, Step, plan_total, seed
 
-# What the bar says in each phase; MofN counts rows while copying, then indexes, keys, tables.
-PHASES = {
-    "copy": "copying {what} (rows)",
-    "analyze": "analyzing {what} (tables)",
-    "indexes": "building {what} (indexes)",
-    "keys": "checking {what} (foreign keys)",
-}
+# What the bar says in each phase, before the table, index or key it is on.
+PHASES = {"copy": "copy", "analyze": "analyze", "indexes": "index", "keys": "foreign key"}
 
 
 def _count(help_: str):
@@ -63,12 +58,17 @@ def seed_command(
     # The bar goes to stderr (stdout stays one clean --json document), only on a terminal, and
     # vanishes when done: what remains is the summary, or the one-line error.
     errors = error_console()
-    columns = (TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description:<40}"),
+        BarColumn(bar_width=20),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as bar:
         job = bar.add_task("connecting", total=plan_total(plan))
 
         def show(step: Step) -> None:
-            what = PHASES[step.phase].format(what=step.what)
+            what = f"{PHASES[step.phase]} {step.what}".rstrip()
             bar.update(job, description=what, completed=step.done, total=step.total)
 
         def announce(space: Space) -> None:

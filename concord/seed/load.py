@@ -121,7 +121,7 @@ def recreate(conn: psycopg.Connection, dropped: Sequence[Ddl], phase: str, watch
     for done, ddl in enumerate(dropped):
         watch.step(phase, ddl.name, done, len(dropped))
         conn.execute(ddl.create)
-    watch.step(phase, "done", len(dropped), len(dropped))
+    watch.step(phase, "", len(dropped), len(dropped))
 
 
 def prefer_merge_joins(conn: psycopg.Connection) -> None:
@@ -186,7 +186,7 @@ def analyze(conn: psycopg.Connection, watch: Watch, *, vacuum: bool) -> None:
     for done, table in enumerate(TABLES):
         watch.step("analyze", table, done, len(TABLES))
         conn.execute(sql.SQL(command + " {}").format(sql.Identifier(table)))
-    watch.step("analyze", "done", len(TABLES), len(TABLES))
+    watch.step("analyze", "", len(TABLES), len(TABLES))
 
 
 def size(conn: psycopg.Connection) -> int:
