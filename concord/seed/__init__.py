@@ -179,6 +179,11 @@ def _load(
 
     A fresh load is analyzed in the transaction, before its indexes and keys come back: nothing
     else needs the statistics earlier, and the commit publishes them with the rows."""
+    needed = space.measure(conn, plan)  # before taking any lock: a refusal should not wait
+    if not needed.enough:
+        raise NotEnoughSpace(
+            f"seeding {plan.tasks:,} tasks takes {needed.describe()}: free some space or seed fewer tasks"
+        )
     load.begin(conn)
     empty = load.is_empty(conn)
     if not empty and existing is ExistingData.REFUSE:
@@ -186,11 +191,6 @@ def _load(
             "the database already holds data: pass --append to add to it or --reset to replace it"
         )
     fresh = empty or existing is ExistingData.RESET
-    needed = space.measure(conn, plan)
-    if not needed.enough:
-        raise NotEnoughSpace(
-            f"seeding {plan.tasks:,} tasks takes {needed.describe()}: free some space or seed fewer tasks"
-        )
     announce(needed)
     clock.restart()  # the rows per second count from here
     if fresh:

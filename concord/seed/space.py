@@ -80,8 +80,9 @@ def _data_directory(conn: psycopg.Connection) -> str | None:
 
 
 def _size(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit in ("B", "kB") else f"{n:.1f} {unit}"
+    """Bytes as pg_size_pretty says them (units of 1024)."""
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit in ("B", "kB") else f"{n:,.1f} {unit}"
         n /= 1024
     raise AssertionError("unreachable")
