@@ -9,6 +9,7 @@ import pytest
 from cli_runner import on
 from conftest import libpq
 
+from concord.errors import InvalidInput
 from concord.seed import DatabaseNotEmpty, ExistingData, NotEnoughSpace, SeedPlan, draws, seed
 from concord.seed import space as space_module
 from concord.seed.generate import Rows
@@ -268,3 +269,12 @@ def test_a_disk_too_small_for_the_seed_is_refused_before_anything_is_loaded(data
         seed(database_url, SMALL, existing=ExistingData.RESET)
 
     assert table_counts(database_url) == before
+
+
+def test_a_negative_seed_is_refused_by_the_library_and_the_command(database_url):
+    with pytest.raises(InvalidInput, match="--seed must be 0 or more, not -1"):
+        seed(database_url, SeedPlan(tasks=10, seed=-1))
+    refused = on(database_url, "seed", "--tasks", "10", "--seed", "-1")
+
+    assert refused.exit_code == 2
+    assert "Invalid value for '--seed'" in refused.stderr

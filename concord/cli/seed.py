@@ -26,7 +26,7 @@ def seed_command(
     tasks: Annotated[int, _count("Tasks, spread over the lists with a Zipf-like skew.")] = SeedPlan.tasks,
     users: Annotated[int, _count("Users; a quarter of the tasks stay unassigned.")] = SeedPlan.users,
     seed_: Annotated[
-        int, typer.Option("--seed", help="Random seed: the same seed gives the same rows.")
+        int, typer.Option("--seed", min=0, help="Random seed (0 or more): the same seed gives the same rows.")
     ] = SeedPlan.seed,
     append: Annotated[bool, typer.Option("--append", help="Add to the data already there.")] = False,
     reset: Annotated[

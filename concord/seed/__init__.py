@@ -214,7 +214,7 @@ def _load(
 
 
 def _check(plan: SeedPlan) -> None:
-    for name in ("boards", "lists_per_board", "tasks", "users"):
+    for name in ("boards", "lists_per_board", "tasks", "users", "seed"):
         if getattr(plan, name) < 0:
             raise InvalidInput(f"--{name.replace('_', '-')} must be 0 or more, not {getattr(plan, name)}")
     if plan.tasks and not plan.lists:
