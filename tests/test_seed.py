@@ -219,7 +219,7 @@ def test_the_command_prints_rows_per_second_and_refuses_a_second_run(database_ur
     assert document["rows"] == {"users": 3, "boards": 2, "task_lists": 4, "tasks": 100, "activity": 100}
     assert document["total_rows"] == 209
     assert document["rows_per_second"] > 0
-    assert set(document["phases"]) == {"copy", "analyze", "indexes", "keys", "indexes_and_keys"}
+    assert set(document["phases"]) == {"copy", "analyze", "indexes", "keys", "commit", "indexes_and_keys"}
     assert (again.exit_code, again.stderr) == (
         2,
         "concord: the database already holds data: pass --append to add to it or --reset to replace it\n",

@@ -88,7 +88,8 @@ def seed_command(
             f"{report.total_rows:,} rows in {report.seconds:.1f} s: "
             f"[bold]{report.rows_per_second:,.0f} rows/s[/] "
             f"(copy {report.phases['copy']:.1f} s, analyze {report.phases['analyze']:.1f} s, "
-            f"indexes {report.phases['indexes']:.1f} s, keys {report.phases['keys']:.1f} s); "
+            f"indexes {report.phases['indexes']:.1f} s, keys {report.phases['keys']:.1f} s, "
+            f"commit {report.phases['commit']:.1f} s); "
             f"the tables take {report.bytes / 2**20:,.0f} MB"
         )
 

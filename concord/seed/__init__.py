@@ -111,6 +111,7 @@ def seed(
             announced: list[Space] = []
             fresh = _load(conn, plan, existing, watch, clock, lambda s: _tell(s, announced, announce))
             conn.commit()
+            clock.lap("commit")  # flushing what is left of the write-ahead log
             if not fresh:
                 conn.autocommit = True
                 load.analyze(conn, watch, vacuum=True)
@@ -149,7 +150,7 @@ class _Clock:
 
     def __init__(self) -> None:
         self.started = self.last = time.perf_counter()
-        self.laps = dict.fromkeys(("copy", "analyze", "indexes", "keys"), 0.0)
+        self.laps = dict.fromkeys(("copy", "analyze", "indexes", "keys", "commit"), 0.0)
 
     def restart(self) -> None:
         self.started = self.last = time.perf_counter()

@@ -25,6 +25,7 @@ from concord.seed.draws import STATUSES, IdBase, SeedPlan, TaskChunk, list_slots
 from concord.seed.generate import TITLES
 
 _DEPTH = 2  # pieces built ahead of the one being sent
+Piece = bytes | memoryview  # some of a COPY stream
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # the header, flags 0, no extension area
 TRAILER = b"\xff\xff"
 ACTION = b"task.created"
@@ -92,8 +93,9 @@ def _digits(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return columns, count
 
 
-def task_rows(chunk: TaskChunk, first_list: int) -> bytes:
-    """The binary COPY rows of one chunk of tasks (no signature, no trailer)."""
+def task_rows(chunk: TaskChunk, first_list: int) -> memoryview:
+    """The binary COPY rows of one chunk of tasks (no signature, no trailer). A view of the
+    array the mask made, not a copy: psycopg sends any buffer."""
     n = len(chunk.ids)
     rows = np.zeros(n, dtype=TASK_ROW)
     digits, digit_count = _digits(chunk.ids)
@@ -122,7 +124,7 @@ def task_rows(chunk: TaskChunk, first_list: int) -> bytes:
     _keep_last(keep, _offset(TASK_ROW, "digits"), DIGITS, digit_count)
     _keep_first(keep, _offset(TASK_ROW, "status"), _STATUS_WIDTH, status_length)
     _keep_first(keep, _offset(TASK_ROW, "assignee_id"), 8, np.where(assigned, 8, 0))
-    return rows.view(np.uint8).reshape(n, TASK_ROW.itemsize)[keep].tobytes()
+    return memoryview(rows.view(np.uint8).reshape(n, TASK_ROW.itemsize)[keep])
 
 
 def _keep_first(keep: np.ndarray, start: int, width: int, length: np.ndarray) -> None:
@@ -134,7 +136,7 @@ def _keep_last(keep: np.ndarray, start: int, width: int, length: np.ndarray) -> 
     keep[:, start : start + width] = np.arange(width) >= width - length[:, None]
 
 
-def tasks_copy(plan: SeedPlan, base: IdBase) -> Iterator[tuple[bytes, int]]:
+def tasks_copy(plan: SeedPlan, base: IdBase) -> Iterator[tuple[Piece, int]]:
     """The whole binary COPY stream of the plan's tasks, signature and trailer included, as
     pieces and the number of rows in each."""
     yield SIGNATURE, 0
@@ -143,7 +145,7 @@ def tasks_copy(plan: SeedPlan, base: IdBase) -> Iterator[tuple[bytes, int]]:
     yield TRAILER, 0
 
 
-def activity_copy(plan: SeedPlan, base: IdBase) -> Iterator[tuple[bytes, int]]:
+def activity_copy(plan: SeedPlan, base: IdBase) -> Iterator[tuple[Piece, int]]:
     """One ``task.created`` entry per task, on the task's board at its creation time, as a binary
     COPY stream in pieces as `tasks_copy`'s. The lists are drawn again from their own stream, so
     this needs no task rows."""
@@ -161,12 +163,12 @@ def activity_copy(plan: SeedPlan, base: IdBase) -> Iterator[tuple[bytes, int]]:
         rows["action"] = ACTION
         rows["created_at"] = stamp_micros(first, n, plan.tasks)
         first += n
-        yield rows.tobytes(), n
+        yield memoryview(rows.view(np.uint8)), n
     yield TRAILER, 0
 
 
 @contextlib.contextmanager
-def ahead(pieces: Iterable[tuple[bytes, int]]) -> Iterator[Iterator[tuple[bytes, int]]]:
+def ahead(pieces: Iterable[tuple[Piece, int]]) -> Iterator[Iterator[tuple[Piece, int]]]:
     """Iterate ``pieces`` built on a thread of their own, `_DEPTH` ahead of the consumer. Leaving
     the block early (an error, Ctrl-C) stops the thread at its next piece."""
     handoff: queue.Queue = queue.Queue(_DEPTH)
@@ -191,7 +193,7 @@ def ahead(pieces: Iterable[tuple[bytes, int]]) -> Iterator[Iterator[tuple[bytes,
         except BaseException as exc:  # handed to the consumer, raised there
             offer(exc)
 
-    def receive() -> Iterator[tuple[bytes, int]]:
+    def receive() -> Iterator[tuple[Piece, int]]:
         while (item := handoff.get()) is not end:
             if isinstance(item, BaseException):
                 raise item
