@@ -248,7 +248,7 @@ def _share(ops: int | None, workers: int) -> list[int | None]:
 
 def _cell_result(experiment, cell, logs, elapsed, violations, finding, details, invariant) -> HttpCellResult:
     totals = Totals.of(logs)
-    statuses = Counter()
+    statuses: Counter[str] = Counter()
     for log in logs:
         statuses.update(log.statuses)
     return HttpCellResult(

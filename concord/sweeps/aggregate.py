@@ -12,6 +12,7 @@ A sweep cell keeps the keys of a race cell, so everything that reads race docume
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from typing import Any
 
 from concord.nouns import count
@@ -26,7 +27,7 @@ SPREAD_MEASURES = {
 }
 
 
-def median(values: list[float]) -> float | None:
+def median(values: Sequence[float | None]) -> float | None:
     """The median of the values that are known; None when none is."""
     known = [v for v in values if v is not None]
     return round(statistics.median(known), 3) if known else None
@@ -49,7 +50,7 @@ def aggregate_cell(runs: list[CellResult]) -> dict[str, Any]:
     kinds = [*CONFLICT_KEYS, *sorted({k for r in runs for k in r.conflicts} - set(CONFLICT_KEYS))]
     conflicts = {k: sum(r.conflicts.get(k, 0) for r in runs) for k in kinds}
     retries, failures = sum(r.retries for r in runs), sum(r.failures for r in runs)
-    violations = None if any(r.violations is None for r in runs) else sum(r.violations for r in runs)
+    violations = None if any(r.violations is None for r in runs) else sum(r.violations or 0 for r in runs)
     worst = max(runs, key=lambda r: r.violations or 0)
     broken = sum(1 for r in runs if r.violations)
     finding = (
@@ -75,9 +76,7 @@ def aggregate_cell(runs: list[CellResult]) -> dict[str, Any]:
         "throughput": median([r.throughput for r in runs]),
         "latency_ms": {
             **{p: median([r.latency_ms.get(p) for r in runs]) for p in ("p50", "p95", "p99")},
-            "max": max(
-                (r.latency_ms["max"] for r in runs if r.latency_ms.get("max") is not None), default=None
-            ),
+            "max": max((m for r in runs if (m := r.latency_ms.get("max")) is not None), default=None),
         },
         "verdict": verdict(violations, finding, conflicts, retries=retries, failures=failures),
         "finding": finding,
