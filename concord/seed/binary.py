@@ -124,7 +124,7 @@ def task_rows(chunk: TaskChunk, first_list: int) -> memoryview:
     _keep_last(keep, _offset(TASK_ROW, "digits"), DIGITS, digit_count)
     _keep_first(keep, _offset(TASK_ROW, "status"), _STATUS_WIDTH, status_length)
     _keep_first(keep, _offset(TASK_ROW, "assignee_id"), 8, np.where(assigned, 8, 0))
-    return memoryview(rows.view(np.uint8).reshape(n, TASK_ROW.itemsize)[keep])
+    return rows.view(np.uint8).reshape(n, TASK_ROW.itemsize)[keep].data
 
 
 def _keep_first(keep: np.ndarray, start: int, width: int, length: np.ndarray) -> None:
@@ -163,7 +163,7 @@ def activity_copy(plan: SeedPlan, base: IdBase) -> Iterator[tuple[Piece, int]]:
         rows["action"] = ACTION
         rows["created_at"] = stamp_micros(first, n, plan.tasks)
         first += n
-        yield memoryview(rows.view(np.uint8)), n
+        yield rows.view(np.uint8).data, n
     yield TRAILER, 0
 
 
