@@ -77,7 +77,9 @@ def seed_command(
                 bar.console.print(f"seeding {plan.tasks:,} tasks: {space.describe()}")
 
         try:
-            report = seed(database_url, plan, existing=existing, progress=show, announce=announce)
+            # Without a terminal nobody sees the bar: no second connection watching the server.
+            watching = show if errors.is_terminal else None
+            report = seed(database_url, plan, existing=existing, progress=watching, announce=announce)
         except DatabaseNotEmpty as exc:
             raise UsageError(exc.message) from exc
 
