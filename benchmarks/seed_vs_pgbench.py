@@ -1,6 +1,13 @@
 """`concord seed` beside `pgbench -i` on the same server, alternating, medians of three.
 
     CONCORD_HOME=/tmp/seed-home python benchmarks/seed_vs_pgbench.py --tasks 1000000 --scale 10
+    git archive main | tar -x -C /tmp/before   # an earlier concord, to compare with
+    python benchmarks/seed_vs_pgbench.py --baseline-src /tmp/before
+
+``--baseline-src DIR`` adds a third contender: the seed of the concord source tree in DIR, run in
+a child process (``PYTHONPATH=DIR``) that reports its own seconds, so "before" and "after" are
+measured in the same run, in turn with pgbench. ``--no-pgbench`` leaves pgbench out (for the
+ten-million-task runs, whose target is a time, not a ratio).
 
 Each round runs ``pgbench -i -s SCALE`` (into a database of its own, ``concord_pgbench``) and
 ``seed(..., existing=RESET)`` of TASKS tasks into concord's database, the order swapped every round
@@ -16,10 +23,12 @@ another server (its user must be allowed to create a database).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -100,6 +109,27 @@ def client_cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+BASELINE = """
+import json, sys
+from concord.seed import ExistingData, SeedPlan, seed
+report = seed(sys.argv[1], SeedPlan(tasks=int(sys.argv[2])), existing=ExistingData.RESET)
+print(json.dumps(report.as_dict()))
+"""
+
+
+def baseline_seed(source: Path, url: str, tasks: int) -> dict:
+    """The seed of the concord source tree in ``source``, in a child process: its report."""
+    done = subprocess.run(
+        [sys.executable, "-c", BASELINE, url, str(tasks)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(source)},
+        cwd=source,
+    )
+    return json.loads(done.stdout)
+
+
 def ensure_database(dsn: str, name: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
@@ -112,6 +142,8 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=10, help="pgbench -i -s (10: a million accounts)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--baseline-src", type=Path, default=None, help="an earlier concord source tree")
+    parser.add_argument("--no-pgbench", action="store_true")
     args = parser.parse_args()
 
     url = resolve_url(args.database_url)
@@ -120,35 +152,52 @@ def main() -> None:
     pgbench_dsn = libpq_dsn(url.set(database=PGBENCH_DATABASE))
     postmaster = find_postmaster(dsn)
     plan = SeedPlan(tasks=args.tasks)
-    seeds, benches = [], []
-    cpu: dict[str, list[float]] = {"seed": [], "pgbench": []}
+    contenders = ["seed"] + ([] if args.no_pgbench else ["pgbench"])
+    contenders += ["baseline"] if args.baseline_src else []
+    wall: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
+    phases: dict[str, list[float]] = {}
     for round_ in range(args.rounds):
-        order = ("pgbench", "seed") if round_ % 2 == 0 else ("seed", "pgbench")
-        for what in order:
+        shift = round_ % len(contenders)  # each contender goes first in turn
+        for what in contenders[shift:] + contenders[:shift]:
             alive = children(postmaster) if postmaster is not None else set()
             before = client_cpu() + server_cpu(postmaster)
             if what == "pgbench":
-                benches.append(pgbench_init(pgbench_dsn, args.scale))
-                line = f"pgbench -i -s {args.scale}  {benches[-1]:6.2f} s"
-            else:
+                wall[what].append(pgbench_init(pgbench_dsn, args.scale))
+                line = f"pgbench -i -s {args.scale}  {wall[what][-1]:6.2f} s"
+            elif what == "seed":
                 report = seed(url, plan, existing=ExistingData.RESET)
-                seeds.append(report.seconds)
-                phases = ", ".join(f"{name} {value:.2f}" for name, value in report.phases.items())
-                line = f"seed --tasks {args.tasks:,}  {report.seconds:6.2f} s ({phases})"
+                wall[what].append(report.seconds)
+                for name, value in report.phases.items():
+                    phases.setdefault(name, []).append(value)
+                shown = ", ".join(f"{name} {value:.2f}" for name, value in report.phases.items())
+                line = f"seed --tasks {args.tasks:,}  {report.seconds:6.2f} s ({shown})"
+            else:
+                document = baseline_seed(
+                    args.baseline_src, url.render_as_string(hide_password=False), args.tasks
+                )
+                wall[what].append(document["seconds"])
+                shown = ", ".join(f"{name} {value:.2f}" for name, value in document["phases"].items())
+                line = f"baseline seed --tasks {args.tasks:,}  {document['seconds']:6.2f} s ({shown})"
             settled(postmaster, alive)
             cpu[what].append(client_cpu() + server_cpu(postmaster) - before)
             print(f"round {round_ + 1}: {line}; cpu {cpu[what][-1]:.2f} s", flush=True)
-    ratios = [s / b for s, b in zip(seeds, benches, strict=True)]
-    seed_median, bench_median = statistics.median(seeds), statistics.median(benches)
-    print(
-        f"medians: seed {seed_median:.2f} s, pgbench {bench_median:.2f} s, "
-        f"ratio {seed_median / bench_median:.2f} (per round: {', '.join(f'{r:.2f}' for r in ratios)})"
-    )
-    if postmaster is not None:
-        seed_cpu, bench_cpu = statistics.median(cpu["seed"]), statistics.median(cpu["pgbench"])
-        print(
-            f"cpu medians: seed {seed_cpu:.2f} s, pgbench {bench_cpu:.2f} s, ratio {seed_cpu / bench_cpu:.2f}"
-        )
+    summary(wall, cpu if postmaster is not None else None, phases)
+
+
+def summary(wall: dict[str, list[float]], cpu: dict[str, list[float]] | None, phases: dict) -> None:
+    """Medians of each contender, and the ratios of the seed to the others (of the medians and of
+    each round, the rounds being side by side)."""
+    median = {name: statistics.median(values) for name, values in wall.items()}
+    print("medians: " + ", ".join(f"{name} {value:.2f} s" for name, value in median.items()))
+    print("seed phases, medians: " + ", ".join(f"{n} {statistics.median(v):.2f}" for n, v in phases.items()))
+    for other in [name for name in wall if name != "seed"]:
+        rounds = ", ".join(f"{s / o:.2f}" for s, o in zip(wall["seed"], wall[other], strict=True))
+        print(f"seed / {other}: {median['seed'] / median[other]:.2f} (per round: {rounds})")
+        if cpu is not None:
+            seed_cpu, other_cpu = statistics.median(cpu["seed"]), statistics.median(cpu[other])
+            ratio = seed_cpu / other_cpu
+            print(f"  cpu medians: seed {seed_cpu:.2f} s, {other} {other_cpu:.2f} s, ratio {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from concord.cli.common import DatabaseUrl, Json, Yes, confirm_deletion, error_console, render
 from concord.cli.db import EVERYTHING
 from concord.cli.errors import UsageError
-from concord.seed import DatabaseNotEmpty, ExistingData, SeedPlan, plan_total, seed
+from concord.seed import DatabaseNotEmpty, ExistingData, SeedPlan, Space, Step, plan_total, seed
+
+# What the bar says in each phase, before the table, index or key it is on.
+PHASES = {"copy": "copy", "analyze": "analyze", "indexes": "index", "keys": "foreign key"}
 
 
 def _count(help_: str):
@@ -23,7 +26,7 @@ def seed_command(
     tasks: Annotated[int, _count("Tasks, spread over the lists with a Zipf-like skew.")] = SeedPlan.tasks,
     users: Annotated[int, _count("Users; a quarter of the tasks stay unassigned.")] = SeedPlan.users,
     seed_: Annotated[
-        int, typer.Option("--seed", help="Random seed: the same seed gives the same rows.")
+        int, typer.Option("--seed", min=0, help="Random seed (0 or more): the same seed gives the same rows.")
     ] = SeedPlan.seed,
     append: Annotated[bool, typer.Option("--append", help="Add to the data already there.")] = False,
     reset: Annotated[
@@ -39,10 +42,12 @@ def seed_command(
     A database that already holds data is refused unless you pass --append (new rows are numbered
     after the existing ones; indexes and foreign keys stay in place, so it is slower) or --reset
     (every concord table is truncated first, in the same transaction as the load; it asks first,
-    or takes --yes, like `db reset`). Into empty
-    tables the indexes and key constraints are dropped and rebuilt after the COPY, in the same
-    transaction (an interrupted or failed seed leaves nothing behind). Exit codes:
-    0 loaded, 1 error, 2 bad options or data already there, 3 a table was locked for over 5 s.
+    or takes --yes, like `db reset`). Into empty tables the indexes and key constraints are
+    dropped and rebuilt after the COPY, and the tables analyzed, in the same transaction (an
+    interrupted or failed seed leaves nothing behind). On a terminal it says first how much space
+    the seed takes, and shows its progress phase by phase. Exit codes: 0 loaded, 1 error (the
+    server's disk is too small, among others), 2 bad options or data already there, 3 a table was
+    locked for over 5 s.
     """
     if append and reset:
         raise UsageError("choose one of --append and --reset")
@@ -53,19 +58,30 @@ def seed_command(
     # The bar goes to stderr (stdout stays one clean --json document), only on a terminal, and
     # vanishes when done: what remains is the summary, or the one-line error.
     errors = error_console()
-    columns = (TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description:<40}"),
+        BarColumn(bar_width=20),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as bar:
         job = bar.add_task("connecting", total=plan_total(plan))
+
+        def show(step: Step) -> None:
+            what = f"{PHASES[step.phase]} {step.what}".rstrip()
+            bar.update(job, description=what, completed=step.done, total=step.total)
+
+        def announce(space: Space) -> None:
+            # Above the bar, on a terminal only, like the bar: scripts read the --json document.
+            if errors.is_terminal:
+                bar.console.print(f"seeding {plan.tasks:,} tasks: {space.describe()}")
+
         try:
-            report = seed(
-                database_url,
-                plan,
-                existing=existing,
-                progress=lambda what, rows: bar.update(job, description=what, completed=rows),
-            )
+            # Without a terminal nobody sees the bar: no second connection watching the server.
+            watching = show if errors.is_terminal else None
+            report = seed(database_url, plan, existing=existing, progress=watching, announce=announce)
         except DatabaseNotEmpty as exc:
             raise UsageError(exc.message) from exc
-        bar.update(job, description="done", completed=plan_total(plan))
 
     def human(console) -> None:
         counts = ", ".join(f"{count:,} {table}" for table, count in report.rows.items())
@@ -73,8 +89,10 @@ def seed_command(
         console.print(
             f"{report.total_rows:,} rows in {report.seconds:.1f} s: "
             f"[bold]{report.rows_per_second:,.0f} rows/s[/] "
-            f"(copy {report.phases['copy']:.1f} s, indexes and keys "
-            f"{report.phases['indexes_and_keys']:.1f} s, analyze {report.phases['analyze']:.1f} s)"
+            f"(copy {report.phases['copy']:.1f} s, analyze {report.phases['analyze']:.1f} s, "
+            f"indexes {report.phases['indexes']:.1f} s, keys {report.phases['keys']:.1f} s, "
+            f"commit {report.phases['commit']:.1f} s); "
+            f"the tables take {report.bytes / 2**20:,.0f} MB"
         )
 
     render(report.as_dict(), as_json=as_json, human=human)

@@ -15,20 +15,20 @@ by one) and numbers the new rows after the largest existing ids.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
 
+from concord.seed.binary import activity_copy, ahead, tasks_copy
 from concord.seed.generate import COLUMNS, IdBase, Rows
+from concord.seed.progress import Watch
 
 TABLES = ("users", "boards", "task_lists", "tasks", "activity")  # parents before children
-PROGRESS_EVERY = 10_000
+BINARY = {"tasks": tasks_copy, "activity": activity_copy}
 # Waiting behind a running experiment's locks is refused rather than hanging the seed.
 LOCK_TIMEOUT = "5s"
-
-Progress = Callable[[str, int], None]  # (what is happening, rows copied so far in all tables)
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class Ddl:
 
 def begin(conn: psycopg.Connection) -> None:
     conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT)))
+    # Index builds sort in memory up to this much (a million tasks fit; ten million spill to disk).
     conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
     # Adding a foreign key back validates it with one anti-join; in memory it does not spill.
     conn.execute("SET LOCAL work_mem = '128MB'")
@@ -72,11 +73,11 @@ def truncate(conn: psycopg.Connection) -> None:
     conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(tables))
 
 
-def drop_for_load(conn: psycopg.Connection) -> list[Ddl]:
+def drop_for_load(conn: psycopg.Connection) -> tuple[list[Ddl], list[Ddl]]:
     """Drop the constraints (foreign, primary, unique) and the indexes of the loaded tables; return
-    how to recreate them, in an order that works: keys first, then indexes, then the foreign keys
-    that need the keys they reference. Foreign keys to tables outside the load would keep their
-    referenced keys alive, so the drop only works on concord's own set of tables (it is)."""
+    how to recreate them: the keys and indexes, then the foreign keys that need the keys they
+    reference. Foreign keys to tables outside the load would keep their referenced keys alive, so
+    the drop only works on concord's own set of tables (it is)."""
     constraints = conn.execute(
         """SELECT c.contype, c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
              FROM pg_constraint c
@@ -112,36 +113,58 @@ def drop_for_load(conn: psycopg.Connection) -> list[Ddl]:
     ]
     for ddl in keys["f"] + keys["p"] + keys["u"] + index_ddl:
         conn.execute(ddl.drop)
-    return keys["p"] + keys["u"] + index_ddl + keys["f"]
+    return keys["p"] + keys["u"] + index_ddl, keys["f"]
 
 
-def recreate(conn: psycopg.Connection, dropped: Iterable[Ddl], progress: Progress, copied: int) -> None:
-    for ddl in dropped:
-        progress(f"rebuilding {ddl.name}", copied)
+def recreate(conn: psycopg.Connection, dropped: Sequence[Ddl], phase: str, watch: Watch) -> None:
+    """Create ``dropped`` again, one statement each, telling ``watch`` which one runs."""
+    for done, ddl in enumerate(dropped):
+        watch.step(phase, ddl.name, done, len(dropped))
         conn.execute(ddl.create)
+    watch.step(phase, "", len(dropped), len(dropped))
+
+
+def prefer_merge_joins(conn: psycopg.Connection) -> None:
+    """Let the foreign keys be checked by merging two index scans rather than hashing.
+
+    Adding a foreign key checks it with one anti-join of the two tables, planned with this
+    session's settings (PostgreSQL only raises work_mem for it). Every foreign key of concord's
+    tables has an index that starts with its columns, and a frozen load is all-visible, so a
+    merge anti-join of two index-only scans reads both sides in order: for activity.task_id
+    against a million tasks it took 0.16 s, where the hash anti-join the planner prefers took
+    1.0 s (benchmarks/README.md). The setting ends with the transaction."""
+    conn.execute("SET LOCAL enable_hashjoin = off")
 
 
 def copy_table(
-    conn: psycopg.Connection, rows: Rows, table: str, *, freeze: bool, progress: Progress, copied: int
+    conn: psycopg.Connection, rows: Rows, table: str, *, freeze: bool, watch: Watch, copied: int
 ) -> int:
-    """COPY one table's generated rows (binary, explicit types); returns the running row count."""
+    """COPY one table's generated rows (binary, explicit types); returns the running row count.
+    Tasks and activity entries are sent as bytes numpy built (`concord.seed.binary`), the small
+    tables as tuples."""
     columns = COLUMNS[table]
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY{})").format(
         sql.Identifier(table),
         sql.SQL(", ").join(sql.Identifier(name) for name, _ in columns),
         sql.SQL(", FREEZE") if freeze else sql.SQL(""),
     )
-    description = f"copying {table}"
-    progress(description, copied)
+    total = rows.plan.total_rows()
+    watch.step("copy", table, copied, total)
     with conn.cursor() as cur, cur.copy(statement) as copy:
-        copy.set_types([type_ for _, type_ in columns])
-        write_row = copy.write_row
-        for n, row in enumerate(rows.of(table), start=1):
-            write_row(row)
-            if n % PROGRESS_EVERY == 0:
-                progress(description, copied + n)
-        copied += rows.plan.row_counts()[table]
-    progress(description, copied)
+        if table in BINARY:
+            # The next piece is built on another thread while this one goes to the server: numpy
+            # lets go of the GIL in its loops, so client and server work at the same time.
+            with ahead(BINARY[table](rows.plan, rows.base)) as pieces:
+                for piece, count in pieces:
+                    copy.write(piece)
+                    copied += count
+                    watch.step("copy", table, copied, total)
+        else:
+            copy.set_types([type_ for _, type_ in columns])
+            for row in rows.of(table):
+                copy.write_row(row)
+            copied += rows.plan.row_counts()[table]
+    watch.step("copy", table, copied, total)
     return copied
 
 
@@ -156,9 +179,19 @@ def set_sequences(conn: psycopg.Connection) -> None:
         )
 
 
-def analyze(conn: psycopg.Connection, *, vacuum: bool) -> None:
-    """Fresh statistics for the planner; after an append also VACUUM, so the visibility map lets
-    index-only scans skip the heap (a frozen load sets it already). Needs autocommit."""
+def analyze(conn: psycopg.Connection, watch: Watch, *, vacuum: bool) -> None:
+    """Fresh statistics for the planner; after an append also VACUUM (which needs autocommit), so
+    the visibility map lets index-only scans skip the heap (a frozen load sets it already)."""
     command = "VACUUM (ANALYZE)" if vacuum else "ANALYZE"
-    for table in TABLES:
+    for done, table in enumerate(TABLES):
+        watch.step("analyze", table, done, len(TABLES))
         conn.execute(sql.SQL(command + " {}").format(sql.Identifier(table)))
+    watch.step("analyze", "", len(TABLES), len(TABLES))
+
+
+def size(conn: psycopg.Connection) -> int:
+    """Bytes the loaded tables take with their indexes (and TOAST)."""
+    row = conn.execute(
+        "SELECT sum(pg_total_relation_size(t))::int8 FROM unnest(%s::regclass[]) AS t", (list(TABLES),)
+    ).fetchone()
+    return int(row[0]) if row else 0
