@@ -65,13 +65,15 @@ def run_experiment(
 
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
-    experiment = experiment.validated()
+    experiment = experiment.validated(scenario)
+    scenario = scenario or experiment.resolve_scenario()
     # Which loop ran it, for asyncio (a bad CONCORD_EVENT_LOOP stops the run here).
     parameters = {**experiment.parameters(), **event_loop_parameter((experiment.executor,))}
     url = resolve_url(database_url)
     engine = create_engine(url, poolclass=sa.NullPool)
     try:
-        ensure_schema(engine)
+        if scenario.needs_schema:  # a user's scenario brings its own tables: concord adds none
+            ensure_schema(engine)
         dsn = libpq_dsn(url)
         with psycopg.connect(dsn, autocommit=True, application_name="concord race control") as control:
             ensure_capacity(control, max(experiment.workers))
