@@ -73,7 +73,7 @@ class CellRunner:
             with self.engine.begin() as conn:
                 fixture = self.scenario.setup(conn, self.cell.workers, self.experiment.ops)
         except CellRefused as refused:  # a user's setup failed: this cell is recorded, the run goes on
-            return self.result(None, [], [], 0.0, False, refused=refused.message), []
+            return self.result(None, [], [], 0.0, False, refused=refused.message)
         jobs = self.jobs(fixture)
         running: RunningCell | None = None
         pids: dict[int, int | None] = {}

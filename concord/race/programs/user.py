@@ -33,7 +33,7 @@ import psycopg
 from concord.errors import Conflict, InvalidInput
 from concord.race.program import DONE, Operation
 from concord.race.programs.base import Fixture, Program, Traits
-from concord.race.programs.tx import Tx
+from concord.race.programs.tx import Tx, TxMisuse
 
 _CONCORD = str(Path(__file__).resolve().parents[2]) + os.sep
 _PSYCOPG = str(Path(psycopg.__file__).resolve().parent) + os.sep
@@ -181,7 +181,7 @@ def describe(exc: BaseException) -> str:
     one in the user's code (not concord's, psycopg's or the standard library's)."""
     text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
     state = getattr(exc, "sqlstate", None)
-    kind = type(exc).__name__ + (f" ({state})" if state else "")
+    kind = "tx" if isinstance(exc, TxMisuse) else type(exc).__name__ + (f" ({state})" if state else "")
     at = where(exc)
     return f"{kind}: {text}" + (f" (at {at})" if at else "")
 
