@@ -67,7 +67,7 @@ class Target:
             found = getattr(module, self.attribute)
         except AttributeError:
             raise InvalidInput(
-                f"{self.describe()}: {self.shown()} has no {self.attribute!r}{_candidates(module)}"
+                f"{self.shown()} has no object named {self.attribute!r}{_candidates(module)}"
             ) from None
         if isinstance(found, type):
             try:

@@ -31,7 +31,11 @@ _loaded: dict[Target, UserScenario] = {}
 def is_source(spec: str) -> bool:
     """Whether ``spec`` names a file or a module rather than a scenario by name."""
     left = spec.rpartition(":")[0] if ":" in spec else spec
-    return ":" in spec or left.endswith(".py") or os.sep in left
+    return ":" in spec or _is_path(left)
+
+
+def _is_path(text: str) -> bool:
+    return text.endswith(".py") or os.sep in text or Path(text).expanduser().is_dir()
 
 
 def load_scenario(spec: str) -> UserScenario:
@@ -56,7 +60,7 @@ def parse(spec: str) -> Target:
         raise InvalidInput(
             f"scenario {spec!r}: after the colon comes the name of an object, not {attribute!r}"
         )
-    if left.endswith(".py") or os.sep in left:
+    if _is_path(left):
         return Target("file", str(Path(left).expanduser().absolute()), attribute or None)
     if not all(part.isidentifier() for part in left.split(".")):
         raise InvalidInput(f"scenario {spec!r}: give path/to/file.py:NAME or package.module:NAME")
