@@ -180,7 +180,7 @@ def _read_sql(info: Table, names: tuple[str, ...], cas: bool) -> sql.Composed:
 
 
 def _write_sql(info: Table, names: tuple[str, ...], cas: bool) -> sql.Composed:
-    sets = [sql.SQL("{} = %s").format(sql.Identifier(n)) for n in names]
+    sets: list[sql.Composable] = [sql.SQL("{} = %s").format(sql.Identifier(n)) for n in names]
     where = sql.SQL("{} = %s").format(sql.Identifier(info.key))
     if cas:  # the compare-and-set of concord.locking.optimistic, on the user's table
         sets.append(sql.SQL("version = version + 1"))

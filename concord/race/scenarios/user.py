@@ -35,6 +35,7 @@ from concord.race.programs.user import Target, UserProgram, describe
 from concord.race.scenarios.base import CellRefused, Check, Scenario, Tally
 
 REQUIRED = ("setup", "transaction", "check")
+DEFAULT_STRATEGIES = ("none", "pessimistic", "optimistic", "advisory")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 #: Shown in a cell's details: the first violations the check reported.
 SHOWN_VIOLATIONS = 20
@@ -64,24 +65,22 @@ class UserScenario(Scenario):
                 f"{shown} is not a scenario: it has no {', '.join(missing)} (a scenario has name, "
                 "invariant, setup(conn), transaction(tx) and check(conn))"
             )
-        self.name = _text(obj, "name", shown)
-        if not _NAME.match(self.name):
+        name = _text(obj, "name", shown)
+        if not _NAME.match(name):
             raise InvalidInput(
-                f"{shown}: name {self.name!r} must be letters, digits, '-', '_' or '.' "
-                "(it names the result files)"
+                f"{shown}: name {name!r} must be letters, digits, '-', '_' or '.' (it names the result files)"
             )
-        self.invariant = _text(obj, "invariant", shown)
-        self.summary = _text(obj, "summary", shown, default=_doc(obj))
-        self.default_strategies = _names(getattr(obj, "default_strategies", None), shown) or (
-            "none",
-            "pessimistic",
-            "optimistic",
-            "advisory",
-        )
         refused = getattr(obj, "refused", None) or {}
         if not isinstance(refused, dict):
             raise InvalidInput(f"{shown}: refused must be a dict of strategy name -> reason")
-        self.refused = {**REFUSED, **{str(k): str(v) for k, v in refused.items()}}
+        # Class attributes in the built-in scenarios, this object's own here.
+        vars(self).update(
+            name=name,
+            invariant=_text(obj, "invariant", shown),
+            summary=_text(obj, "summary", shown, default=_doc(obj)),
+            default_strategies=_names(getattr(obj, "default_strategies", None), shown) or DEFAULT_STRATEGIES,
+            refused={**REFUSED, **{str(k): str(v) for k, v in refused.items()}},
+        )
 
     def executor_refusal(self, executor: str) -> str | None:
         if executor == "asyncio":
@@ -162,7 +161,7 @@ def row_lock_clause(strategy: LockingStrategy) -> str:
     NOWAIT``...), or "" when it reads plainly (none, optimistic) or guards instead (advisory)."""
     if not strategy.locks or strategy.guard_statement() is not None:
         return ""
-    probe = sa.select(sa.literal_column("1")).select_from(sa.table("t"))
+    probe: sa.Select[Any] = sa.select(sa.literal_column("1")).select_from(sa.table("t"))
     text = str(strategy.read(probe).compile(dialect=postgresql.dialect()))
     return text.split("FROM t", 1)[1].strip()
 
