@@ -7,6 +7,7 @@ The lost update is forced with a barrier inside the user's transaction (see
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from cli_runner import on, run
-from test_race_support import sessions_left
+from test_race_support import sessions_left, url_text
 from user_scenario_files import write
 
 from concord.locking import get_strategy
@@ -175,3 +176,13 @@ def test_nothing_is_left_running_after_a_user_transaction_fails(database_url, tm
     assert outcome.exit_code == 1
     assert [c["strategy"] for c in document["cells"]] == ["none", "pessimistic"]  # the run went on
     assert sessions_left(database_url) == 0
+
+
+@pytest.mark.skipif(bool(os.environ.get("CONCORD_TEST_DATABASE_URL")), reason="about the embedded server")
+def test_on_the_embedded_server_a_users_scenario_races_in_a_database_of_its_own(tmp_path, database_url):
+    from concord.race.engine import USER_DATABASE, race_url
+
+    user = get_scenario(f"{write(tmp_path)}:bank")
+    assert race_url(None, user).database == USER_DATABASE == "scenarios"  # created on first use
+    assert race_url(None, get_scenario("counter")).database == "concord"
+    assert race_url(url_text(database_url), user).database == database_url.database  # a URL given is used
