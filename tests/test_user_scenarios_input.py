@@ -159,3 +159,14 @@ def test_a_starting_state_that_breaks_the_invariant_refuses_the_cell(database_ur
     assert outcome.exit_code == 1
     [cell] = outcome.json()["cells"]
     assert cell["verdict"] == "refused: the invariant does not hold after setup: the start is already wrong"
+
+
+def test_an_async_transaction_is_refused_before_anything_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, SCENARIO.replace("def transaction", "async def transaction"), "probe.py")
+    outcome = run("race", "--scenario", "probe.py", "--out", str(tmp_path))
+    assert (outcome.exit_code, outcome.stderr) == (
+        2,
+        "concord: probe.py: transaction(tx) must be a plain function: concord calls it and commits when it "
+        "returns (async def and generators are not supported)\n",
+    )

@@ -18,6 +18,7 @@ Nothing here imports SQLAlchemy.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import importlib.util
@@ -151,6 +152,11 @@ class UserProgram(Program):
 
     def attach(self, worker: int, conn: Any, seed: int) -> None:
         self._txs[worker] = Tx(conn, worker, seed, self.traits, self.row_lock)
+        if self._scenario is None and self.target is not None:
+            # A worker process imports the user's module before the start signal, so the import
+            # is not timed as its first transaction; a failure is raised there, with its line.
+            with contextlib.suppress(Exception):
+                self._scenario = self.target.load()
 
     def operation(self, worker: int, seq: int) -> Operation:
         return self._attempt(self._txs[worker])

@@ -19,6 +19,7 @@ concord never adds its own tables to the user's database (`needs_schema` is Fals
 
 from __future__ import annotations
 
+import inspect
 import re
 import sys
 from collections.abc import Sequence
@@ -64,6 +65,11 @@ class UserScenario(Scenario):
             raise InvalidInput(
                 f"{shown} is not a scenario: it has no {', '.join(missing)} (a scenario has name, "
                 "invariant, setup(conn), transaction(tx) and check(conn))"
+            )
+        if inspect.iscoroutinefunction(obj.transaction) or inspect.isgeneratorfunction(obj.transaction):
+            raise InvalidInput(
+                f"{shown}: transaction(tx) must be a plain function: concord calls it and commits "
+                "when it returns (async def and generators are not supported)"
             )
         name = _text(obj, "name", shown)
         if not _NAME.match(name):
