@@ -19,6 +19,7 @@ def scenarios(
         list[str] | None,
         typer.Argument(
             help="Also load these: path/to/file.py:NAME or package.module:NAME (checks the contract).",
+            metavar="SOURCE",
             show_default=False,
         ),
     ] = None,
