@@ -13,13 +13,13 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from concord.errors import ConcordError, InvalidInput, translate
+from concord.errors import ConcordError, translate
 from concord.locking import RetryPolicy, get_strategy
 from concord.race.executors import RunningCell, get_executor
 from concord.race.experiment import Cell, Experiment
 from concord.race.results import CellResult, Totals, percentiles, verdict
 from concord.race.scenarios import Check, Scenario, Tally, get_scenario
-from concord.race.scenarios.base import CellRefused
+from concord.race.scenarios.base import BrokenContract, CellRefused
 from concord.race.worker import WorkerJob, WorkerReport, retry_kinds
 
 #: Attempt traces kept per cell, shared out between its workers (each keeps its first N).
@@ -211,10 +211,8 @@ class CellRunner:
                 conn.execute(sa.text("SELECT set_config('lock_timeout', '10s', true)"))
                 found = self.scenario.check(conn, fixture, tally)
                 self.scenario.teardown(conn, fixture)
-        except InvalidInput as exc:
-            if exc.sqlstate is None:  # a scenario's check broke its contract: the run stops (exit 2)
-                raise
-            return Check(None, f"could not read the database ({exc})")
+        except BrokenContract:  # a user scenario's check returned no list: the run stops (exit 2)
+            raise
         except (DBAPIError, ConcordError) as exc:
             error = translate(exc)
             return Check(None, f"could not read the database ({error})")

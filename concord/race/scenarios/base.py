@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
-from concord.errors import ConcordError
+from concord.errors import ConcordError, InvalidInput
 from concord.locking import LockingStrategy
 from concord.models import Board, Task, TaskList, User
 from concord.race.program import Fetch, Sql
@@ -52,6 +52,10 @@ class Check:
 
 class CellRefused(ConcordError):
     """A cell that cannot run (a user scenario's setup failed): recorded, and the run goes on."""
+
+
+class BrokenContract(InvalidInput):
+    """A user scenario did not keep its contract (``check`` returned no list): the run stops, exit 2."""
 
 
 def task_write(strategy: LockingStrategy, **columns: str) -> Sql:

@@ -33,7 +33,7 @@ from concord.locking import LockingStrategy
 from concord.nouns import count
 from concord.race.programs.base import Fixture, Traits
 from concord.race.programs.user import Target, UserProgram, describe
-from concord.race.scenarios.base import CellRefused, Check, Scenario, Tally
+from concord.race.scenarios.base import BrokenContract, CellRefused, Check, Scenario, Tally
 
 REQUIRED = ("setup", "transaction", "check")
 DEFAULT_STRATEGIES = ("none", "pessimistic", "optimistic", "advisory")
@@ -156,7 +156,7 @@ class UserScenario(Scenario):
             and isinstance(result[1], list)
         ):
             return result[0], [str(s) for s in result[1]]
-        raise InvalidInput(
+        raise BrokenContract(
             f"{self.source or self.name}: check(conn) must return a list of violations (sentences; "
             f"empty when the invariant holds) or (count, sentences), not {type(result).__name__}"
         )
