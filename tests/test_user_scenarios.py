@@ -133,14 +133,19 @@ def test_results_files_and_the_report_work_for_a_users_scenario(database_url, tm
     assert "test-bank" in page and f"--scenario {scenario}" in page
 
 
-def test_a_sweep_runs_a_users_scenario_named_in_an_experiment_file(database_url, tmp_path):
+def test_a_sweep_runs_a_users_scenario_named_in_an_experiment_file_and_plots_it(database_url, tmp_path):
     write(tmp_path)
     experiment = tmp_path / "bank.toml"
     experiment.write_text('scenario = "mybank.py:bank"\nstrategies = ["ordered"]\nworkers = [2]\nops = 20\n')
     outcome = on(database_url, "sweep", "-x", str(experiment), "-r", "2", "--json", "--out", str(tmp_path))
     assert outcome.exit_code == 0, outcome.stderr
-    [cell] = outcome.json()["cells"]
+    document = outcome.json()
+    [cell] = document["cells"]
     assert (cell["scenario"], cell["repeats"], cell["commits"], cell["violations"]) == ("test-bank", 2, 40, 0)
+    chart = tmp_path / "bank.png"
+    plotted = run("plot", document["files"]["json"], "-o", str(chart))
+    assert plotted.exit_code == 0, plotted.stderr
+    assert chart.read_bytes().startswith(b"\x89PNG")
 
 
 def test_a_worker_process_unpickles_a_users_program_without_sqlalchemy(tmp_path):
