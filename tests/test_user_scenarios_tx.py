@@ -108,3 +108,12 @@ def test_a_check_may_return_a_count_with_its_sentences(database_url, tmp_path):
         ["v is 6"],
         "v is 6",
     )
+
+
+def test_values_of_other_types_go_through_psycopgs_adapters_and_count_the_same(database_url, tmp_path):
+    # int, str and None are sent as text through the worker's prepared statements; a Decimal
+    # (or any other type) through psycopg's cursor, whose adapters know it.
+    text = "import decimal\n" + COUNTER.replace('{"v": v + 1}', '{"v": decimal.Decimal(v + 1)}')
+    scenario = str(write(tmp_path, text, "one_row.py"))
+    outcome = race(scenario, strategy="pessimistic", workers=2, ops=6, database_url=url_text(database_url))
+    assert (outcome.violations, outcome.findings) == (6, ["v is 6"])

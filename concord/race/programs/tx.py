@@ -19,7 +19,7 @@ Rows are named by a one-column primary key; a table's key column (and, under opt
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,14 @@ import psycopg
 from psycopg import sql
 
 from concord.errors import StaleVersion
+from concord.race.program import Fetch, Sql
 from concord.race.programs.base import Traits
+
+#: Parameter types `Tx` sends through the worker's prepared libpq path (as text the server casts
+#: to the column's type, as concord's own steps are sent); anything else goes through psycopg's
+#: cursor and its adapters, which know every type.
+_TEXT_TYPES = frozenset({int, str, type(None)})
+Run = Callable[[Sql, dict[str, Any]], Any]
 
 _INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
 _TABLE = """
@@ -62,13 +69,19 @@ class Tx:
     """
 
     def __init__(
-        self, conn: psycopg.Connection, worker: int, seed: int, traits: Traits, row_lock: str
+        self,
+        conn: psycopg.Connection,
+        worker: int,
+        seed: int,
+        traits: Traits,
+        row_lock: str,
+        run: Run | None = None,
     ) -> None:
         self.worker = worker
         self.rng = random.Random(seed)
-        self._conn, self._traits, self._row_lock = conn, traits, row_lock
+        self._conn, self._traits, self._row_lock, self._run = conn, traits, row_lock, run
         self._tables: dict[str, Table] = {}
-        self._statements: dict[tuple[Any, ...], str] = {}
+        self._statements: dict[tuple[Any, ...], Sql] = {}
         self._versions: dict[tuple[str, Any], int] = {}
 
     def begin(self) -> None:
@@ -89,11 +102,11 @@ class Tx:
         guard, key_of = self._traits.guard_sql, self._traits.guard_key
         if guard is not None and key_of is not None:
             for key in ordered:
-                self._conn.execute(guard.text, {**guard.defaults, "key": key_of(table, key)})
+                self._step(guard, {**guard.defaults, "key": key_of(table, key)})
         elif self._row_lock:
-            statement = self._statement(("lock", table), lambda t: self._lock_sql(t))
+            statement = self._statement(("lock", table), Fetch.NOTHING, lambda: self._lock_sql(table))
             for key in ordered:
-                self._conn.execute(statement, (key,))
+                self._step(statement, {"key": key})
 
     def read(self, table: str, key: Any, columns: Sequence[str] | str) -> tuple | None:
         """The row's ``columns`` as a tuple (None when there is no such row); under optimistic,
@@ -101,8 +114,10 @@ class Tx:
         names = (columns,) if isinstance(columns, str) else tuple(columns)
         cas = self._traits.compares_version
         info = self._table(table, needs_version=cas)
-        statement = self._statement(("read", table, names, cas), lambda t: _read_sql(info, names, cas))
-        row = self._conn.execute(statement, (key,)).fetchone()
+        statement = self._statement(
+            ("read", table, names, cas), Fetch.ROW, lambda: _read_sql(info, names, cas)
+        )
+        row = self._step(statement, {"key": key})
         if row is None:
             return None
         if cas:
@@ -118,20 +133,33 @@ class Tx:
         names = tuple(values)
         cas = self._traits.compares_version
         info = self._table(table, needs_version=cas)
-        statement = self._statement(("write", table, names, cas), lambda t: _write_sql(info, names, cas))
-        params = [*values.values(), key]
+        statement = self._statement(
+            ("write", table, names, cas), Fetch.ROWCOUNT, lambda: _write_sql(info, names, cas)
+        )
+        params = {f"v{i}": value for i, value in enumerate(values.values())}
+        params["key"] = key
         if not cas:
-            return self._conn.execute(statement, params).rowcount
+            return self._step(statement, params)
         expected = self._versions.get((table, key))
         if expected is None:
             raise TxMisuse(
                 f"under optimistic, tx.write({table!r}, {key!r}, ...) compares the version tx.read saw: "
                 f"read the row with tx.read first in the same transaction"
             )
-        if self._conn.execute(statement, [*params, expected]).rowcount == 0:
+        if self._step(statement, {**params, "version": expected}) == 0:
             raise StaleVersion(table, key, expected, None)
         self._versions[(table, key)] = expected + 1
         return 1
+
+    def _step(self, statement: Sql, params: dict[str, Any]) -> Any:
+        """Run one of `Tx`'s own statements: as a prepared step of the worker's libpq session when
+        every value is an int, a str or None (what concord's own steps send), else via psycopg."""
+        if self._run is not None and all(type(v) in _TEXT_TYPES for v in params.values()):
+            return self._run(statement, params)
+        cursor = self._conn.execute(statement.text, params)
+        if statement.fetch is Fetch.ROWCOUNT:
+            return cursor.rowcount
+        return cursor.fetchone() if statement.fetch is Fetch.ROW else None
 
     def _table(self, table: str, *, needs_version: bool = False) -> Table:
         info = self._tables.get(table) or self._describe(table)
@@ -154,16 +182,16 @@ class Tx:
         self._tables[table] = Table(name, key[0], version)
         return self._tables[table]
 
-    def _statement(self, cache_key: tuple[Any, ...], build: Any) -> str:
-        text = self._statements.get(cache_key)
-        if text is None:
-            text = build(cache_key[1]).as_string(self._conn)
-            self._statements[cache_key] = text
-        return text
+    def _statement(self, cache_key: tuple[Any, ...], fetch: Fetch, build: Callable[[], sql.Composed]) -> Sql:
+        found = self._statements.get(cache_key)
+        if found is None:
+            found = Sql.from_text(build().as_string(self._conn), fetch)
+            self._statements[cache_key] = found
+        return found
 
     def _lock_sql(self, table: str) -> sql.Composed:
         info = self._table(table)
-        return sql.SQL("SELECT 1 FROM {} WHERE {} = %s " + self._row_lock).format(
+        return sql.SQL("SELECT 1 FROM {} WHERE {} = %(key)s " + self._row_lock).format(
             sql.SQL(info.name), sql.Identifier(info.key)
         )
 
@@ -174,15 +202,17 @@ def _columns(names: Iterable[str]) -> sql.Composed:
 
 def _read_sql(info: Table, names: tuple[str, ...], cas: bool) -> sql.Composed:
     wanted = _columns([*names, "version"] if cas else names)
-    return sql.SQL("SELECT {} FROM {} WHERE {} = %s").format(
+    return sql.SQL("SELECT {} FROM {} WHERE {} = %(key)s").format(
         wanted, sql.SQL(info.name), sql.Identifier(info.key)
     )
 
 
 def _write_sql(info: Table, names: tuple[str, ...], cas: bool) -> sql.Composed:
-    sets: list[sql.Composable] = [sql.SQL("{} = %s").format(sql.Identifier(n)) for n in names]
-    where = sql.SQL("{} = %s").format(sql.Identifier(info.key))
+    sets: list[sql.Composable] = [
+        sql.SQL("{} = %({})s").format(sql.Identifier(n), sql.SQL(f"v{i}")) for i, n in enumerate(names)
+    ]
+    where = sql.SQL("{} = %(key)s").format(sql.Identifier(info.key))
     if cas:  # the compare-and-set of concord.locking.optimistic, on the user's table
         sets.append(sql.SQL("version = version + 1"))
-        where = sql.SQL("{} AND version = %s").format(where)
+        where = sql.SQL("{} AND version = %(version)s").format(where)
     return sql.SQL("UPDATE {} SET {} WHERE {}").format(sql.SQL(info.name), sql.SQL(", ").join(sets), where)

@@ -150,8 +150,8 @@ class UserProgram(Program):
         # A worker process imports the user's module itself: the object and connections stay here.
         return {**self.__dict__, "_scenario": None, "_txs": {}}
 
-    def attach(self, worker: int, conn: Any, seed: int) -> None:
-        self._txs[worker] = Tx(conn, worker, seed, self.traits, self.row_lock)
+    def attach(self, worker: int, session: Any, seed: int) -> None:
+        self._txs[worker] = Tx(session.conn, worker, seed, self.traits, self.row_lock, run=session.execute)
         if self._scenario is None and self.target is not None:
             # A worker process imports the user's module before the start signal, so the import
             # is not timed as its first transaction; a failure is raised there, with its line.
