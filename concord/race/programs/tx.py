@@ -14,6 +14,10 @@ isolation level). The cell's locking strategy acts in two places only:
 
 Rows are named by a one-column primary key; a table's key column (and, under optimistic, its
 ``version`` column) is looked up in the catalog once per worker and table.
+
+`Tx.execute` goes through psycopg's cursor (any SQL, any parameter type). `lock`, `read` and
+`write` run as prepared statements of the worker's libpq session, as concord's own steps do, when
+their values are ints, strs or None; other types go through psycopg, whose adapters know them.
 """
 
 from __future__ import annotations
