@@ -5,8 +5,8 @@
 A = the built-in `counter` scenario under `pessimistic`: prepared statements through libpq
 (`concord.race.libpq`), BEGIN; SELECT ... FOR UPDATE; UPDATE; COMMIT on one row.
 B = the same transaction written as a user scenario (`COUNTER` below: ``tx.lock``, ``tx.read``,
-``tx.write`` on a table of its own), run by the same worker loop through psycopg's cursor on the
-worker's connection (psycopg prepares a statement after its fifth run).
+``tx.write`` on a table of its own), run by the same worker loop: `Tx` runs those as prepared
+statements of the worker's session too, with its own Python and the user's around them.
 
 Rounds alternate A and B (A first on even rounds) on the threads executor; prints each round's
 commits per second and client CPU (user + system of this process) per commit, then the medians
