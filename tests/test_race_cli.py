@@ -30,7 +30,7 @@ CONCORD = [sys.executable, "-m", "concord"]
         (
             ["--scenario", "bank"],
             "unknown scenario 'bank': choose one of counter, assign, wip-limit, claim-queue, transfer, "
-            "list-append",
+            "list-append, or name your own: path/to/file.py:NAME or package.module:NAME",
         ),
         (
             ["--strategy", "magic"],
@@ -111,9 +111,9 @@ def test_every_shipped_experiment_file_loads_into_a_valid_matrix(path):
     assert len(experiment.cells()) >= 3
 
 
-def test_the_shipped_experiments_cover_every_scenario():
-    assert sorted(load_experiment(p).scenario for p in EXPERIMENTS) == sorted(
-        ["counter", "assign", "wip-limit", "claim-queue", "transfer"]
+def test_the_shipped_experiments_cover_every_scenario_and_a_users_own():
+    assert sorted(load_experiment(p).validated().scenario for p in EXPERIMENTS) == sorted(
+        ["counter", "assign", "wip-limit", "claim-queue", "transfer", "bank-transfer"]
     )
 
 

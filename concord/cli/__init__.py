@@ -26,6 +26,7 @@ from concord.cli.errors import run_with_error_policy
 from concord.cli.explain import explain as explain_command
 from concord.cli.plot import plot as plot_command
 from concord.cli.report import report as report_command
+from concord.cli.scenarios import scenarios as scenarios_command
 from concord.cli.seed import seed_command
 
 
@@ -88,6 +89,7 @@ app.add_typer(list_.app, name="list")
 app.add_typer(task.app, name="task")
 app.add_typer(user.app, name="user")
 app.command("race")(race_cli.race)
+app.command("scenarios")(scenarios_command)
 app.command("calibrate")(calibrate_command)
 app.command("sweep")(sweep_cli.sweep)
 app.command("plot")(plot_command)

@@ -14,7 +14,9 @@ Scenario = Annotated[
         "--scenario",
         "-s",
         show_default=False,
-        help="counter, assign, wip-limit, claim-queue or transfer. Default: counter.",
+        help="counter, assign, wip-limit, claim-queue, transfer, list-append, an installed scenario's "
+        "name, or your own: path/to/file.py:NAME or package.module:NAME (see `concord scenarios`). "
+        "Default: counter.",
     ),
 ]
 Strategy = Annotated[

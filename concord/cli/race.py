@@ -123,6 +123,18 @@ def race(
         # or terminated by SIGTERM), once
         error_console().print("concord: partial results written", markup=False)
         raise typer.Exit(EXIT_INTERRUPTED)
+    exit_on_failed_cells([c.error for c in result.cells])
+
+
+def exit_on_failed_cells(errors: list[str | None]) -> None:
+    """Exit 1 when a cell failed (a user scenario's code raised, or its setup refused the cell),
+    after every cell ran and the results were written."""
+    failed = [e for e in errors if e]
+    if failed:
+        error_console().print(
+            f"concord: {count(len(failed), 'cell')} failed; the first: {failed[0]}", markup=False
+        )
+        raise typer.Exit(EXIT_ERROR)
 
 
 def build_experiment(path: Path | None, **given) -> Experiment:
@@ -131,7 +143,7 @@ def build_experiment(path: Path | None, **given) -> Experiment:
         base = load_experiment(path) if path is not None else Experiment()
         changes: dict = {}
         if given["scenario"] is not None:
-            changes["scenario"] = given["scenario"]
+            changes.update(scenario=given["scenario"], scenario_source=None)
             if path is None or given["scenario"] != base.scenario:
                 changes.update(strategies=(), isolations=())  # the new scenario's own defaults
         if given["strategy"] is not None:

@@ -25,7 +25,7 @@ from rich.text import Text
 from concord.cli.common import DatabaseUrl, Json, error_console, render
 from concord.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, UsageError
 from concord.cli.matrix import Duration, Executor, Isolation, MaxTries, Ops, Scenario, Strategy
-from concord.cli.race import SHORT_ISOLATION, WIDE, build_experiment
+from concord.cli.race import SHORT_ISOLATION, WIDE, build_experiment, exit_on_failed_cells
 from concord.errors import InvalidInput
 from concord.nouns import count
 from concord.race import TooManyWorkers
@@ -40,8 +40,14 @@ def sweep(
     strategy: Strategy = None,
     isolation: Isolation = None,
     workers: Annotated[
-        str, typer.Option("--workers", "-w", help="The worker ladder, comma-separated.")
-    ] = ",".join(map(str, DEFAULT_WORKERS)),
+        str | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            show_default=False,
+            help=f"The worker ladder, comma-separated. Default: {','.join(map(str, DEFAULT_WORKERS))}.",
+        ),
+    ] = None,
     repeats: Annotated[
         int, typer.Option("--repeats", "-r", help="Runs per cell; the spread is over these.")
     ] = DEFAULT_REPEATS,
@@ -49,13 +55,24 @@ def sweep(
     duration: Duration = None,
     ops: Ops = None,
     max_tries: MaxTries = None,
+    experiment: Annotated[
+        Path | None,
+        typer.Option(
+            "--experiment",
+            "-x",
+            show_default=False,
+            help="An experiment file (TOML) for the matrix; options given here override it.",
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option("--out", help="Write results/ under this directory.")] = Path("."),
     database_url: DatabaseUrl = None,
     as_json: Json = False,
 ) -> None:
     """Run a scaling study: every cell `--repeats` times; one result with medians and spread."""
+    if workers is None and experiment is None:
+        workers = ",".join(map(str, DEFAULT_WORKERS))
     plan = build_experiment(
-        None,
+        experiment,
         scenario=scenario,
         strategy=strategy,
         isolation=isolation,
@@ -82,6 +99,7 @@ def sweep(
         # or terminated by SIGTERM), once
         error_console().print("concord: partial results written", markup=False)
         raise typer.Exit(EXIT_INTERRUPTED)
+    exit_on_failed_cells([c.get("error") for c in document["cells"]])
 
 
 def run_with_progress(study: Sweep, database_url: str | None) -> SweepResult:

@@ -8,7 +8,6 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 import sqlalchemy as sa
@@ -19,7 +18,8 @@ from concord.locking import RetryPolicy, get_strategy
 from concord.race.executors import RunningCell, get_executor
 from concord.race.experiment import Cell, Experiment
 from concord.race.results import CellResult, Totals, verdict
-from concord.race.scenarios import Scenario, Tally, get_scenario
+from concord.race.scenarios import Check, Scenario, Tally, get_scenario
+from concord.race.scenarios.base import BrokenContract, CellRefused
 from concord.race.worker import WorkerJob, WorkerReport, retry_kinds
 
 #: Attempt traces kept per cell, shared out between its workers (each keeps its first N).
@@ -65,12 +65,15 @@ class CellRunner:
             dsn,
             control,
         )
-        self.scenario = scenario or get_scenario(cell.scenario)
+        self.scenario = scenario or get_scenario(experiment.scenario_source or cell.scenario)
         self.strategy = get_strategy(cell.strategy)
 
     def run(self, index: int, cells: int, on_progress, on_running) -> tuple[CellResult, list[tuple]]:
-        with self.engine.begin() as conn:
-            fixture = self.scenario.setup(conn, self.cell.workers, self.experiment.ops)
+        try:
+            with self.engine.begin() as conn:
+                fixture = self.scenario.setup(conn, self.cell.workers, self.experiment.ops)
+        except CellRefused as refused:  # a user's setup failed: this cell is recorded, the run goes on
+            return self.result(None, [], [], 0.0, False, refused=refused.message)
         jobs = self.jobs(fixture)
         running: RunningCell | None = None
         pids: dict[int, int | None] = {}
@@ -143,7 +146,14 @@ class CellRunner:
         return reports, deaths
 
     def result(
-        self, fixture, reports: list[WorkerReport], deaths, elapsed: float, interrupted: bool
+        self,
+        fixture,
+        reports: list[WorkerReport],
+        deaths,
+        elapsed: float,
+        interrupted: bool,
+        *,
+        refused: str | None = None,
     ) -> tuple[CellResult, list[tuple]]:
         dead = frozenset(d.worker for d in deaths)
         tally = Tally(
@@ -152,9 +162,20 @@ class CellRunner:
             payloads=[(r.worker, p) for r in reports for p in r.payloads],
             exhausted_workers=sum(1 for r in reports if r.exhausted),
             dead_workers=dead,
+            worker_errors=tuple(r.error for r in reports if r.error),
         )
-        violations, finding, details = self.check(fixture, tally)
+        if refused is None:
+            found = self.check(fixture, tally)
+        else:
+            found = Check(None, f"refused: {refused}", error=refused)
+        violations, finding, details = found.violations, found.finding, found.details
         totals = Totals.of(reports)
+        if found.error:
+            judged = finding if refused else f"error: {found.error}"
+        else:
+            judged = verdict(
+                violations, finding, totals.conflicts, retries=totals.retries, failures=totals.failures
+            )
         cell = CellResult(
             scenario=self.cell.scenario,
             strategy=self.cell.strategy,
@@ -171,9 +192,7 @@ class CellRunner:
             invariant=self.scenario.invariant,
             throughput=totals.throughput(elapsed),
             latency_ms=totals.latency.percentiles_ms(),
-            verdict=verdict(
-                violations, finding, totals.conflicts, retries=totals.retries, failures=totals.failures
-            ),
+            verdict=judged,
             finding=finding,
             operations={"done": tally.done, "declined": tally.declined, "gave_up": totals.failures},
             details=details,
@@ -182,20 +201,23 @@ class CellRunner:
             interrupted=interrupted,
             trace=totals.trace(trace_cap(self.cell.workers)),
             latency_hdr=totals.latency.document(),
+            error=found.error,
         )
         return cell, totals.traces
 
-    def check(self, fixture, tally: Tally) -> tuple[int | None, str, dict[str, Any]]:
+    def check(self, fixture, tally: Tally) -> Check:
         try:
             with self.engine.begin() as conn:
                 # Bounded: a session the stop could not end must not hang the run here.
                 conn.execute(sa.text("SELECT set_config('lock_timeout', '10s', true)"))
                 found = self.scenario.check(conn, fixture, tally)
                 self.scenario.teardown(conn, fixture)
+        except BrokenContract:  # a user scenario's check returned no list: the run stops (exit 2)
+            raise
         except (DBAPIError, ConcordError) as exc:
             error = translate(exc)
-            return None, f"could not read the database ({error})", {}
-        return found.violations, found.finding, found.details
+            return Check(None, f"could not read the database ({error})")
+        return found
 
 
 def ran_for(started: float, stopped: float, reports: list[WorkerReport]) -> float:

@@ -13,15 +13,18 @@ thread, process or open transaction behind.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
+import psycopg.errors
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
+from concord import config
 from concord.db.engine import create_engine
 from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
@@ -65,13 +68,15 @@ def run_experiment(
 
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
-    experiment = experiment.validated()
+    experiment = experiment.validated(scenario)
+    scenario = scenario or experiment.resolve_scenario()
     # Which loop ran it, for asyncio (a bad CONCORD_EVENT_LOOP stops the run here).
     parameters = {**experiment.parameters(), **event_loop_parameter((experiment.executor,))}
-    url = resolve_url(database_url)
+    url = race_url(database_url, scenario)
     engine = create_engine(url, poolclass=sa.NullPool)
     try:
-        ensure_schema(engine)
+        if scenario.needs_schema:  # a user's scenario brings its own tables: concord adds none
+            ensure_schema(engine)
         dsn = libpq_dsn(url)
         with psycopg.connect(dsn, autocommit=True, application_name="concord race control") as control:
             ensure_capacity(control, max(experiment.workers))
@@ -87,6 +92,25 @@ def run_experiment(
     finally:
         engine.dispose()
     return result
+
+
+#: Where a user's scenario races on the embedded server: a database of its own, so the user's
+#: tables never meet concord's (a user's `users` table in concord's own database would).
+USER_DATABASE = "scenarios"
+
+
+def race_url(database_url: str | None, scenario: Scenario) -> sa.URL:
+    """The database a race runs in: the one given (or CONCORD_DATABASE_URL's); with neither,
+    the embedded server's ``concord`` database, or for a user's scenario its ``scenarios``
+    database, created on first use."""
+    url = resolve_url(database_url)
+    if scenario.needs_schema or database_url or config.database_url_from_env():
+        return url
+    with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (USER_DATABASE,)).fetchone() is None:
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # another run made it meanwhile
+                conn.execute(f"CREATE DATABASE {USER_DATABASE}")
+    return url.set(database=USER_DATABASE)
 
 
 def run_cells(experiment, result, engine, dsn, control, on_progress, on_running, scenario) -> None:

@@ -27,7 +27,7 @@ from concord.db.engine import Isolation
 from concord.errors import InvalidInput
 from concord.locking import STRATEGIES, get_strategy
 from concord.race.executors import EXECUTORS
-from concord.race.scenarios import get_scenario
+from concord.race.scenarios import Scenario, get_scenario
 
 DEFAULT_SCENARIO = "counter"
 # Threads by default: they start at once (a fork server and 50 children cost seconds on a small
@@ -67,14 +67,24 @@ class Experiment:
     lock_timeout: str | None = None
     statement_timeout: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: A user's scenario: what named it (``path/file.py:NAME``, ``package.module:NAME``, an entry
+    #: point); ``scenario`` is then the scenario's own name. None for the built-in ones.
+    scenario_source: str | None = None
 
-    def validated(self) -> Experiment:
-        """This experiment with names normalised and defaults filled; `InvalidInput` if malformed."""
-        scenario = get_scenario(self.scenario)
+    def validated(self, scenario: Scenario | None = None) -> Experiment:
+        """This experiment with names normalised and defaults filled; `InvalidInput` if malformed.
+
+        ``scenario``, when given, is the object the cells run (instead of looking up the name).
+        """
+        scenario = scenario or self.resolve_scenario()
         strategies = self.strategies or scenario.default_strategies
         isolations = self.isolations or scenario.default_isolations
-        if self.executor.strip().lower() not in EXECUTORS:
+        executor = self.executor.strip().lower()
+        if executor not in EXECUTORS:
             raise InvalidInput(f"unknown executor {self.executor!r}: choose one of {', '.join(EXECUTORS)}")
+        refusal = scenario.executor_refusal(executor)
+        if refusal:
+            raise InvalidInput(refusal)
         for count in self.workers:
             if not isinstance(count, int) or count < 1:
                 raise InvalidInput(f"workers must be at least 1, not {count!r}")
@@ -92,6 +102,7 @@ class Experiment:
         return replace(
             self,
             scenario=scenario.name,
+            scenario_source=scenario.source,
             strategies=names,
             isolations=expand_isolations(isolations),
             executor=self.executor.strip().lower(),
@@ -101,6 +112,10 @@ class Experiment:
             if self.duration_s is not None or self.ops is not None
             else DEFAULT_DURATION_S,
         )
+
+    def resolve_scenario(self) -> Scenario:
+        """The scenario object this experiment names (a user's is imported once per process)."""
+        return get_scenario(self.scenario_source or self.scenario)
 
     def session_settings(self) -> tuple[tuple[str, str], ...]:
         """The settings every worker session starts with (the timeouts that were given)."""
@@ -118,6 +133,8 @@ class Experiment:
 
     def parameters(self) -> dict[str, Any]:
         out = asdict(self)
+        if out["scenario_source"] is None:  # built-in scenarios' documents keep their keys
+            del out["scenario_source"]
         out["strategies"], out["isolations"], out["workers"] = (
             list(self.strategies),
             list(self.isolations),
@@ -210,8 +227,13 @@ def load_experiment(path: str | Path) -> Experiment:
     unknown = sorted(set(data) - _TOML_KEYS)
     if unknown:
         raise InvalidInput(f"experiment file {path}: unknown keys {', '.join(unknown)}")
+    scenario = data.get("scenario", DEFAULT_SCENARIO)
+    if isinstance(scenario, str):  # a scenario file named in it is found from the experiment's folder
+        from concord.race.scenarios.sources import relative_to
+
+        scenario = relative_to(scenario, path.parent)
     return Experiment(
-        scenario=data.get("scenario", DEFAULT_SCENARIO),
+        scenario=scenario,
         strategies=tuple(_as_list(data.get("strategies", ()))),
         isolations=tuple(_as_list(data.get("isolations", ()))),
         workers=tuple(_as_list(data.get("workers", list(DEFAULT_WORKERS)))),

@@ -60,6 +60,12 @@ class Sql:
         numbered, names = _number_placeholders(text)
         return cls(text, fetch, defaults, numbered, names)
 
+    @classmethod
+    def from_text(cls, text: str, fetch: Fetch) -> Sql:
+        """A statement already written as text with ``%(name)s`` placeholders (a user scenario's)."""
+        numbered, names = _number_placeholders(text)
+        return cls(text, fetch, {}, numbered, names)
+
     def bind(self, params: dict[str, Any]) -> dict[str, Any]:
         return {**self.defaults, **params} if self.defaults else params
 

@@ -5,7 +5,8 @@ holds. Key names are a contract (see issue 3): top level ``concord_version``, ``
 ``database``, ``parameters``, ``interrupted``, ``cells``; per cell ``scenario``, ``strategy``,
 ``isolation``, ``executor``, ``workers``, ``duration_s``, ``attempts``, ``commits``,
 ``retries``, ``failures``, ``conflicts``, ``violations``, ``invariant``, ``throughput``,
-``latency_ms``. Extra keys are additions, never renamings: ``latency_ms`` gained ``p90``,
+``latency_ms``; ``error`` only on a cell that failed (a user scenario's code raised, or its setup
+refused the cell). Extra keys are additions, never renamings: ``latency_ms`` gained ``p90``,
 ``p999`` (p99.9) and ``gave_up``, and a cell gained ``latency_hdr``, its encoded latency histogram
 (see `concord.race.latency`).
 """
@@ -49,9 +50,15 @@ class CellResult:
     trace: dict[str, Any] = field(default_factory=dict)
     #: The cell's latency histogram, encoded, with its layout: cells merge exactly from it.
     latency_hdr: dict[str, Any] = field(default_factory=dict)
+    #: Why the cell failed, when it did: a user scenario's code raised (what, and where), or its
+    #: setup refused the cell. Absent from the document when None.
+    error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        out = dict(self.__dict__)
+        if out["error"] is None:
+            del out["error"]
+        return out
 
 
 @dataclass

@@ -210,6 +210,7 @@ def run_worker(job: WorkerJob, control: Control) -> WorkerReport:
     session: LibpqSession | None = None
     try:
         session = LibpqSession(conn, job.isolation, job.settings)
+        job.program.attach(job.worker, session, job.seed)
         report.backend_pid = conn.info.backend_pid
         control.ready(job.worker, report.backend_pid)
         if control.wait_go():

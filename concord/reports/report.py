@@ -151,7 +151,8 @@ def reproduce_command(document: dict[str, Any]) -> str:
     params = document.get("parameters", {})
     verb = "sweep" if document.get("kind") == "sweep" else "race"
     words = [
-        f"concord {verb} --scenario {params.get('scenario')}",
+        # a user's scenario is found again by what named it (its file, module or entry point)
+        f"concord {verb} --scenario {params.get('scenario_source') or params.get('scenario')}",
         f"--strategy {','.join(params.get('strategies', []))}",
         f"--isolation '{','.join(params.get('isolations', []))}'",
         f"--workers {','.join(map(str, params.get('workers', [])))}",

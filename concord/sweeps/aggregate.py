@@ -60,7 +60,7 @@ def aggregate_cell(runs: list[CellResult]) -> dict[str, Any]:
         if not broken
         else f"{worst.finding} (worst of {count(len(runs), 'run')}; {broken} broke it)"
     )
-    return {
+    cell = {
         "scenario": first.scenario,
         "strategy": first.strategy,
         "isolation": first.isolation,
@@ -86,6 +86,10 @@ def aggregate_cell(runs: list[CellResult]) -> dict[str, Any]:
         "spread": {name: spread([read(r) for r in runs]) for name, read in SPREAD_MEASURES.items()},
         "runs": [run_summary(r) for r in runs],
     }
+    errors = [r.error for r in runs if r.error]
+    if errors:  # a run failed (a user scenario's code raised): say so, and the sweep exits 1
+        cell.update(error=errors[0], verdict=f"error: {errors[0]}")
+    return cell
 
 
 def merged_latency(runs: list[CellResult]) -> dict[str, Any]:

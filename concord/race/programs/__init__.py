@@ -8,7 +8,7 @@ never loads SQLAlchemy, the ORM models or the command line; importing this packa
 program, which is what the process executor's fork server preloads.
 """
 
-from concord.race.programs import assign, claim_queue, counter, list_append, transfer, wip_limit
+from concord.race.programs import assign, claim_queue, counter, list_append, transfer, user, wip_limit
 from concord.race.programs.base import Fixture, Program, Traits
 
 __all__ = [
@@ -20,5 +20,6 @@ __all__ = [
     "counter",
     "list_append",
     "transfer",
+    "user",
     "wip_limit",
 ]

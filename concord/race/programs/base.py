@@ -62,6 +62,12 @@ class Program:
         self.fixture = fixture
         self.compares_version = traits.compares_version  # read twice per write: one lookup
 
+    def attach(self, worker: int, session: Any, seed: int) -> None:
+        """Called once in each worker, with its libpq session (``session.conn`` is its psycopg
+        connection, in autocommit mode: the session sends BEGIN and COMMIT) and its seed, before
+        the race. Built-in programs keep nothing: their statements are steps the worker runs. A
+        user scenario's program runs the user's code on the session's connection."""
+
     def operation(self, worker: int, seq: int) -> Operation | None:
         """The generator one worker runs for its ``seq``-th operation; None when nothing is left."""
         raise NotImplementedError

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concord.errors import InvalidInput
 from concord.race.scenarios.assign import Assign
 from concord.race.scenarios.base import Check, Fixture, Program, Scenario, Tally
 from concord.race.scenarios.claim_queue import ClaimQueue
@@ -17,13 +16,17 @@ SCENARIOS: dict[str, type[Scenario]] = {
 
 
 def get_scenario(name: str | Scenario) -> Scenario:
-    """The scenario called ``name`` ('wip_limit' and 'WIP-LIMIT' are accepted too)."""
+    """The scenario called ``name`` ('wip_limit' and 'WIP-LIMIT' are accepted too), or the user's
+    scenario it names: ``path/to/file.py:NAME``, ``package.module:NAME`` or an installed entry
+    point's name (`concord.race.scenarios.sources`)."""
     if isinstance(name, Scenario):
         return name
     key = name.strip().lower().replace("_", "-")
-    if key not in SCENARIOS:
-        raise InvalidInput(f"unknown scenario {name!r}: choose one of {', '.join(SCENARIOS)}")
-    return SCENARIOS[key]()
+    if key in SCENARIOS:
+        return SCENARIOS[key]()
+    from concord.race.scenarios.sources import load_scenario
+
+    return load_scenario(name)
 
 
 __all__ = ["SCENARIOS", "Check", "Fixture", "Program", "Scenario", "Tally", "get_scenario"]

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
+from concord.errors import ConcordError, InvalidInput
 from concord.locking import LockingStrategy
 from concord.models import Board, Task, TaskList, User
 from concord.race.program import Fetch, Sql
@@ -35,15 +36,26 @@ class Tally:
     payloads: list[tuple[int, Any]]  # (worker, payload) of every DONE operation
     exhausted_workers: int  # workers that stopped because nothing was left
     dead_workers: frozenset[int] = frozenset()  # workers that died without reporting
+    worker_errors: tuple[str, ...] = ()  # what ended workers early (a bug, a statement refused)
 
 
 @dataclass(frozen=True)
 class Check:
-    """The invariant's verdict: breaches (0 when it held) and what was found."""
+    """The invariant's verdict: breaches (0 when it held, None when not checked) and what was
+    found; ``error`` when the cell itself failed (a user scenario's code raised)."""
 
-    violations: int
+    violations: int | None
     finding: str
     details: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+class CellRefused(ConcordError):
+    """A cell that cannot run (a user scenario's setup failed): recorded, and the run goes on."""
+
+
+class BrokenContract(InvalidInput):
+    """A user scenario did not keep its contract (``check`` returned no list): the run stops, exit 2."""
 
 
 def task_write(strategy: LockingStrategy, **columns: str) -> Sql:
@@ -69,6 +81,16 @@ class Scenario:
     refused: ClassVar[dict[str, str]] = {}
     default_strategies: ClassVar[tuple[str, ...]] = ("none", "pessimistic", "optimistic", "advisory")
     default_isolations: ClassVar[tuple[str, ...]] = ("read committed",)
+    #: Where the scenario came from when it is not built in (``path/file.py:NAME``,
+    #: ``package.module:NAME`` or an entry point's name); None for concord's own.
+    source: str | None = None
+    #: Whether its rows live in concord's schema (migrated before the race); a user's scenario
+    #: creates its own tables and concord's are not added to the user's database.
+    needs_schema: ClassVar[bool] = True
+
+    def executor_refusal(self, executor: str) -> str | None:
+        """Why the scenario cannot run on ``executor``, or None when it can."""
+        return None
 
     def refusal(self, strategy: LockingStrategy) -> str | None:
         """Why ``strategy`` cannot run this scenario, or None when it can."""
