@@ -43,6 +43,10 @@ class CellResult:
     dead_workers: list[dict[str, Any]] = field(default_factory=list)
     interrupted: bool = False
     trace: dict[str, Any] = field(default_factory=dict)
+    #: Where the workers' time went, and the server's own counters (`concord.race.waits`);
+    #: None when sampling was off.
+    waits: dict[str, Any] | None = None
+    server: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -1,0 +1,89 @@
+"""The sampler: a thread that reads the cell's worker backends from ``pg_stat_activity`` every
+few milliseconds, on a connection of the coordinator's own.
+
+One prepared statement per sample, for the cell's backends only (their pids, which the workers
+reported when they connected): the wait event, the state, when the statement started, and
+``pg_blocking_pids()`` for those waiting on a heavyweight lock. ``pg_blocking_pids`` takes the
+lock manager's partition locks, so it is asked only about sessions that wait on a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg
+
+from concord.race.waits.cpu import CpuWatch
+from concord.race.waits.profile import Row, Tally
+
+SAMPLE = """
+SELECT pid, wait_event_type, wait_event, state, query_start::text,
+       CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid) END
+  FROM pg_stat_activity
+ WHERE pid = ANY(%s)
+"""
+#: Sample every 10 ms up to this many workers, every 20 ms above: at 50 workers a sample reads
+#: five times the rows and runs pg_blocking_pids for more waiters (benchmarks/waits_overhead.py).
+FAST_UP_TO_WORKERS = 16
+FAST_INTERVAL_S, SLOW_INTERVAL_S = 0.010, 0.020
+#: Read the CPU counters every this many samples (a process that exits keeps its last reading).
+CPU_EVERY = 10
+
+
+def interval_for(workers: int) -> float:
+    """The sampling interval for a cell of ``workers``."""
+    return FAST_INTERVAL_S if workers <= FAST_UP_TO_WORKERS else SLOW_INTERVAL_S
+
+
+class Sampler:
+    """Samples ``workers`` (backend pid -> worker) until `stop`; sums them in a `Tally`."""
+
+    def __init__(
+        self, conn: psycopg.Connection, workers: dict[int, int], interval_s: float, cpu: CpuWatch
+    ) -> None:
+        self.conn, self.interval_s, self.cpu = conn, interval_s, cpu
+        self.tally = Tally(workers)
+        self.pids = list(workers)
+        self.error: str | None = None
+        self.started_at = self.stopped_at = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="concord-waits", daemon=True)
+
+    def start(self) -> None:
+        self.cpu.start()
+        self.started_at = time.monotonic()
+        self._thread.start()
+
+    def stop(self) -> None:
+        """End sampling (idempotent); the CPU counters get their last reading here."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self.stopped_at = time.monotonic()
+        self.cpu.read()
+
+    @property
+    def seconds(self) -> float:
+        return max(0.0, self.stopped_at - self.started_at)
+
+    def _run(self) -> None:
+        interval, tally, pids = self.interval_s, self.tally, self.pids
+        due = time.monotonic()
+        try:
+            with self.conn.cursor() as cursor:
+                while not self._stop.is_set():
+                    at = time.monotonic()
+                    cursor.execute(SAMPLE, (pids,), prepare=True)
+                    tally.add(at, [Row(p, t, e, s, q, tuple(b or ())) for p, t, e, s, q, b in cursor])
+                    if tally.samples % CPU_EVERY == 0:
+                        self.cpu.read()
+                    due += interval
+                    pause = due - time.monotonic()
+                    if pause < 0:  # a slow sample: skip the beats it missed rather than catch up
+                        due, pause = time.monotonic(), 0.0
+                    self._stop.wait(pause)
+        except psycopg.Error as exc:  # the server went away: the cell reports it
+            self.error = f"sampling stopped: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}"
