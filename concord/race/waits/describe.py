@@ -50,7 +50,8 @@ def edge_lines(waits: dict[str, Any], limit: int = 5) -> list[str]:
 
 def blocking_line(waits: dict[str, Any]) -> str:
     """Most waiters at once, the longest chain, the longest wait and the hottest holder."""
-    parts = [f"at most {count(waits.get('max_waiters', 0), 'worker')} waiting on a lock at once"]
+    most = waits.get("max_waiters", 0)
+    parts = [f"at most {count(most, 'worker')} waiting on a lock at once" if most else "no lock waits seen"]
     if waits.get("longest_chain"):
         parts.append(f"longest chain {waits['longest_chain']}")
     longest = waits.get("longest_wait_ms")

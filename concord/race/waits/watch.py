@@ -131,8 +131,7 @@ class CellWaits:
         clients = {
             "deadlocks": totals.conflicts.get("deadlock", 0),
             "rollbacks": totals.attempts - totals.commits,
-            "commits": totals.commits,
-            "exhausted_workers": sum(1 for r in reports if r.exhausted),
+            "commits": totals.commits + sum(r.empty_commits for r in reports),
         }
         reconciliation = server.reconcile(counters, clients)
         out: dict[str, Any] = {"database": waits.database, **counters, "reconciliation": reconciliation}
