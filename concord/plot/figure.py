@@ -3,10 +3,10 @@
 Rows: throughput, latency (p99 and p50), conflicts per commit and violations, each against
 workers. Columns: one isolation level each, so a panel holds one line per strategy (four, not
 twelve). When the cells carry wait profiles, a stacked bar per cell shows where the workers'
-time went, below the panels (`concord.plot.waits`). A strategy keeps its colour and marker in every panel, and the panels of a row share
-their y axis, so the same height means the same value across isolation levels. Workers go on a
-log2 axis (ladders double), each line nudged a little sideways so error bars at the same worker
-count do not hide each other.
+time went, below the panels (`concord.plot.waits`). A strategy keeps its colour and marker in
+every panel, and the panels of a row share their y axis, so the same height means the same
+value across isolation levels. Workers go on a log2 axis (ladders double), each line nudged a
+little sideways so error bars at the same worker count do not hide each other.
 
 matplotlib is imported only here, and only when a figure is asked for; the figure is a plain
 `Figure` on an Agg canvas, never pyplot, so no display and no global state is involved.

@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 
 from concord.race.results import CONFLICT_KEYS, CellResult, RaceResult
-from concord.reports.store import kept_on_failure
 from concord.race.waits.describe import top_wait
+from concord.reports.store import kept_on_failure
 from concord.reports.tables import per_cell_unit
 from concord.reports.waits import markdown_lines
 

@@ -69,7 +69,8 @@ def waits_blocks(document: dict[str, Any]) -> list[Any]:
         waits = cell["waits"]
         said = [blocking_line(waits), *(x for x in (nowait_line(waits), cpu_line(waits)) if x)]
         said += (cell.get("server") or {}).get("mismatches", [])
-        label = f"{cell['strategy']}, {SHORT_ISOLATION.get(cell['isolation'], cell['isolation'])}, {cell['workers']}"
+        iso = SHORT_ISOLATION.get(cell["isolation"], cell["isolation"])
+        label = f"{cell['strategy']}, {iso}, {cell['workers']}"
         notes.append(f"{label}: " + "; ".join(said))
     return [
         Heading("Where the time went"),
