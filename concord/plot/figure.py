@@ -48,11 +48,10 @@ def draw(document: dict[str, Any]):
     waits = panel_inches(document)  # a stacked bar per cell below, when the cells have profiles
     fig = Figure(figsize=(max(7.5, 4.4 * columns + 1.6), 13 + waits), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
-    top = fig
-    if waits:
-        top, bottom = fig.subfigures(2, 1, height_ratios=[13, waits])
-        draw_waits(bottom, document)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[13, waits]) if waits else (fig, None)
     axes = top.subplots(len(ROWS), columns, sharex=True, sharey="row", squeeze=False)
+    if bottom is not None:  # after the panels: fig.axes keeps them first, row by row
+        draw_waits(bottom, document)
     runs = document.get("parameters", {}).get("repeats", 1)
     ticks = worker_ticks(series)
     for column, isolation in enumerate(isolations):
