@@ -24,9 +24,11 @@ def honesty_line(waits: dict[str, Any]) -> str:
     interval = waits.get("interval_ms")
     mean = waits.get("mean_interval_ms")
     took = f" (every {mean:g} ms on average)" if mean and interval and abs(mean - interval) > 0.5 else ""
+    graph = waits.get("blocking_samples")
+    blockers = f", who blocked whom on {graph:,} of them" if graph else ""
     return (
         f"{count(waits.get('samples', 0), 'sample')} of {count(waits.get('workers_sampled', 0), 'worker')}, "
-        f"every {interval:g} ms{took}: shares of worker-time are shares of samples; "
+        f"every {interval:g} ms{took}{blockers}: shares of worker-time are shares of samples; "
         f"waits shorter than {interval:g} ms are undercounted and the longest wait is an estimate "
         "to within one interval"
     )

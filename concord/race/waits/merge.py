@@ -38,6 +38,7 @@ def merge_waits(entries: list[dict[str, Any] | None]) -> dict[str, Any] | None:
         "profile": {k: round(v, 4) for k, v in profile.most_common()},
         "groups": {k: round(v, 4) for k, v in groups.most_common()},
         "blocking": [{"waiter": w, "holder": h, "samples": n} for (w, h), n in edges.most_common(MAX_EDGES)],
+        "blocking_samples": sum(w.get("blocking_samples", 0) for w in runs),
         "max_waiters": max(w.get("max_waiters", 0) for w in runs),
         "longest_chain": max(w.get("longest_chain", 0) for w in runs),
         "longest_wait_ms": max(longest, key=lambda x: x["ms"]) if longest else None,

@@ -80,6 +80,7 @@ class Tally:
         #: backend pid -> worker number
         self.workers = workers
         self.samples = 0
+        self.graph_samples = 0
         self.slots: Counter[str] = Counter()
         self.edges: Counter[tuple[int, int]] = Counter()  # (waiter pid, holder pid) -> samples
         self.max_waiters = 0
@@ -90,9 +91,12 @@ class Tally:
         self.first_at: float | None = None
         self.last_at: float | None = None
 
-    def add(self, at: float, rows: Iterable[Row]) -> None:
-        """One sample taken at ``at`` (seconds, a monotonic clock) of the cell's backends."""
+    def add(self, at: float, rows: Iterable[Row], *, graph: bool = True) -> None:
+        """One sample taken at ``at`` (seconds, a monotonic clock) of the cell's backends;
+        ``graph``: whether it asked for the blockers (the blocking graph's samples)."""
         self.samples += 1
+        self.graph_samples += graph
+        lock_waiters = 0
         self.first_at = at if self.first_at is None else self.first_at
         self.last_at = at
         seen: set[int] = set()
@@ -102,6 +106,7 @@ class Tally:
             key = key_of(row)
             self.slots[key] += 1
             self._track(row, key, at)
+            lock_waiters += row.wait_type == "Lock"
             if row.blockers:
                 waits[row.pid] = row.blockers
                 for holder in row.blockers:
@@ -109,8 +114,8 @@ class Tally:
         self.slots[NO_SESSION] += sum(1 for pid in self.workers if pid not in seen)
         for pid in [p for p in self._open if p not in seen]:
             self._close(pid)
+        self.max_waiters = max(self.max_waiters, lock_waiters)
         if waits:
-            self.max_waiters = max(self.max_waiters, len(waits))
             self.longest_chain = max(self.longest_chain, longest_chain(waits))
 
     def _track(self, row: Row, key: str, at: float) -> None:
@@ -150,6 +155,7 @@ class Tally:
             "groups": {k: round(v, 4) for k, v in groups.most_common()},
             "blocking": self.blocking(),
             "blocking_edges": len(self.edges),
+            "blocking_samples": self.graph_samples,
             "max_waiters": self.max_waiters,
             "longest_chain": self.longest_chain,
             "longest_wait_ms": self._longest_ms(mean_interval or interval_s),
@@ -166,8 +172,9 @@ class Tally:
         return {"ms": round((seconds + interval_s) * 1000, 1), "event": key, "worker": self.workers.get(pid)}
 
     def blocking(self) -> list[dict[str, Any]]:
-        """Edges waiter -> holder with the samples that saw them, most seen first. A holder that
-        is no worker of the cell (another session) is ``None``, with its ``holder_pid``."""
+        """Edges waiter -> holder with the samples that saw them (of the ``blocking_samples``
+        that asked), most seen first. A holder that is no worker of the cell (another session)
+        is ``None``, with its ``holder_pid``."""
         out = []
         for (waiter, holder), samples in self.edges.most_common(MAX_EDGES):
             edge: dict[str, Any] = {

@@ -2,9 +2,10 @@
 few milliseconds, on a connection of the coordinator's own.
 
 One prepared statement per sample, for the cell's backends only (their pids, which the workers
-reported when they connected): the wait event, the state, when the statement started, and
-``pg_blocking_pids()`` for those waiting on a heavyweight lock. ``pg_blocking_pids`` takes the
-lock manager's partition locks, so it is asked only about sessions that wait on a lock.
+reported when they connected): the wait event, the state, when the statement started, and on
+one sample in `BLOCKING_EVERY` ``pg_blocking_pids()`` for those waiting on a heavyweight lock.
+``pg_blocking_pids`` takes the lock manager's partition locks, so it is asked only about
+sessions that wait on a lock, and not at every sample.
 """
 
 from __future__ import annotations
@@ -18,11 +19,17 @@ from concord.race.waits.cpu import CpuWatch
 from concord.race.waits.profile import Row, Tally
 
 SAMPLE = """
-SELECT pid, wait_event_type, wait_event, state, query_start::text,
-       CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid) END
+SELECT pid, wait_event_type, wait_event, state, query_start::text, NULL::int[]
   FROM pg_stat_activity
  WHERE pid = ANY(%s)
 """
+#: The same with the blockers of each session that waits on a lock. ``pg_blocking_pids`` takes
+#: all sixteen lock-manager partition locks for each waiter, the very locks the workers take
+#: for their row locks, so the graph is sampled on one sample in `BLOCKING_EVERY`.
+SAMPLE_BLOCKING = SAMPLE.replace(
+    "NULL::int[]", "CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid) END"
+)
+BLOCKING_EVERY = 5
 #: Sample every 10 ms up to this many workers, every 20 ms above: at 50 workers a sample reads
 #: five times the rows and runs pg_blocking_pids for more waiters (benchmarks/waits_overhead.py).
 FAST_UP_TO_WORKERS = 16
@@ -76,8 +83,10 @@ class Sampler:
             with self.conn.cursor() as cursor:
                 while not self._stop.is_set():
                     at = time.monotonic()
-                    cursor.execute(SAMPLE, (pids,), prepare=True)
-                    tally.add(at, [Row(p, t, e, s, q, tuple(b or ())) for p, t, e, s, q, b in cursor])
+                    graph = tally.samples % BLOCKING_EVERY == 0
+                    cursor.execute(SAMPLE_BLOCKING if graph else SAMPLE, (pids,), prepare=True)
+                    rows = [Row(p, t, e, s, q, tuple(b or ())) for p, t, e, s, q, b in cursor]
+                    tally.add(at, rows, graph=graph)
                     if tally.samples % CPU_EVERY == 0:
                         self.cpu.read()
                     due += interval
