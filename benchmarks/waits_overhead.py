@@ -15,13 +15,28 @@ from __future__ import annotations
 import resource
 import statistics
 import sys
+import time
 
+import psycopg
+
+from concord.db.urls import libpq_dsn, resolve_url
 from concord.race import Experiment, run_experiment
+
+LEFT = "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'concord race worker %'"
 
 
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def quiet() -> None:
+    """Wait until the last cell's worker sessions have left, for both sides alike: a cell with
+    the sampler waits for them before it reads the server's counters, a cell without does not,
+    and the next cell would otherwise start beside fifty exiting backends."""
+    with psycopg.connect(libpq_dsn(resolve_url(None)), autocommit=True) as conn:
+        while conn.execute(LEFT).fetchone() != (0,):
+            time.sleep(0.02)
 
 
 def cell(
@@ -31,6 +46,7 @@ def cell(
     experiment = Experiment(
         scenario=scenario, strategies=(strategy,), workers=(workers,), duration_s=seconds, waits=waits
     )
+    quiet()
     before = cpu_seconds()
     [result] = run_experiment(experiment).cells
     used = cpu_seconds() - before
@@ -47,6 +63,7 @@ def main() -> None:
             tps: dict[bool, list[float]] = {True: [], False: []}
             cpu: dict[bool, list[float]] = {True: [], False: []}
             samples: list[int] = []
+            sampler_ms: list[float] = []
             interval = None
             for n in range(rounds):
                 for waits in (True, False) if n % 2 == 0 else (False, True):
@@ -55,6 +72,7 @@ def main() -> None:
                     cpu[waits].append(per_commit)
                     if waits:
                         samples.append(entry.get("samples", 0))
+                        sampler_ms.append(entry.get("sampler_cpu_s", 0.0) * 1000 / seconds)
                         interval = entry.get("interval_ms")
                 print(
                     f"{scenario}/{strategy} {workers} workers round {n + 1}: "
@@ -68,7 +86,8 @@ def main() -> None:
                 f"commits/s; ratio median {statistics.median(ratios):.3f} "
                 f"(rounds {min(ratios):.3f}-{max(ratios):.3f}); client CPU µs/commit with "
                 f"{statistics.median(cpu[True]):,.0f}, without {statistics.median(cpu[False]):,.0f}; "
-                f"sampler every {interval} ms, {statistics.median(samples):,.0f} samples per cell",
+                f"sampler every {interval} ms, {statistics.median(samples):,.0f} samples per cell, "
+                f"its own thread {statistics.median(sampler_ms):.1f} ms CPU per second",
                 flush=True,
             )
 

@@ -53,6 +53,7 @@ class Sampler:
         self.tally = Tally(workers)
         self.pids = list(workers)
         self.error: str | None = None
+        self.cpu_s = 0.0
         self.started_at = self.stopped_at = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="concord-waits", daemon=True)
@@ -78,7 +79,7 @@ class Sampler:
 
     def _run(self) -> None:
         interval, tally, pids = self.interval_s, self.tally, self.pids
-        due = time.monotonic()
+        due, cpu_start = time.monotonic(), time.thread_time()
         try:
             with self.conn.cursor() as cursor:
                 while not self._stop.is_set():
@@ -96,3 +97,5 @@ class Sampler:
                     self._stop.wait(pause)
         except psycopg.Error as exc:  # the server went away: the cell reports it
             self.error = f"sampling stopped: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}"
+        finally:
+            self.cpu_s = time.thread_time() - cpu_start  # the sampler's own cost, in the cell

@@ -107,6 +107,7 @@ class CellWaits:
         sampler, waits = self.sampler, self.waits
         entry = sampler.tally.summary(sampler.interval_s)
         entry["seconds_sampled"] = round(sampler.seconds, 3)
+        entry["sampler_cpu_s"] = round(sampler.cpu_s, 4)
         entry["cpu"] = cpu_entry(sampler.cpu, sampler.seconds, self.executor, server_local=waits.server_local)
         if sampler.error:
             entry["error"] = sampler.error
