@@ -64,6 +64,7 @@ def main() -> None:
             cpu: dict[bool, list[float]] = {True: [], False: []}
             samples: list[int] = []
             sampler_ms: list[float] = []
+            backend_ms: list[float] = []
             interval = None
             for n in range(rounds):
                 for waits in (True, False) if n % 2 == 0 else (False, True):
@@ -73,6 +74,7 @@ def main() -> None:
                     if waits:
                         samples.append(entry.get("samples", 0))
                         sampler_ms.append(entry.get("sampler_cpu_s", 0.0) * 1000 / seconds)
+                        backend_ms.append((entry.get("cpu") or {}).get("sampler_backend_cores", 0.0) * 1000)
                         interval = entry.get("interval_ms")
                 print(
                     f"{scenario}/{strategy} {workers} workers round {n + 1}: "
@@ -87,7 +89,8 @@ def main() -> None:
                 f"(rounds {min(ratios):.3f}-{max(ratios):.3f}); client CPU µs/commit with "
                 f"{statistics.median(cpu[True]):,.0f}, without {statistics.median(cpu[False]):,.0f}; "
                 f"sampler every {interval} ms, {statistics.median(samples):,.0f} samples per cell, "
-                f"its own thread {statistics.median(sampler_ms):.1f} ms CPU per second",
+                f"its own thread {statistics.median(sampler_ms):.1f} and its backend "
+                f"{statistics.median(backend_ms):.1f} ms CPU per second",
                 flush=True,
             )
 

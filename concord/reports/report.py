@@ -162,6 +162,8 @@ def reproduce_command(document: dict[str, Any]) -> str:
     ]
     if verb == "sweep":
         words.append(f"--repeats {params.get('repeats')}")
+    if params.get("waits") is False:
+        words.append("--no-waits")
     return " ".join(words)
 
 

@@ -42,14 +42,17 @@ class CpuWatch:
     """CPU seconds of processes between `start` and the last `read`; a process that ends keeps
     its last reading (read often: `read` is cheap)."""
 
-    def __init__(self, client: Iterable[int | str], server: Iterable[int]) -> None:
+    def __init__(
+        self, client: Iterable[int | str], server: Iterable[int], sampler: Iterable[int] = ()
+    ) -> None:
         self.client = list(client)
         self.server = list(server)
+        self.sampler = list(sampler)  # the sampler's own backend: its cost, apart
         self.first: dict[int | str, float] = {}
         self.last: dict[int | str, float] = {}
 
     def start(self) -> None:
-        for pid in [*self.client, *self.server]:
+        for pid in [*self.client, *self.server, *self.sampler]:
             seconds = cpu_seconds(pid)
             if seconds is not None:
                 self.first[pid] = self.last[pid] = seconds
@@ -81,6 +84,9 @@ def cpu_entry(watch: CpuWatch, seconds: float, executor: str, *, server_local: b
         "client_usable_cores": usable,
         "client_bound": bound,
     }
+    sampler_s = watch.used(watch.sampler)
+    if sampler_s is not None and seconds > 0:
+        entry["sampler_backend_cores"] = round(sampler_s / seconds, 4)
     if bound:
         entry["note"] = client_bound_note(client_cores, usable, cores, executor)
     return entry

@@ -74,6 +74,9 @@ def cpu_line(waits: dict[str, Any]) -> str | None:
         return None
     server = "" if cpu.get("server_cores") is None else f", its backends {cpu['server_cores']:.2f}"
     text = f"CPU: concord used {cpu['client_cores']:.2f} cores{server} (of {cpu['cores']})"
+    if waits.get("sampler_cpu_s") is not None and waits.get("seconds_sampled"):
+        own = waits["sampler_cpu_s"] / waits["seconds_sampled"] + cpu.get("sampler_backend_cores", 0.0)
+        text += f"; the sampler itself {own:.3f} (its thread and its backend)"
     return text + (f". {cpu['note']}" if cpu.get("note") else "")
 
 

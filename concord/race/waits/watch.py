@@ -91,7 +91,8 @@ class CellWaits:
             self.log_offset = waits.log.size()
         client = ["self", *getattr(running, "pids", list)()]  # worker processes, if any
         backends = [pid for pid in self.workers if waits.server_local and local_pid_is_postgres(pid)]
-        cpu = CpuWatch(client, backends)
+        own = waits.conn.info.backend_pid
+        cpu = CpuWatch(client, backends, [own] if waits.server_local and local_pid_is_postgres(own) else [])
         self.sampler = Sampler(waits.conn, self.workers, interval_for(len(pids)), cpu)
         self.sampler.start()
 
