@@ -171,7 +171,7 @@ class CellRunner:
         )
         totals = Totals.of(reports)
         # Before the check: the server's counters cover the workers, not the check's own reads.
-        waits, server = self.waits.finish(reports, totals) if self.waits else (None, None)
+        waits, server = self.waits.finish(reports, totals, hurry=interrupted) if self.waits else (None, None)
         violations, finding, details = self.check(fixture, tally)
         cell = CellResult(
             scenario=self.cell.scenario,

@@ -100,8 +100,11 @@ class CellWaits:
         if self.sampler is not None:
             self.sampler.stop()
 
-    def finish(self, reports: list[Any], totals: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """The cell's ``waits`` and ``server`` entries, once its workers have stopped."""
+    def finish(
+        self, reports: list[Any], totals: Any, *, hurry: bool = False
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The cell's ``waits`` and ``server`` entries, once its workers have stopped; with
+        ``hurry`` (Ctrl-C) the server's counters are read without waiting for them to settle."""
         if self.sampler is None:
             return None, None
         self.stop()
@@ -115,7 +118,7 @@ class CellWaits:
         if self.strategy == "nowait":
             entry["nowait"] = self._nowait()
         entry["note"] = honesty_line(entry)
-        return entry, self._server(reports, totals)
+        return entry, self._server(reports, totals, hurry)
 
     def _nowait(self) -> dict[str, Any]:
         log = self.waits.log
@@ -123,10 +126,14 @@ class CellWaits:
             return {"available": False, "reason": log.reason}
         return log.failures_since(self.log_offset, self.workers)
 
-    def _server(self, reports: list[Any], totals: Any) -> dict[str, Any] | None:
+    def _server(self, reports: list[Any], totals: Any, hurry: bool) -> dict[str, Any] | None:
         waits = self.waits
         try:
-            after = server.settled(waits.conn, waits.database, list(self.workers))
+            after = (
+                server.read_counters(waits.conn, waits.database)
+                if hurry
+                else server.settled(waits.conn, waits.database, list(self.workers))
+            )
         except psycopg.Error:
             return None  # the server went away: the cell already says so
         counters = server.delta(self.before, after)
