@@ -136,3 +136,20 @@ def test_the_coordinator_signals_no_backend_that_has_already_gone(database_url):
         assert notices == []
         control.execute("SELECT pg_cancel_backend(%s)", (pid,))  # what the coordinator used to send
         assert notices == [f"PID {pid} is not a PostgreSQL backend process"]
+
+
+def test_every_cell_of_an_experiment_is_sampled_on_the_one_sampler_connection(database_url):
+    experiment = Experiment(
+        scenario="counter", strategies=("pessimistic", "advisory"), workers=(4, 2), ops=100, max_tries=1000
+    )
+    cells = run_experiment(experiment, database_url=url_text(database_url)).cells
+    assert [(c.strategy, c.workers) for c in cells] == [
+        ("pessimistic", 4),
+        ("pessimistic", 2),
+        ("advisory", 4),
+        ("advisory", 2),
+    ]
+    for cell in cells:
+        assert cell.waits is not None and "error" not in cell.waits, cell.waits
+        assert cell.waits["samples"] >= 1 and cell.waits["workers_sampled"] == cell.workers
+        assert counter(cell, "xact_rollback") == (0, 0)

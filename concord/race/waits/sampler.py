@@ -48,10 +48,8 @@ def interval_for(workers: int) -> float:
 class Sampler:
     """Samples ``workers`` (backend pid -> worker) until `stop`; sums them in a `Tally`."""
 
-    def __init__(
-        self, conn: psycopg.Connection, workers: dict[int, int], interval_s: float, cpu: CpuWatch
-    ) -> None:
-        self.conn, self.interval_s, self.cpu = conn, interval_s, cpu
+    def __init__(self, query: Query, workers: dict[int, int], interval_s: float, cpu: CpuWatch) -> None:
+        self.query, self.interval_s, self.cpu = query, interval_s, cpu
         self.tally = Tally(workers)
         self.pids = list(workers)
         self.error: str | None = None
@@ -83,7 +81,7 @@ class Sampler:
         interval, tally, pids = self.interval_s, self.tally, self.pids
         due, cpu_start = time.monotonic(), time.thread_time()
         try:
-            query = Query(self.conn)
+            query = self.query
             while not self._stop.is_set():
                 at = time.monotonic()
                 graph = tally.samples % BLOCKING_EVERY == 0
@@ -102,7 +100,8 @@ class Sampler:
 
 
 class Query:
-    """The two sample statements, prepared once and run through psycopg's libpq object, their
+    """The two sample statements, prepared once per connection (one `Query` serves every cell
+    of an experiment) and run through psycopg's libpq object, their
     text values read as they come: less client CPU than a cursor's execute and fetch (26
     against 64 µs a sample with its rows at 8 workers, 82 against 126 at 50; one run each on
     the shared 2-core machine), which on the threads executor is taken from the workers."""

@@ -19,7 +19,7 @@ from concord.race.waits import server
 from concord.race.waits.cpu import CpuWatch, cpu_entry
 from concord.race.waits.describe import honesty_line
 from concord.race.waits.nowait_log import PARAMETER, LogWatch
-from concord.race.waits.sampler import Sampler, interval_for
+from concord.race.waits.sampler import Query, Sampler, interval_for
 
 APPLICATION_NAME = "concord race waits"
 MAINTENANCE_DATABASE = "postgres"
@@ -33,6 +33,7 @@ class Waits:
         self.conn, self.database, self.separate, self.log = conn, database, separate, log
         host = conn.info.host or ""
         self.server_local = host.startswith("/") or host in LOCAL_HOSTS
+        self.query = Query(conn)
 
     @classmethod
     def open(cls, dsn: str, database: str) -> Waits:
@@ -93,7 +94,7 @@ class CellWaits:
         backends = [pid for pid in self.workers if waits.server_local and local_pid_is_postgres(pid)]
         own = waits.conn.info.backend_pid
         cpu = CpuWatch(client, backends, [own] if waits.server_local and local_pid_is_postgres(own) else [])
-        self.sampler = Sampler(waits.conn, self.workers, interval_for(len(pids)), cpu)
+        self.sampler = Sampler(waits.query, self.workers, interval_for(len(pids)), cpu)
         self.sampler.start()
 
     def stop(self) -> None:
