@@ -18,13 +18,13 @@ def merge_waits(entries: list[dict[str, Any] | None]) -> dict[str, Any] | None:
     if not runs:
         return None
     samples = sum(w["samples"] for w in runs)
-    profile: Counter[str] = Counter()
+    profile: dict[str, float] = {}
     for w in runs:
         for key, share in w["profile"].items():
-            profile[key] += share * w["samples"] / samples
-    groups: Counter[str] = Counter()
+            profile[key] = profile.get(key, 0.0) + share * w["samples"] / samples
+    groups: dict[str, float] = {}
     for key, share in profile.items():
-        groups[group_of(key)] += share
+        groups[group_of(key)] = groups.get(group_of(key), 0.0) + share
     edges: Counter[tuple[Any, Any]] = Counter()
     for w in runs:
         for e in w.get("blocking", []):
@@ -35,8 +35,8 @@ def merge_waits(entries: list[dict[str, Any] | None]) -> dict[str, Any] | None:
         "samples": samples,
         "interval_ms": runs[0]["interval_ms"],
         "workers_sampled": runs[0].get("workers_sampled", 0),
-        "profile": {k: round(v, 4) for k, v in profile.most_common()},
-        "groups": {k: round(v, 4) for k, v in groups.most_common()},
+        "profile": {k: round(v, 4) for k, v in _biggest_first(profile)},
+        "groups": {k: round(v, 4) for k, v in _biggest_first(groups)},
         "blocking": [{"waiter": w, "holder": h, "samples": n} for (w, h), n in edges.most_common(MAX_EDGES)],
         "blocking_samples": sum(w.get("blocking_samples", 0) for w in runs),
         "max_waiters": max(w.get("max_waiters", 0) for w in runs),
@@ -46,6 +46,10 @@ def merge_waits(entries: list[dict[str, Any] | None]) -> dict[str, Any] | None:
     }
     merged["note"] = honesty_line(merged) + f" (over {len(runs)} runs)"
     return merged
+
+
+def _biggest_first(shares: dict[str, float]) -> list[tuple[str, float]]:
+    return sorted(shares.items(), key=lambda kv: -kv[1])
 
 
 def merge_cpu(entries: list[dict[str, Any]]) -> dict[str, Any] | None:

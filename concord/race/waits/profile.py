@@ -141,9 +141,9 @@ class Tally:
             self._close(pid)
         total = self.samples * len(self.workers)
         profile = {k: round(n / total, 4) for k, n in self.slots.most_common() if n} if total else {}
-        groups: Counter[str] = Counter()
+        groups: dict[str, float] = {}
         for key, share in profile.items():
-            groups[group_of(key)] += share
+            groups[group_of(key)] = groups.get(group_of(key), 0.0) + share
         span = (self.last_at - self.first_at) if self.samples > 1 else 0.0  # type: ignore[operator]
         mean_interval = span / (self.samples - 1) if self.samples > 1 else None
         return {
@@ -152,7 +152,7 @@ class Tally:
             "mean_interval_ms": None if mean_interval is None else round(mean_interval * 1000, 2),
             "workers_sampled": len(self.workers),
             "profile": profile,
-            "groups": {k: round(v, 4) for k, v in groups.most_common()},
+            "groups": {k: round(v, 4) for k, v in sorted(groups.items(), key=lambda kv: -kv[1])},
             "blocking": self.blocking(),
             "blocking_edges": len(self.edges),
             "blocking_samples": self.graph_samples,

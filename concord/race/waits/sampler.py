@@ -16,6 +16,7 @@ import time
 import psycopg
 from psycopg import pq
 from psycopg.errors import error_from_result
+from psycopg.pq.abc import PGresult
 
 from concord.race.waits.cpu import CpuWatch
 from concord.race.waits.profile import Row, Tally
@@ -132,7 +133,7 @@ class Query:
             )
         return out
 
-    def _check(self, result: pq.PGresult) -> pq.PGresult:
+    def _check(self, result: PGresult) -> PGresult:
         if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
             raise error_from_result(result, encoding=self.encoding)
         return result
