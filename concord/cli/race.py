@@ -257,6 +257,8 @@ def print_result(console: Console, result: RaceResult, *, waits: bool = False) -
     ]
     if not wide:  # fit 80 columns: the lines below give the verdicts, seconds and top waits
         columns = [c for c in columns if c not in ("secs", "commits", "p50 ms", "where the time went")]
+    if not any(c.waits for c in result.cells):  # sampling off, or a file from before it
+        columns = [c for c in columns if c != "where the time went"]
     for name in columns:
         table.add_column(name, justify="left" if name in ("strategy", "iso") else "right", no_wrap=True)
     if wide:

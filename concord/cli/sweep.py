@@ -195,6 +195,8 @@ def print_sweep(console: Console, document: dict[str, Any], *, waits: bool = Fal
     ]
     if not wide:  # fit 80 columns: the lines below the table give the seconds, retries and give-ups
         columns = [c for c in columns if c not in ("secs", "retries", "gave up", "where the time went")]
+    if not any(c.get("waits") for c in document["cells"]):  # sampling off, or an older file
+        columns = [c for c in columns if c != "where the time went"]
     for name in columns:
         table.add_column(name, justify="left" if name in ("strategy", "iso") else "right", no_wrap=True)
     if wide:
