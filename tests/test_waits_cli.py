@@ -14,8 +14,8 @@ from concord.reports.report import build_page
 
 WAITS = {
     "samples": 300,
-    "interval_ms": 10.0,
-    "mean_interval_ms": 10.0,
+    "interval_ms": 20.0,
+    "mean_interval_ms": 20.0,
     "workers_sampled": 8,
     "profile": {"Lock:transactionid": 0.71, "CPU": 0.19, "Client:ClientRead": 0.1},
     "groups": {"lock": 0.71, "cpu": 0.19, "client": 0.1},
@@ -49,7 +49,7 @@ def test_the_race_table_says_where_the_time_went_and_waits_prints_the_whole_prof
     assert "where the time went" in outcome.stdout.splitlines()[2]
     assert "1. pessimistic, RC, 4 workers: where the time went" in outcome.stdout
     assert "server (pg_stat_database): deadlocks 0 = clients' 0" in outcome.stdout
-    assert "samples of 4 workers, every 10 ms" in outcome.stdout
+    assert "samples of 4 workers, every 20 ms" in outcome.stdout
     [saved] = (tmp_path / "results").glob("*.json")
     cell = json.loads(saved.read_text())["cells"][0]
     assert set(cell["waits"]) >= {

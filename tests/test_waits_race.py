@@ -46,7 +46,7 @@ def test_pessimistic_counter_workers_spend_at_least_a_third_of_their_time_waitin
     )
     assert waits["blocking"] and waits["max_waiters"] >= 2
     assert {e["waiter"] for e in waits["blocking"]} <= set(range(8))
-    assert waits["samples"] >= 50 and waits["interval_ms"] == 10.0
+    assert waits["samples"] >= 25 and waits["interval_ms"] == 20.0
     assert sum(waits["profile"].values()) == pytest.approx(1.0, abs=0.01)
 
 

@@ -1,7 +1,7 @@
 """Where the time went: a wait profile and a blocking graph for every race cell.
 
 While a cell's workers race, a sampler on a coordinator connection reads their backends from
-``pg_stat_activity`` (and ``pg_blocking_pids()`` for those waiting on a lock) every 10-20 ms.
+``pg_stat_activity`` (and ``pg_blocking_pids()`` for those waiting on a lock) every 20 ms.
 The cell's result then carries:
 
 ``waits``

@@ -33,17 +33,18 @@ SAMPLE_BLOCKING = SAMPLE.replace(
     b"NULL::int[]", b"CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid) END"
 )
 BLOCKING_EVERY = 5
-#: Sample every 10 ms up to this many workers, every 20 ms above: at 50 workers a sample reads
-#: five times the rows and runs pg_blocking_pids for more waiters (benchmarks/waits_overhead.py).
-FAST_UP_TO_WORKERS = 16
-FAST_INTERVAL_S, SLOW_INTERVAL_S = 0.010, 0.020
+#: Every 20 ms, whatever the number of workers. Every 10 ms cost counter/pessimistic at 8
+#: workers a median 16% of its throughput over nine alternating rounds on the loaded 2-core
+#: machine (rounds 0.55 to 1.29); every 20 ms, 3% (rounds 0.53 to 2.69) for half the sampler's
+#: CPU. The noise is larger than either (benchmarks/README.md), so the cheaper rate won.
+INTERVAL_S = 0.020
 #: Read the CPU counters every this many samples (a process that exits keeps its last reading).
 CPU_EVERY = 10
 
 
 def interval_for(workers: int) -> float:
-    """The sampling interval for a cell of ``workers``."""
-    return FAST_INTERVAL_S if workers <= FAST_UP_TO_WORKERS else SLOW_INTERVAL_S
+    """The sampling interval for a cell of ``workers`` (one rate for all, see `INTERVAL_S`)."""
+    return INTERVAL_S
 
 
 class Sampler:
