@@ -120,3 +120,12 @@ def test_the_report_page_carries_each_cells_profile_and_the_chart_a_stacked_bar_
     assert [t.get_text() for t in bars.get_yticklabels()] == ["pessimistic · RC · 8w"]
     widths = {c.get_label(): round(float(c.patches[0].get_width()), 6) for c in bars.containers}
     assert widths == {"Lock:transactionid": 0.71, "CPU": 0.19, "Client:ClientRead": 0.1}
+
+
+def test_waits_on_a_result_that_is_no_race_is_refused_in_one_line(tmp_path):
+    path = write(tmp_path / "calibrate.json", {"kind": "calibrate", "rows": [], "parameters": {}})
+    outcome = run("results", "show", str(path), "--waits")
+    assert (outcome.exit_code, outcome.stdout) == (2, "")
+    assert outcome.stderr == (
+        f"concord: --waits shows the wait profiles of race and sweep results, not of {path}\n"
+    )
