@@ -153,3 +153,26 @@ def test_every_cell_of_an_experiment_is_sampled_on_the_one_sampler_connection(da
         assert cell.waits is not None and "error" not in cell.waits, cell.waits
         assert cell.waits["samples"] >= 1 and cell.waits["workers_sampled"] == cell.workers
         assert counter(cell, "xact_rollback") == (0, 0)
+
+
+def test_a_role_that_cannot_see_the_servers_log_is_told_why_nowait_holders_are_unknown(database_url):
+    from concord.race.waits.nowait_log import LogWatch
+
+    role = f"waits_probe_{database_url.database}"
+    with psycopg.connect(dsn(database_url), autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        try:
+            version = admin.info.server_version
+            if version >= 150000:
+                admin.execute(
+                    f'GRANT SET ON PARAMETER log_lock_failures TO "{role}"'
+                ) if version >= 180000 else None
+            with psycopg.connect(dsn(database_url), user=role, autocommit=True) as conn:
+                reason = LogWatch.open(conn).reason
+        finally:
+            admin.execute(f'DROP OWNED BY "{role}"')
+            admin.execute(f'DROP ROLE "{role}"')
+    if version < 180000:
+        assert reason == f"PostgreSQL {version // 10000} has no log_lock_failures (18 and later)"
+    else:
+        assert reason == "this role may not see where the server logs (data_directory, pg_current_logfile)"

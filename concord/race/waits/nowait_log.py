@@ -40,15 +40,16 @@ class LogWatch:
         version = conn.info.server_version
         if version < 180000:
             return cls(None, f"PostgreSQL {version // 10000} has no {PARAMETER} (18 and later)")
-        row = conn.execute(
-            "SELECT has_parameter_privilege(%s, 'SET'), current_setting('data_directory', true), "
-            "pg_current_logfile()",
-            (PARAMETER,),
-        ).fetchone()
-        assert row is not None
-        allowed, data_dir, logfile = row
-        if not allowed:
+        row = conn.execute("SELECT has_parameter_privilege(%s, 'SET')", (PARAMETER,)).fetchone()
+        if not (row and row[0]):
             return cls(None, f"this role may not set {PARAMETER} (superuser or GRANT SET needed)")
+        try:  # both need superuser or pg_read_all_settings / pg_monitor: an error, not a NULL
+            row = conn.execute("SELECT current_setting('data_directory'), pg_current_logfile()").fetchone()
+        except psycopg.Error:
+            return cls(
+                None, "this role may not see where the server logs (data_directory, pg_current_logfile)"
+            )
+        data_dir, logfile = row if row else (None, None)
         if not data_dir:
             return cls(None, "the server's data directory is not visible to this role")
         path = Path(data_dir) / (logfile or "log")  # `log`: where the embedded server writes
