@@ -22,7 +22,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from concord.calibrate import Calibration, _prepare, concord_cell, find_pgbench, run_pgbench
+from concord.calibrate import Calibration, concord_cell, find_pgbench, prepare, run_pgbench
 from concord.db.engine import create_engine
 from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
@@ -56,7 +56,7 @@ def main() -> None:
     ensure_schema(engine)
     pgbench = find_pgbench()
     for workers in worker_counts:
-        script, fixture, _program = _prepare(engine, workers)
+        script, fixture, _program = prepare(engine, workers)
         tps: dict[str, list[float]] = {"pgbench": [], **{name: [] for name, _, _ in CLIENTS}}
         cpu: dict[str, list[float]] = {name: [] for name, _, _ in CLIENTS}
         with tempfile.TemporaryDirectory() as tmp:

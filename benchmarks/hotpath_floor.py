@@ -24,7 +24,7 @@ from pathlib import Path
 import psycopg
 import sqlalchemy as sa
 
-from concord.calibrate import Calibration, _prepare, find_pgbench, run_concord, run_floor, run_pgbench
+from concord.calibrate import Calibration, find_pgbench, prepare, run_concord, run_floor, run_pgbench
 from concord.db.engine import create_engine
 from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
@@ -67,7 +67,7 @@ def main() -> None:
     dsn = libpq_dsn(url)
     engine = create_engine(url, poolclass=sa.NullPool)
     ensure_schema(engine)
-    script, fixture, program = _prepare(engine, workers)
+    script, fixture, program = prepare(engine, workers)
     task_id = fixture.tasks[0]
     pgbench = find_pgbench()
     found: dict[str, list[float]] = {"pgbench": [], "floor": [], "bare": [], "race": []}

@@ -31,7 +31,7 @@ from pathlib import Path
 import psycopg
 import sqlalchemy as sa
 
-from concord.calibrate import _prepare, find_pgbench, pgbench_connection, run_concord, run_floor
+from concord.calibrate import find_pgbench, pgbench_connection, prepare, run_concord, run_floor
 from concord.db.engine import create_engine
 from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
@@ -122,7 +122,7 @@ def main() -> None:
     dsn = libpq_dsn(url)
     engine = create_engine(url, poolclass=sa.NullPool)
     ensure_schema(engine)
-    script, fixture, program = _prepare(engine, 1)
+    script, fixture, program = prepare(engine, 1)
     task_id = fixture.tasks[0]
     conn_args, env = pgbench_connection(dsn)
     found: dict[str, list[tuple[float, float, int]]] = {"pgbench": [], "python floor": [], "concord race": []}

@@ -24,7 +24,7 @@ import time
 import psycopg
 import sqlalchemy as sa
 
-from concord.calibrate import _prepare
+from concord.calibrate import prepare
 from concord.db.engine import create_engine
 from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
@@ -65,7 +65,7 @@ def main() -> None:
     url = resolve_url(None)
     engine = create_engine(url, poolclass=sa.NullPool)
     ensure_schema(engine)
-    _, fixture, program = _prepare(engine, 1)
+    _, fixture, program = prepare(engine, 1)
     dsn = libpq_dsn(url)
     with psycopg.connect(dsn, autocommit=True) as conn:  # plans and loaders come from the real server
         session = LibpqSession(conn, "read committed")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from concord.calibrate import Calibration, _prepare, find_pgbench, pgbench_connection, run_concord
+from concord.calibrate import Calibration, find_pgbench, pgbench_connection, prepare, run_concord
 from concord.db.engine import create_engine
 from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
@@ -89,7 +89,7 @@ def main() -> None:
     dsn = libpq_dsn(url)
     engine = create_engine(url, poolclass=sa.NullPool)
     ensure_schema(engine)
-    script, fixture, _ = _prepare(engine, workers)
+    script, fixture, _ = prepare(engine, workers)
     print(f"pgbench -r, {workers} clients (latencies in ms):")
     print(pgbench_latencies(dsn, script, fixture.tasks[0], workers, seconds))
     instrument()

@@ -44,7 +44,7 @@ class Concord:
     ) -> UnitOfWork:
         """A new unit of work (one transaction) at the given isolation level.
 
-        With ``defer_activity`` the activity log is collected in ``uow.activity.entries`` instead
+        With ``defer_activity`` the activity log is collected (``uow.deferred_entries()``) instead
         of being written in the transaction (see `concord.services.activity.record_entries`).
         """
         return UnitOfWork(self.engine, isolation=isolation, defer_activity=defer_activity)

@@ -7,7 +7,7 @@ and ERD.md all use the same names. Every CHECK constraint is named explicitly.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Table,
     Text,
     func,
     text,
@@ -45,6 +46,9 @@ def _name_check(column: str, limit: int) -> CheckConstraint:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    #: Every model here is a declarative table, so its ``__table__`` is a `Table`, not just the
+    #: `FromClause` SQLAlchemy types it as (columns, ``update(...)`` and the like need a Table).
+    __table__: ClassVar[Table]
 
     def as_dict(self) -> dict[str, Any]:
         """The row's columns as a JSON-ready dict (timestamps in ISO 8601)."""

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from concord.db.engine import Isolation
 from concord.errors import translate
 from concord.repositories import (
+    ActivityEntry,
+    ActivityLog,
     ActivityRepository,
     BoardRepository,
     DeferredActivity,
@@ -36,7 +38,7 @@ class UnitOfWork:
     lists: ListRepository
     tasks: TaskRepository
     users: UserRepository
-    activity: ActivityRepository | DeferredActivity
+    activity: ActivityLog
 
     def __init__(
         self,
@@ -75,8 +77,12 @@ class UnitOfWork:
         self.users = UserRepository(session)
         # Deferred: entries are only collected, for the caller to write after its response
         # (the HTTP shim does this as background work); otherwise they join this transaction.
-        self.activity = DeferredActivity() if self.defer_activity else ActivityRepository(session)
+        self.activity = DeferredActivity(session) if self.defer_activity else ActivityRepository(session)
         return self
+
+    def deferred_entries(self) -> list[ActivityEntry]:
+        """The activity entries this unit of work collected instead of writing (``defer_activity``)."""
+        return list(self.activity.entries) if isinstance(self.activity, DeferredActivity) else []
 
     def commit(self) -> None:
         """Commit the transaction; serialization failures surface here too."""

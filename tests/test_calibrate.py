@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -10,6 +11,7 @@ from cli_runner import on
 from conftest import libpq
 
 from concord import calibrate as cal
+from concord.errors import ConcordError, InvalidInput
 from concord.locking import get_strategy
 from concord.race.scenarios import Fixture
 from concord.race.scenarios.counter import Counter
@@ -69,6 +71,7 @@ def _floor_sessions_left(engine) -> int:
     deadline = time.monotonic() + 5
     with engine.connect() as conn:
         while (count := conn.execute(left).scalar_one()) and time.monotonic() < deadline:
+            conn.rollback()  # pg_stat_activity is read once per transaction: end it to see anew
             time.sleep(0.05)
         return count
 
@@ -78,14 +81,14 @@ def test_the_floor_commits_every_transaction_it_counts(database_url):
 
     engine = create_engine(database_url, poolclass=sa.NullPool)
     try:
-        _, fixture, program = cal._prepare(engine, 3)
+        _, fixture, program = cal.prepare(engine, 3)
         [task_id] = fixture.tasks[:1]
         before = _points(engine, task_id)
         commits, seconds = cal.run_floor(libpq(database_url), program.read, program.write, task_id, 3, 0.5)
         # three threads, one row under FOR UPDATE: every counted increment landed, none was lost
         assert commits > 0 and seconds >= 0.5
         assert _points(engine, task_id) - before == commits
-        with pytest.raises(cal.ConcordError, match=r"^the floor's read found no task 0$"):
+        with pytest.raises(ConcordError, match=r"^the floor's read found no task 0$"):
             cal.run_floor(libpq(database_url), program.read, program.write, 0, 2, 0.5)
     finally:
         engine.dispose()
@@ -101,7 +104,7 @@ def test_ctrl_c_stops_the_floor_at_once_and_leaves_no_session(database_url):
 
     engine = create_engine(database_url, poolclass=sa.NullPool)
     try:
-        _, fixture, program = cal._prepare(engine, 2)
+        _, fixture, program = cal.prepare(engine, 2)
         timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
         started = time.monotonic()
         timer.start()
@@ -126,12 +129,12 @@ def test_ctrl_c_stops_the_floor_at_once_and_leaves_no_session(database_url):
     ],
 )
 def test_bad_calibrations_are_refused(calibration, message):
-    with pytest.raises(cal.InvalidInput, match=message):
+    with pytest.raises(InvalidInput, match=message):
         calibration.validated()
 
 
 def test_pgbench_gets_a_thread_per_cpu_or_per_client_never_more_than_clients(monkeypatch):
-    monkeypatch.setattr(cal.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     assert [cal.Calibration().pgbench_jobs(w) for w in (1, 8, 50)] == [1, 2, 2]
     assert [cal.Calibration(pgbench_threads="workers").pgbench_jobs(w) for w in (1, 8, 50)] == [1, 8, 50]
     assert [cal.Calibration(pgbench_threads=4).pgbench_jobs(w) for w in (1, 8, 50)] == [1, 4, 4]
@@ -232,7 +235,7 @@ def test_a_concord_run_that_lost_workers_or_committed_nothing_is_an_error_not_a_
     )  # fmt: skip
     result = RaceResult(concord_version="test", started_at="", database={}, parameters={}, cells=[cell])
     monkeypatch.setattr(race, "run_experiment", lambda experiment, database_url, scenario=None: result)
-    with pytest.raises(cal.ConcordError) as caught:
+    with pytest.raises(ConcordError) as caught:
         cal.run_concord("postgresql://unused", 8, "processes", 3.0)
     assert expected in caught.value.message
 
@@ -311,7 +314,7 @@ def test_concord_increments_the_row_pgbench_and_the_floor_increment_and_counts_f
 
     engine = create_engine(database_url, poolclass=sa.NullPool)
     try:
-        _, fixture, program = cal._prepare(engine, 2)
+        _, fixture, program = cal.prepare(engine, 2)
         [task_id] = fixture.tasks
         floor_commits, _ = cal.run_floor(libpq(database_url), program.read, program.write, task_id, 2, 0.3)
         with engine.connect() as conn:
@@ -338,7 +341,7 @@ def test_an_operation_that_ends_after_the_deadline_is_counted_with_the_time_it_t
     engine = create_engine(database_url, poolclass=sa.NullPool)
     running, released = threading.Event(), []
     try:
-        _, fixture, _ = cal._prepare(engine, 1)
+        _, fixture, _ = cal.prepare(engine, 1)
         [task_id] = fixture.tasks
         holder = psycopg.connect(libpq(database_url))
         holder.execute("SELECT 1 FROM tasks WHERE id = %s FOR UPDATE", (task_id,))
@@ -395,7 +398,7 @@ def test_ctrl_c_while_the_floor_connects_ends_its_threads_and_sessions_at_once(d
         "AND wait_event_type = 'Lock' AND datname = current_database()"
     )
     try:
-        _, fixture, program = cal._prepare(engine, 2)
+        _, fixture, program = cal.prepare(engine, 2)
         holder = psycopg.connect(libpq(database_url))
         holder.execute("LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE")
 

@@ -16,13 +16,16 @@ from concord.errors import (
     Deadlock,
     InvalidInput,
     LockNotAvailable,
+    LockTimeout,
     NotFound,
     NotMigrated,
     QueryCanceled,
     SerializationFailure,
     StaleVersion,
+    StatementTimeout,
     UniqueViolation,
     WipLimitExceeded,
+    kind_of,
     sqlstate_of,
     translate,
 )
@@ -158,11 +161,13 @@ def test_not_found_keeps_entity_and_key():
         (DatabaseUnavailable("down"), 1),
         (NotMigrated("old"), 1),
         (QueryCanceled("slow"), 1),
+        (StatementTimeout("slow"), 1),
         (UsageError("say --yes"), 2),
         (StaleVersion("task", 1, 1, 2), 3),
         (AlreadyAssigned("taken"), 3),
         (WipLimitExceeded("full"), 3),
         (LockNotAvailable("held"), 3),
+        (LockTimeout("waited"), 3),
         (SerializationFailure("retry"), 3),
         (Deadlock("cycle"), 3),
         (UniqueViolation("dup"), 3),
@@ -192,3 +197,26 @@ def test_a_count_says_its_noun_in_the_number_it_takes(n, noun, plural, said):
     from concord.nouns import count
 
     assert count(n, noun, plural) == said
+
+
+def test_a_statement_timeout_is_told_from_a_cancel_by_the_servers_message_under_sqlalchemy_too():
+    timeout = translate(server_error("57014", "canceling statement due to statement timeout"))
+    cancel = translate(server_error("57014", "canceling statement due to user request"))
+    assert (type(timeout), type(cancel)) == (StatementTimeout, QueryCanceled)
+    assert (kind_of(timeout), kind_of(cancel)) == (
+        ("statement_timeout", "57014"),
+        ("query_canceled", "57014"),
+    )
+
+
+def test_every_typed_error_the_sqlstate_table_yields_names_the_kind_races_count():
+    kinds = {state: kind_of(server_error(state)) for state in ("40001", "40P01", "55P03", "57014", "23505")}
+    assert kinds == {
+        "40001": ("serialization_failure", "40001"),
+        "40P01": ("deadlock", "40P01"),
+        "55P03": ("lock_not_available", "55P03"),  # no interrupt handler named: a NOWAIT refusal
+        "57014": ("query_canceled", "57014"),
+        "23505": ("unique_violation", "23505"),
+    }
+    assert kind_of(server_error("57P01")) == ("error", "57P01")  # the server went away: no conflict
+    assert kind_of(StaleVersion("task", 1, 1, 2)) == ("stale_version", None)

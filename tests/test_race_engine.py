@@ -19,6 +19,7 @@ import concord
 from concord.race import Experiment, TooManyWorkers, run_experiment, write_results
 from concord.race import cell as race_cell
 from concord.race.capacity import ensure_capacity
+from concord.race.latency import Latencies
 
 RC, SER = "read committed", "serializable"
 
@@ -227,8 +228,11 @@ def test_results_are_written_as_json_csv_markdown_and_bounded_traces(database_ur
     ):
         assert key in cell
     assert (cell["strategy"], cell["commits"], cell["violations"]) == ("pessimistic", 40, 0)
-    assert set(cell["latency_ms"]) == {"p50", "p95", "p99", "max", "samples"}
-    assert cell["latency_ms"]["samples"] == cell["commits"]
+    assert set(cell["latency_ms"]) == {"p50", "p90", "p95", "p99", "p999", "max", "samples", "gave_up"}
+    # every operation that ended is a sample: those that committed and those that gave up
+    assert cell["latency_ms"]["samples"] == cell["commits"] + cell["failures"]
+    assert cell["latency_ms"]["gave_up"] == cell["failures"] == cell["latency_hdr"]["gave_up"]
+    assert Latencies.from_document(cell["latency_hdr"]).percentiles_ms() == cell["latency_ms"]
     assert set(cell["conflicts"]) >= {
         "serialization_failure",
         "deadlock",

@@ -11,7 +11,7 @@ from shared_db import database_url, module_database_url  # noqa: F401
 
 import concord
 from concord.models import Activity, Task
-from concord.services import boards, lists, tasks, users
+from concord.services import activity, boards, lists, tasks, users
 
 
 def actions(db, board_id: int) -> list[tuple[str, int | None]]:
@@ -74,6 +74,20 @@ def test_activity_links_to_a_task_while_it_exists(db, board, todo):
     with db.unit_of_work() as uow:
         [latest, *_] = uow.activity.feed(board.id)
         assert (latest.action, latest.detail) == ("task.updated", {"points": 3, "version": 2})
+
+
+def test_a_deferred_unit_of_work_reads_the_feed_and_writes_its_activity_only_when_asked(db, board, todo):
+    before = actions(db, board.id)
+    with db.unit_of_work(defer_activity=True) as uow:
+        task = tasks.create_task(uow, todo.id, "T")
+        feed = activity.board_activity(uow, board.id)
+        uow.commit()
+        entries = uow.deferred_entries()
+    assert [a.action for a in feed] == [action for action, _ in reversed(before)]
+    assert [(e.action, e.task_id) for e in entries] == [("task.created", task.id)]
+    assert actions(db, board.id) == before
+    assert db.transact(activity.record_entries, entries) == 1
+    assert actions(db, board.id) == [*before, ("task.created", task.id)]
 
 
 def test_update_move_and_assign_each_bump_the_version_by_one(db, board, todo, doing):

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from concord.spec import parse, plan, run_specs
+from concord.spec.connection import describe
 from concord.spec.suite import PlannedSpec
 from tests.conftest import libpq
 
@@ -105,3 +106,12 @@ def test_a_spec_with_prepared_transactions_is_skipped_only_where_the_server_has_
         )
     else:
         assert outcome.skipped is None and "step b: ROLLBACK PREPARED 'p';\n" in outcome.transcript.text
+
+
+def test_a_result_isolationtester_has_no_format_for_is_named_by_its_status(server_url) -> None:
+    conn = psycopg.connect(libpq(server_url), autocommit=True)
+    try:
+        result = conn.pgconn.exec_(b"COPY (SELECT 1) TO STDOUT")
+        assert describe(result) == ("unexpected result status: PGRES_COPY_OUT\n", None)
+    finally:
+        conn.close()

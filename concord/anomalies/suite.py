@@ -65,7 +65,7 @@ def run_suite(
     with _connect(dsn, schema) as conn:
         monitor = Monitor(conn)
         database = {
-            "server_version": conn.execute("SHOW server_version").fetchone()[0],
+            "server_version": conn.execute("SHOW server_version").fetchone()[0],  # type: ignore[index]  # SHOW answers one row
             "url": mask_url(url),
             "schema": schema,
         }

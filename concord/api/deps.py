@@ -35,7 +35,7 @@ class Writer:
         with self.db.unit_of_work(defer_activity=True) as uow:
             result = operation(uow, *args, **kwargs)
             uow.commit()
-            entries = list(uow.activity.entries)
+            entries = uow.deferred_entries()
         if entries:
             self.background.add_task(self.db.transact, record_entries, entries)
         return result

@@ -157,8 +157,9 @@ def _usage_error(exc: Exception) -> int | None:
     format_message = getattr(exc, "format_message", None)
     if not isinstance(exc, typer.TyperException) or not callable(format_message):
         return None
-    if type(exc).__name__ == "NoArgsIsHelpError":  # Typer's classes are private (typer._click)
-        exc.show()
+    show = getattr(exc, "show", None)  # Typer's classes are private (typer._click): looked up by name
+    if type(exc).__name__ == "NoArgsIsHelpError" and callable(show):
+        show()
         return EXIT_USAGE
     ctx = getattr(exc, "ctx", None)
     hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""

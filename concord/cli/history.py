@@ -80,7 +80,8 @@ def run_check(file: Path, model: str, consistency_models: str, *, progress: bool
 
 def print_result(console: Console, file: Path, result: CheckResult) -> None:
     document = result.document()
-    verdict = {True: "[green]valid[/]", False: "[red]not valid[/]"}.get(result.valid, "[yellow]unknown[/]")
+    verdicts: dict[bool | str, str] = {True: "[green]valid[/]", False: "[red]not valid[/]"}
+    verdict = verdicts.get(result.valid, "[yellow]unknown[/]")
     stats = result.stats
     console.print(
         f"{file}: {verdict} ({result.model}, {stats['transactions']:,} transactions, "

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -99,7 +99,7 @@ def print_list(console: Console, found: list[ResultFile], out: Path) -> None:
     table = Table(title=f"results in {folder}", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     names = [str(r.path.relative_to(folder)) for r in found]
     for column in ("file", "kind", "scenario", "started", "cells", "interrupted"):
-        justify = "right" if column == "cells" else "left"
+        justify: JustifyMethod = "right" if column == "cells" else "left"
         if column == "file":  # whole, on one line, to paste into `concord plot`: the others give way
             table.add_column(column, no_wrap=True, min_width=max(map(len, names)))
         else:
@@ -173,12 +173,12 @@ def print_comparison(console: Console, c: Comparison) -> None:
         columns = [name for name in columns if name not in ("p99 ms A", "p99 B")]
     for name in columns:
         header = NARROW_HEADERS.get(name, name) if narrow else name
-        justify = "left" if name in ("strategy", "iso", "note") else "right"
+        justify: JustifyMethod = "left" if name in ("strategy", "iso", "note") else "right"
         table.add_column(header, justify=justify, no_wrap=True, overflow="fold")  # never "1,9…"
     for cell in c.cells:
         thr_a, thr_b, thr_change = _measure(cell.throughput, "{:,.0f}")
         p99_a, p99_b, p99_change = _measure(cell.p99_ms, "{:,.1f}")
-        values = {
+        values: dict[str, str | Text] = {
             "strategy": cell.strategy,
             "iso": SHORT_ISOLATION.get(cell.isolation, cell.isolation),
             "workers": str(cell.workers),
@@ -235,11 +235,11 @@ def grouped(keys: list[tuple[str, str, str, int]]) -> list[str]:
     lines = []
     for (scenario, strategy), isolations in ladders.items():
         by_ladder: dict[tuple[int, ...], list[str]] = {}
-        for isolation, workers in isolations.items():
-            by_ladder.setdefault(tuple(workers), []).append(isolation)
-        for workers, names in by_ladder.items():
-            count = "worker" if workers == (1,) else "workers"
-            ladder = ", ".join(map(str, workers))
+        for isolation, counts in isolations.items():
+            by_ladder.setdefault(tuple(counts), []).append(isolation)
+        for counts_of_ladder, names in by_ladder.items():
+            count = "worker" if counts_of_ladder == (1,) else "workers"
+            ladder = ", ".join(map(str, counts_of_ladder))
             lines.append(f"{scenario}, {strategy} ({', '.join(names)}) at {ladder} {count}")
     return lines
 

@@ -100,8 +100,8 @@ def _report(outcomes: list[SpecOutcome]) -> None:
             )
     compared = [outcome.comparison for outcome in outcomes if outcome.comparison is not None]
     if compared:
-        same = sum(comparison.identical for comparison in compared)
+        identical = sum(comparison.identical for comparison in compared)
         skipped = sum(1 for outcome in outcomes if outcome.skipped)
         specs = f"{len(outcomes)} spec{'' if len(outcomes) == 1 else 's'}"
-        summary = f"{specs}: {same} identical, {len(compared) - same} differ, {skipped} skipped"
+        summary = f"{specs}: {identical} identical, {len(compared) - identical} differ, {skipped} skipped"
         errors.print(summary, style="dim", soft_wrap=True)

@@ -119,9 +119,9 @@ def audit(database_url: str | URL | None) -> IndexAudit:
     for item in planned:
         for index in item.plan.indexes():
             used.setdefault(index, []).append(item.name)
-    for index in indexes:
-        index.used_by = used.get(index.index, [])
-        index.supports = [fk.constraint for fk in foreign_keys if fk.index == index.index]
+    for use in indexes:
+        use.used_by = used.get(use.index, [])
+        use.supports = [fk.constraint for fk in foreign_keys if fk.index == use.index]
     return IndexAudit(foreign_keys, indexes, table_rows)
 
 

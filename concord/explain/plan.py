@@ -29,7 +29,7 @@ class Flag:
     message: str
     relation: str | None = None
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, str | None]:
         return {"kind": self.kind, "message": self.message, "relation": self.relation}
 
 

@@ -46,7 +46,7 @@ class NamedQuery:
 
 def builder(
     name: str,
-    fn: Callable[..., sa.Executable],
+    fn: Callable[..., sa.ClauseElement],
     params: tuple[str, ...] = (),
     *,
     description: str | None = None,
@@ -63,7 +63,7 @@ def builder(
 
 
 def bound(
-    name: str, statement: sa.Executable, description: str, aliases: Mapping[str, str] | None = None
+    name: str, statement: sa.ClauseElement, description: str, aliases: Mapping[str, str] | None = None
 ) -> NamedQuery:
     """A statement with named binds (a lock statement): ``:id`` etc. take the parameter values.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rich import box
@@ -131,7 +132,7 @@ def _label(node: PlanNode) -> Text:
     return text
 
 
-def _buffers(raw: dict[str, Any]) -> str:
+def _buffers(raw: Mapping[str, Any]) -> str:
     parts = [
         (label, raw.get(key, 0))
         for label, key in (

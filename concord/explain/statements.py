@@ -18,11 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.engine.interfaces import Compiled
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 
 
 @dataclass(frozen=True)
@@ -34,17 +36,22 @@ class Statement:
 
 
 def compile_statement(
-    statement: sa.Executable, dialect: sa.Dialect, values: Mapping[str, Any] | None = None
+    statement: sa.ClauseElement, dialect: sa.Dialect, values: Mapping[str, Any] | None = None
 ) -> Statement:
     """The SQL and parameters that executing ``statement`` with ``values`` would send."""
-    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    compiled = _sql(statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True}))
     return Statement(str(compiled), dict(compiled.construct_params(dict(values or {}))))
 
 
-def bind_names(statement: sa.Executable) -> list[str]:
+def bind_names(statement: sa.ClauseElement) -> list[str]:
     """Names of the bind parameters a statement needs a value for (``:id``, ``:list_id``, ...)."""
-    compiled = statement.compile()
+    compiled = _sql(statement.compile())
     return [name for name, bind in compiled.binds.items() if bind.required]
+
+
+def _sql(compiled: Compiled) -> SQLCompiler:
+    # A statement (not DDL) compiles to a SQLCompiler; SQLAlchemy types compile() as any Compiled.
+    return cast(SQLCompiler, compiled)
 
 
 class _Captured(Exception):

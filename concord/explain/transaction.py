@@ -26,7 +26,14 @@ from sqlalchemy import URL
 from concord.db import migrate
 from concord.db.engine import create_engine
 from concord.db.urls import resolve_url
-from concord.errors import ConcordError, LockNotAvailable, QueryCanceled, translate
+from concord.errors import (
+    ConcordError,
+    LockNotAvailable,
+    QueryCanceled,
+    StatementTimeout,
+    error_class,
+    translate,
+)
 from concord.explain.errors import ExplainFailed, ExplainUsageError
 
 LOCK_TIMEOUT = "2s"
@@ -108,7 +115,7 @@ def _explain_error(exc: Exception, timeout_ms: int) -> BaseException:
             f"gave up after {LOCK_TIMEOUT} waiting for a lock another transaction holds "
             "(lock_timeout); nothing changed: try again when it ends"
         )
-    if state == "57014" and "statement timeout" in message:  # not a cancel from elsewhere
+    if error_class(exc) is StatementTimeout:  # not a cancel from elsewhere
         return timed_out(timeout_ms)
     if state.startswith("42"):
         return ExplainUsageError(f"the server refused the statement: {message}")

@@ -59,7 +59,7 @@ class DependencyGraph:
         """The strongly connected components with more than one transaction, largest first."""
         import networkx as nx
 
-        graph = nx.DiGraph()
+        graph: nx.DiGraph[int] = nx.DiGraph()
         graph.add_edges_from(self.edges)
         found = [c for c in nx.strongly_connected_components(graph) if len(c) > 1]
         return sorted(found, key=len, reverse=True)

@@ -182,9 +182,9 @@ class ListAppend:
                 writer = self.writer[(k, element)]
                 if writer.type == FAIL:
                     found["G1a"].append(_case(txn, mop, writer, element))
-            writer = intermediate.get((k, v[-1]))
-            if writer is not None and writer is not txn:
-                found["G1b"].append(_case(txn, mop, writer, v[-1]))
+            last_writer = intermediate.get((k, v[-1]))
+            if last_writer is not None and last_writer is not txn:
+                found["G1b"].append(_case(txn, mop, last_writer, v[-1]))
 
     def _internal(self, txn: Txn, found: dict) -> None:
         """A read that disagrees with the transaction's own earlier reads and appends (Elle's
@@ -212,22 +212,24 @@ class ListAppend:
         for mop in txn.mops:
             f, _, v = mop
             if f == "r" and v and len(set(v)) != len(v):
-                dups = {str(e): n for e, n in Counter(v).items() if n > 1}
+                dups = {str(e): n for e, n in Counter[Any](v).items() if n > 1}
                 found["duplicate-elements"].append({"op": txn.op, "mop": mop_json(mop), "duplicates": dups})
 
     def _dirty_updates(self) -> list[dict[str, Any]]:
         """A failed transaction's append in the version order, followed by a committed append."""
         cases = []
         for k, order in self.orders.items():
-            t1_type, t1, values = OK, None, []
+            t1: Txn | None = None  # the last appender whose outcome is known (none yet: as if ok)
+            values: list[Any] = []
             for element in order:
                 t2 = self.writer[(k, element)]
-                if t1_type == FAIL and t2.type == OK:
+                t1_failed = t1 is not None and t1.type == FAIL
+                if t1 is not None and t1_failed and t2.type == OK:
                     cases.append({"key": k, "values": [*values, element], "txns": [t1.op, "...", t2.op]})
-                if t2.type == INFO or (t2.type == FAIL and t1_type == FAIL):
+                if t2.type == INFO or (t2.type == FAIL and t1_failed):
                     values.append(element)  # unknown (or still aborted): keep the range
                     continue
-                t1_type, t1, values = t2.type, t2, [element]
+                t1, values = t2, [element]
         return cases
 
     def _lost_updates(self) -> list[dict[str, Any]]:

@@ -123,10 +123,10 @@ def _pair(client: list[tuple[int, dict]], model: str) -> Iterable[Txn]:
         invoked = _index(invoke[1], invoke[0]) if invoke else None
         yield Txn(count, _index(op, position), process, kind, mops, op, invoked)
         count += 1
-    for position, invoke in open_.values():  # never completed: it may or may not have committed
-        mops = _mops(invoke["value"], model, position, INFO)
-        op = {**invoke, "type": INFO}
-        yield Txn(count, _index(invoke, position), invoke["process"], INFO, mops, op, None)
+    for position, pending in open_.values():  # never completed: it may or may not have committed
+        mops = _mops(pending["value"], model, position, INFO)
+        op = {**pending, "type": INFO}
+        yield Txn(count, _index(pending, position), pending["process"], INFO, mops, op, None)
         count += 1
 
 

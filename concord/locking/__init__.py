@@ -17,7 +17,8 @@ Importing the package loads nothing: each name loads its module on first use (la
 a racing worker process that needs only `keys` and `retry` never imports SQLAlchemy.
 
 The isolation level is a separate axis, chosen where the connection is made.
-`concord.locking.retry` classifies failed attempts by SQLSTATE and retries them with backoff.
+`concord.locking.retry` retries failed attempts with backoff, by the kinds `concord.errors.kind_of`
+names (the one SQLSTATE table is in `concord.errors`).
 """
 
 import lazy_loader

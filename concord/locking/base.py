@@ -26,7 +26,7 @@ conflict worth retrying.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import ClassVar
 
 import sqlalchemy as sa
@@ -58,7 +58,7 @@ class LockingStrategy:
     #: (namespace, id) -> the value bound to ``:key`` of `guard_statement`, for strategies that
     #: guard: a plain function of a module without SQLAlchemy (`concord.locking.keys`), so racing
     #: worker processes can compute keys without importing the strategies (a ``staticmethod``).
-    guard_key_function: ClassVar[Callable[[str, int], int] | None] = None
+    guard_key_function: ClassVar[staticmethod[[str, int], int] | None] = None
 
     def guard_statement(self) -> sa.Select | None:
         """The statement run first in the transaction for each key, with a ``:key`` bigint bind.

@@ -1,7 +1,8 @@
-"""Retrying a transaction after a conflict: classification by SQLSTATE and bounded backoff.
+"""Retrying a transaction after a conflict: which failures are retried, and bounded backoff.
 
-Every attempt ends in one outcome. Conflicts worth retrying are the server's serialization
-failures (40001) and deadlocks (40P01) for every strategy, plus what a strategy expects of itself
+Every attempt ends in one outcome, named by `concord.errors.kind_of` (the SQLSTATE table lives in
+`concord.errors` alone). Conflicts worth retrying are the server's serialization failures (40001)
+and deadlocks (40P01) for every strategy, plus what a strategy expects of itself
 (`LockNotAvailable` 55P03 for NOWAIT, `StaleVersion` for optimistic writes). A retry runs the
 *whole* transaction again after a rollback, never just the failed statement.
 
@@ -18,27 +19,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from concord.errors import StaleVersion, sqlstate_of
+from concord.errors import Deadlock, SerializationFailure, kind_of
 
 T = TypeVar("T")
 
-#: SQLSTATE -> conflict kind, the names used in result documents.
-CONFLICT_KINDS: dict[str, str] = {
-    "40001": "serialization_failure",
-    "40P01": "deadlock",
-    "55P03": "lock_not_available",
-    "57014": "query_canceled",
-    "23505": "unique_violation",
-}
-ALWAYS_RETRIED = frozenset({"serialization_failure", "deadlock"})
+ALWAYS_RETRIED = frozenset({SerializationFailure.kind, Deadlock.kind})
 
 
 def classify(exc: BaseException) -> tuple[str, str | None]:
-    """The outcome kind and SQLSTATE of a failed attempt (``("error", state)`` when unknown)."""
-    if isinstance(exc, StaleVersion):
-        return "stale_version", None
-    state = sqlstate_of(exc)
-    return CONFLICT_KINDS.get(state or "", "error"), state
+    """The outcome kind and SQLSTATE of a failed attempt (``("error", state)`` when unknown):
+    `concord.errors.kind_of`, under the name the retry rules have always used."""
+    return kind_of(exc)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def ensure_capacity(conn: psycopg.Connection, workers: int) -> None:
     free = free_connections(conn) + 1  # the control connection asking is one of ours
     needed = workers + OWN_CONNECTIONS
     if needed > free:
-        max_connections = conn.execute("SHOW max_connections").fetchone()[0]  # type: ignore[index]
+        max_connections = conn.execute("SHOW max_connections").fetchone()[0]  # type: ignore[index]  # SHOW answers one row
         raise TooManyWorkers(
             f"{count(workers, 'worker')} need {count(needed, 'connection')} "
             f"but the server accepts only {free} more "

@@ -18,7 +18,7 @@ from concord.errors import ConcordError, translate
 from concord.locking import RetryPolicy, get_strategy
 from concord.race.executors import RunningCell, get_executor
 from concord.race.experiment import Cell, Experiment
-from concord.race.results import CellResult, Totals, percentiles, verdict
+from concord.race.results import CellResult, Totals, verdict
 from concord.race.scenarios import Scenario, Tally, get_scenario
 from concord.race.waits.server import FORCE_FLUSH, flush_statistics
 from concord.race.waits.watch import Waits
@@ -188,7 +188,7 @@ class CellRunner:
             violations=violations,
             invariant=self.scenario.invariant,
             throughput=totals.throughput(elapsed),
-            latency_ms=percentiles(totals.latencies_ms),
+            latency_ms=totals.latency.percentiles_ms(),
             verdict=verdict(
                 violations, finding, totals.conflicts, retries=totals.retries, failures=totals.failures
             ),
@@ -199,6 +199,7 @@ class CellRunner:
             dead_workers=[{"worker": d.worker, "reason": d.reason} for d in deaths],
             interrupted=interrupted,
             trace=totals.trace(trace_cap(self.cell.workers)),
+            latency_hdr=totals.latency.document(),
             waits=waits,
             server=server,
         )

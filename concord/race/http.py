@@ -32,7 +32,7 @@ from concord.race.capacity import TooManyWorkers
 from concord.race.cell import Progress, trace_cap
 from concord.race.experiment import Experiment
 from concord.race.http_scenarios import ASSIGN, COUNTER, WorkerLog
-from concord.race.results import CellResult, RaceResult, Totals, percentiles, verdict
+from concord.race.results import CellResult, RaceResult, Totals, verdict
 
 ISOLATION = "read committed"
 COUNTER_STRATEGIES = ("none", "optimistic")
@@ -201,8 +201,10 @@ async def _worker(
             return
         started = time.perf_counter()
         outcome = await _with_retries(operation, log, policy, rng, (worker, seq))
-        if outcome == "done":
-            log.latencies_ms.append((time.perf_counter() - started) * 1000)
+        if outcome in ("done", "declined"):  # as a direct race: every operation that committed
+            log.latency.record(time.perf_counter() - started)
+        elif outcome == "gave_up":
+            log.latency.record_gave_up(time.perf_counter() - started)
         seq += 1
 
 
@@ -248,7 +250,7 @@ def _share(ops: int | None, workers: int) -> list[int | None]:
 
 def _cell_result(experiment, cell, logs, elapsed, violations, finding, details, invariant) -> HttpCellResult:
     totals = Totals.of(logs)
-    statuses = Counter()
+    statuses: Counter[str] = Counter()
     for log in logs:
         statuses.update(log.statuses)
     return HttpCellResult(
@@ -266,7 +268,7 @@ def _cell_result(experiment, cell, logs, elapsed, violations, finding, details, 
         violations=violations,
         invariant=invariant,
         throughput=totals.throughput(elapsed),
-        latency_ms=percentiles(totals.latencies_ms),
+        latency_ms=totals.latency.percentiles_ms(),
         verdict=verdict(
             violations, finding, totals.conflicts, retries=totals.retries, failures=totals.failures
         ),
@@ -280,4 +282,5 @@ def _cell_result(experiment, cell, logs, elapsed, violations, finding, details, 
         worker_errors=[e for log in logs for e in log.errors][:20],
         http_status=dict(sorted(statuses.items())),
         trace=totals.trace(trace_cap(cell.workers)),
+        latency_hdr=totals.latency.document(),
     )

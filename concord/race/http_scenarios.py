@@ -12,6 +12,7 @@ from typing import Any
 
 from concord.errors import ConcordError
 from concord.nouns import count
+from concord.race.latency import Latencies
 
 DEFAULT_TASKS = 100
 # 409 problem types worth another try, and the conflict kind each counts as.
@@ -36,7 +37,7 @@ class WorkerLog:
     won: list[int] = field(default_factory=list)
     conflicts: Counter = field(default_factory=Counter)
     statuses: Counter = field(default_factory=Counter)
-    latencies_ms: list[float] = field(default_factory=list)
+    latency: Latencies = field(default_factory=Latencies)
     errors: list[str] = field(default_factory=list)
     #: Attempt traces (worker, seq, attempt, start, end, outcome, None), the first ``trace_cap``.
     traces: list[tuple] = field(default_factory=list)

@@ -27,6 +27,7 @@ from typing import Any
 
 import psycopg
 from psycopg import postgres, pq
+from psycopg.abc import Buffer
 from psycopg.errors import error_from_result
 
 from concord.race.program import Fetch, Sql
@@ -119,7 +120,7 @@ class _Statements:
     def _new_plan(self, sql: Sql) -> Plan:
         return Plan(f"concord_{len(self.plans)}".encode(), sql)
 
-    def _value(self, plan: Plan, result: pq.PGresult) -> Any:
+    def _value(self, plan: Plan, result: pq.abc.PGresult) -> Any:
         """What the step's ``fetch`` asks for, from a checked result."""
         fetch = plan.fetch
         if fetch is _ROWCOUNT:
@@ -137,19 +138,22 @@ class _Statements:
             row.append(None if value is None else load(value))
         return tuple(row)
 
-    def _loaders(self, plan: Plan, result: pq.PGresult) -> tuple[Any, ...]:
+    def _loaders(self, plan: Plan, result: pq.abc.PGresult) -> tuple[Any, ...]:
         adapters = self.conn.adapters
-        loads = []
+        loads: list[Callable[[Buffer], Any]] = []
         for column in range(result.nfields):
             oid = result.ftype(column)
             if oid in _INTEGERS:
                 loads.append(int)
             else:
-                loads.append(adapters.get_loader(oid, pq.Format.TEXT)(oid, self.conn).load)
+                # A type psycopg has no loader for loads as text, psycopg's own fallback (oid 0).
+                loader = adapters.get_loader(oid, pq.Format.TEXT) or adapters.get_loader(0, pq.Format.TEXT)
+                assert loader is not None  # psycopg always registers the text loader of oid 0
+                loads.append(loader(oid, self.conn).load)
         plan.loads = tuple(loads)
         return plan.loads
 
-    def failure(self, result: pq.PGresult | None, error: BaseException | None) -> BaseException | None:
+    def failure(self, result: pq.abc.PGresult | None, error: BaseException | None) -> BaseException | None:
         """What went wrong with a delivered command, or None: the broken connection, a missing
         result, or the server's own error."""
         if error is not None:
@@ -160,7 +164,7 @@ class _Statements:
             return error_from_result(result, encoding=self.encoding)
         return None
 
-    def _check(self, result: pq.PGresult | None) -> pq.PGresult:
+    def _check(self, result: pq.abc.PGresult | None) -> pq.abc.PGresult:
         error = self.failure(result, None)
         if error is not None:
             raise error
@@ -199,7 +203,9 @@ class LibpqSession(_Statements):
     def execute(self, sql: Sql, params: dict[str, Any]) -> Any:
         """Run one step; return what its ``fetch`` asks for."""
         plan = self.plans.get(sql.text) or self._prepare(sql)
-        result = self.pgconn.exec_prepared(plan.name, plan.args(params))
+        # psycopg's PGconn protocol says Sequence[Buffer] here (send_query_prepared: Buffer | None);
+        # both libpq wrappers send None as NULL.
+        result = self.pgconn.exec_prepared(plan.name, plan.args(params))  # type: ignore[arg-type]
         if result.status not in _OK:
             raise error_from_result(result, encoding=self.encoding)
         return self._value(plan, result)
@@ -217,7 +223,7 @@ class LibpqSession(_Statements):
 #: What an `AsyncLibpqSession` hands to the callback waiting for a command: the command's last
 #: result (an error result too: the callback checks it), or the exception that broke the
 #: connection.
-Delivery = Callable[[pq.PGresult | None, BaseException | None], None]
+Delivery = Callable[[pq.abc.PGresult | None, BaseException | None], None]
 
 
 class AsyncLibpqSession(_Statements):
@@ -255,7 +261,7 @@ class AsyncLibpqSession(_Statements):
         self.sock.setblocking(False)
         self.fd = self.sock.fileno()
         self._then: Delivery | None = None
-        self._last: pq.PGresult | None = None
+        self._last: pq.abc.PGresult | None = None
         try:
             self.loop.add_reader(self.fd, self._readable)
         except BaseException:
@@ -311,7 +317,7 @@ class AsyncLibpqSession(_Statements):
         """Prepare ``sql`` on this connection; ``then`` gets its plan, or what went wrong."""
         plan = self._new_plan(sql)
 
-        def prepared(result: pq.PGresult | None, error: BaseException | None) -> None:
+        def prepared(result: pq.abc.PGresult | None, error: BaseException | None) -> None:
             error = self.failure(result, error)
             if error is not None:
                 then(None, error)
@@ -323,15 +329,15 @@ class AsyncLibpqSession(_Statements):
         self.pgconn.send_prepare(plan.name, sql.numbered)
         self._flush()
 
-    def value(self, plan: Plan, result: pq.PGresult) -> Any:
+    def value(self, plan: Plan, result: pq.abc.PGresult) -> Any:
         """What a step's ``fetch`` asks for, from a result `failure` found nothing wrong with."""
         return self._value(plan, result)
 
-    async def result(self) -> pq.PGresult | None:
+    async def result(self) -> pq.abc.PGresult | None:
         """Wait for the command just sent; its last result (raises if the connection broke)."""
-        done: asyncio.Future[pq.PGresult | None] = self.loop.create_future()
+        done: asyncio.Future[pq.abc.PGresult | None] = self.loop.create_future()
 
-        def deliver(result: pq.PGresult | None, error: BaseException | None) -> None:
+        def deliver(result: pq.abc.PGresult | None, error: BaseException | None) -> None:
             if done.done():
                 return
             if error is not None:
@@ -422,7 +428,7 @@ class AsyncLibpqSession(_Statements):
             return True
         return False
 
-    def _last_words(self, exc: psycopg.Error) -> tuple[pq.PGresult | None, BaseException | None]:
+    def _last_words(self, exc: psycopg.Error) -> tuple[pq.abc.PGresult | None, BaseException | None]:
         """After the connection broke: the server's own error if it sent one (57P01 when its
         session was terminated), as the blocking session reports it; else what libpq saw."""
         pgconn, said = self.pgconn, [self._last]  # the error may have been read before the close
@@ -439,7 +445,7 @@ class AsyncLibpqSession(_Statements):
                 return result, None
         return None, exc
 
-    def _deliver(self, result: pq.PGresult | None, error: BaseException | None) -> None:
+    def _deliver(self, result: pq.abc.PGresult | None, error: BaseException | None) -> None:
         then, self._then, self._last = self._then, None, None
         if then is not None:
             then(result, error)

@@ -50,7 +50,7 @@ class Sql:
     names: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, statement: sa.Executable, fetch: Fetch) -> Sql:
+    def of(cls, statement: sa.ClauseElement, fetch: Fetch) -> Sql:
         """Compile a Core statement for psycopg 3 (``%(name)s`` placeholders with casts)."""
         from sqlalchemy.dialects.postgresql.psycopg import dialect
 
@@ -86,6 +86,8 @@ Operation = Generator[Step, Any, Outcome]
 
 class RowMissed(Conflict):
     """A locking read returned no row although some are left: run the transaction again."""
+
+    kind = "row_missed"
 
 
 def drive(run: Callable[[Sql, dict[str, Any]], Any], operation: Operation) -> Outcome:

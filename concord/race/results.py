@@ -5,7 +5,9 @@ holds. Key names are a contract (see issue 3): top level ``concord_version``, ``
 ``database``, ``parameters``, ``interrupted``, ``cells``; per cell ``scenario``, ``strategy``,
 ``isolation``, ``executor``, ``workers``, ``duration_s``, ``attempts``, ``commits``,
 ``retries``, ``failures``, ``conflicts``, ``violations``, ``invariant``, ``throughput``,
-``latency_ms``. Extra keys are additions, never renamings.
+``latency_ms``. Extra keys are additions, never renamings: ``latency_ms`` gained ``p90``,
+``p999`` (p99.9) and ``gave_up``, and a cell gained ``latency_hdr``, its encoded latency histogram
+(see `concord.race.latency`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from concord.race.latency import Latencies
 
 CONFLICT_KEYS = ("serialization_failure", "deadlock", "lock_not_available", "stale_version", "row_missed")
 
@@ -34,7 +38,7 @@ class CellResult:
     violations: int | None
     invariant: str
     throughput: float
-    latency_ms: dict[str, float | None]
+    latency_ms: dict[str, float | int | None]
     verdict: str
     finding: str
     operations: dict[str, int]
@@ -43,6 +47,8 @@ class CellResult:
     dead_workers: list[dict[str, Any]] = field(default_factory=list)
     interrupted: bool = False
     trace: dict[str, Any] = field(default_factory=dict)
+    #: The cell's latency histogram, encoded, with its layout: cells merge exactly from it.
+    latency_hdr: dict[str, Any] = field(default_factory=dict)
     #: Where the workers' time went, and the server's own counters (`concord.race.waits`);
     #: None when sampling was off.
     waits: dict[str, Any] | None = None
@@ -91,7 +97,7 @@ class Totals:
     retries: int
     failures: int
     conflicts: dict[str, int]  # every kind of CONFLICT_KEYS (0 when none), then any other seen
-    latencies_ms: list[float]
+    latency: Latencies  # every worker's, merged
     traces: list[tuple]
     traces_dropped: int
 
@@ -107,7 +113,7 @@ class Totals:
             retries=sum(a.retries for a in accounts),
             failures=sum(a.failures for a in accounts),
             conflicts={kind: found.get(kind, 0) for kind in kinds},
-            latencies_ms=[x for a in accounts for x in a.latencies_ms],
+            latency=Latencies.merged([a.latency for a in accounts]),
             traces=[line for a in accounts for line in a.traces],
             traces_dropped=sum(a.traces_dropped for a in accounts),
         )
@@ -118,26 +124,6 @@ class Totals:
     def trace(self, cap_per_worker: int) -> dict[str, int]:
         """The cell's ``trace`` entry: lines kept, lines dropped past the cap, the cap."""
         return {"lines": len(self.traces), "dropped": self.traces_dropped, "cap_per_worker": cap_per_worker}
-
-
-def percentiles(samples: list[float]) -> dict[str, float | None]:
-    """p50, p95, p99 and max (nearest rank), rounded to microseconds, None without samples; and
-    ``samples``, how many there were (one per committed operation)."""
-    if not samples:
-        return {"p50": None, "p95": None, "p99": None, "max": None, "samples": 0}
-    ordered = sorted(samples)
-
-    def rank(p: float) -> float:
-        index = max(0, min(len(ordered) - 1, -(-len(ordered) * p // 100) - 1))
-        return round(ordered[int(index)], 3)
-
-    return {
-        "p50": rank(50),
-        "p95": rank(95),
-        "p99": rank(99),
-        "max": round(ordered[-1], 3),
-        "samples": len(ordered),
-    }
 
 
 _PHRASES = {

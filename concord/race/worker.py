@@ -21,24 +21,20 @@ from typing import Any, Protocol
 
 import psycopg
 
+from concord.errors import LockTimeout, StatementTimeout
 from concord.locking.retry import ALWAYS_RETRIED, RetryPolicy, classify
+from concord.race.latency import Latencies
 from concord.race.libpq import LibpqSession
 from concord.race.program import Outcome, RowMissed, Status, drive
 from concord.race.programs.base import Program
 
 #: Retried whatever the strategy: SKIP LOCKED (or a FOR UPDATE whose row was taken while it
 #: waited) found no free row although the backlog is not empty.
-SCENARIO_RETRIES = frozenset({"row_missed"})
+SCENARIO_RETRIES = frozenset({RowMissed.kind})
 #: The run's own timeouts (``lock_timeout``, ``statement_timeout``): conflicts of their own kind,
-#: retried like a NOWAIT failure (the whole transaction, bounded by max_tries).
-TIMEOUT_RETRIES = frozenset({"lock_timeout", "statement_timeout"})
-#: SQLSTATE 55P03 also means NOWAIT and 57014 also means a cancel; the server's message tells
-#: the timeouts apart (PostgreSQL's English text; a server with translated lc_messages falls back
-#: to lock_not_available / query_canceled).
-_TIMEOUT_MESSAGES = {
-    "lock_not_available": ("lock timeout", "lock_timeout"),
-    "query_canceled": ("statement timeout", "statement_timeout"),
-}
+#: retried like a NOWAIT failure (the whole transaction, bounded by max_tries). How they are told
+#: apart from NOWAIT and from a cancel: `concord.errors.error_class`.
+TIMEOUT_RETRIES = frozenset({LockTimeout.kind, StatementTimeout.kind})
 
 
 @dataclass
@@ -70,7 +66,8 @@ class WorkerReport:
     failures: int = 0
     exhausted: bool = False
     conflicts: dict[str, int] = field(default_factory=dict)
-    latencies_ms: list[float] = field(default_factory=list)
+    #: Each operation's latency, first attempt to commit or give-up (see concord.race.latency).
+    latency: Latencies = field(default_factory=Latencies)
     payloads: list[Any] = field(default_factory=list)
     traces: list[tuple] = field(default_factory=list)
     traces_dropped: int = 0
@@ -108,15 +105,8 @@ class Fatal(Exception):
 
 
 def classify_attempt(exc: BaseException) -> tuple[str, str | None]:
-    if isinstance(exc, RowMissed):
-        return "row_missed", None
-    kind, state = classify(exc)
-    timeout = _TIMEOUT_MESSAGES.get(kind)
-    if timeout is not None:
-        diag = getattr(exc, "diag", None)
-        if timeout[0] in ((diag.message_primary if diag else None) or str(exc)):
-            return timeout[1], state
-    return kind, state
+    """The kind and SQLSTATE of a failed attempt (`RowMissed` is a typed error of its own)."""
+    return classify(exc)
 
 
 def retry_kinds(strategy_retries: frozenset[str]) -> frozenset[str]:
@@ -138,12 +128,17 @@ class Book:
         self.rng = random.Random(job.seed)
         self.worker, self.cap, self.progress = job.worker, job.trace_cap, control.progress
         self.slot = 2 * job.worker
+        self.record = report.latency.record
         self.wall_offset = time.time() - time.perf_counter()
 
-    def failed(self, seq: int, attempt: int, started: float, exc: BaseException) -> float | None:
-        """Record a failed attempt; the pause before retrying, or None to give up."""
+    def failed(
+        self, seq: int, attempt: int, started: float, exc: BaseException, op_started: float
+    ) -> float | None:
+        """Record a failed attempt; the pause before retrying, or None to give up (the
+        operation's latency, from ``op_started``, is then recorded as a give-up)."""
         kind, state = classify_attempt(exc)
-        self._trace(seq, attempt, started, time.perf_counter(), kind, state)
+        ended = time.perf_counter()
+        self._trace(seq, attempt, started, ended, kind, state)
         report = self.report
         report.attempts += 1
         if kind == "query_canceled" and self.control.stopping():
@@ -154,6 +149,7 @@ class Book:
         self.progress[self.slot + 1] += 1
         if attempt >= self.job.policy.max_tries:
             report.failures += 1
+            report.latency.record_gave_up(ended - op_started)
             return None
         report.retries += 1
         return self.job.policy.delay(attempt, self.rng)
@@ -179,7 +175,7 @@ class Book:
                 report.payloads.append(outcome.payload)
         elif status is _DECLINED:
             report.declined += 1
-        report.latencies_ms.append((ended - op_started) * 1000.0)
+        self.record(ended - op_started)
         self.progress[self.slot] += 1
 
     def _trace(
@@ -266,7 +262,7 @@ def _operation(
             session.commit()
         except Exception as exc:
             _rollback(session)
-            pause = book.failed(seq, attempt, started, exc)
+            pause = book.failed(seq, attempt, started, exc, op_started)
             if pause is None:
                 return GAVE_UP
             if control.pause(pause):

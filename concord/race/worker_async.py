@@ -196,7 +196,7 @@ class LoopRacer:
 
     def _account(self, error: BaseException) -> None:
         try:
-            pause = self.book.failed(self.seq, self.attempt, self.started, error)
+            pause = self.book.failed(self.seq, self.attempt, self.started, error, self.op_started)
         except Stopped:
             self._end()
             return

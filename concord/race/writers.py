@@ -39,6 +39,9 @@ CSV_FIELDS = (
     "p99_ms",
     "max_ms",
     "verdict",
+    # added after the first release: at the end, so every earlier column keeps its place
+    "p90_ms",
+    "p999_ms",
     "top_wait",
     "lock_share",
 )
@@ -99,7 +102,7 @@ def write_traces(path: Path, result: RaceResult) -> None:
 def csv_row(cell: CellResult) -> dict[str, object]:
     row: dict[str, object] = {k: getattr(cell, k) for k in CSV_FIELDS if hasattr(cell, k)}
     row.update({k: cell.conflicts.get(k, 0) for k in CONFLICT_KEYS})
-    row.update({f"{k}_ms": cell.latency_ms.get(k) for k in ("p50", "p95", "p99", "max")})
+    row.update({f"{k}_ms": cell.latency_ms.get(k) for k in ("p50", "p90", "p95", "p99", "p999", "max")})
     row["top_wait"] = top_wait(cell.waits) if cell.waits else None
     row["lock_share"] = (cell.waits or {}).get("groups", {}).get("lock", 0.0) if cell.waits else None
     return row

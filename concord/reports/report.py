@@ -142,7 +142,7 @@ def label(cell: dict[str, Any]) -> str:
     return f"{cell['strategy']}, {cell['isolation']}, {workers_text(cell['workers'])}"
 
 
-def parameter_rows(params: dict[str, Any]) -> list[tuple[str, str]]:
+def parameter_rows(params: dict[str, Any]) -> list[tuple[str, ...]]:
     def text(value: Any) -> str:
         return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 

@@ -3,7 +3,7 @@
 Repositories never commit and never set the isolation level; the unit of work owns both.
 """
 
-from concord.repositories.activity import ActivityEntry, ActivityRepository, DeferredActivity
+from concord.repositories.activity import ActivityEntry, ActivityLog, ActivityRepository, DeferredActivity
 from concord.repositories.boards import BoardRepository
 from concord.repositories.lists import ListRepository
 from concord.repositories.tasks import TaskRepository
@@ -11,6 +11,7 @@ from concord.repositories.users import UserRepository
 
 __all__ = [
     "ActivityEntry",
+    "ActivityLog",
     "ActivityRepository",
     "BoardRepository",
     "DeferredActivity",

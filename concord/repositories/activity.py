@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from concord import queries
 from concord.models import Activity
@@ -22,7 +23,28 @@ class ActivityEntry:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-class ActivityRepository(Repository):
+class ActivityLog(Protocol):
+    """What a unit of work's ``activity`` offers, written now (`ActivityRepository`) or collected
+    for later (`DeferredActivity`): the use cases call it without knowing which."""
+
+    def record(
+        self, board_id: int, action: str, *, task_id: int | None = None, detail: dict[str, Any] | None = None
+    ) -> object: ...
+
+    def record_later(self, entries: list[ActivityEntry]) -> int: ...
+
+    def feed(self, board_id: int, limit: int = 50) -> list[Activity]: ...
+
+
+class ActivityFeed(Repository):
+    """Reading the feed, the same whether this transaction's entries are written now or later."""
+
+    def feed(self, board_id: int, limit: int = 50) -> list[Activity]:
+        """The board's newest entries first."""
+        return list(self.session.scalars(queries.activity_feed(board_id, limit)))
+
+
+class ActivityRepository(ActivityFeed):
     def record(
         self, board_id: int, action: str, *, task_id: int | None = None, detail: dict[str, Any] | None = None
     ) -> Activity:
@@ -53,20 +75,18 @@ class ActivityRepository(Repository):
             written += 1
         return written
 
-    def feed(self, board_id: int, limit: int = 50) -> list[Activity]:
-        """The board's newest entries first."""
-        return list(self.session.scalars(queries.activity_feed(board_id, limit)))
-
 
 def _key_share(statement: sa.Select) -> sa.Select:
     # read=True with key_share=True renders FOR KEY SHARE (key_share alone is FOR NO KEY UPDATE).
     return statement.with_for_update(read=True, key_share=True)
 
 
-class DeferredActivity:
-    """Stands in for `ActivityRepository` in a unit of work that defers its activity log."""
+class DeferredActivity(ActivityFeed):
+    """Stands in for `ActivityRepository` in a unit of work that defers its activity log: it
+    reads the feed as the repository does, and collects in `entries` what it would write."""
 
-    def __init__(self) -> None:
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
         self.entries: list[ActivityEntry] = []
 
     def record(
@@ -75,3 +95,8 @@ class DeferredActivity:
         entry = ActivityEntry(board_id, action, task_id, dict(detail or {}))
         self.entries.append(entry)
         return entry
+
+    def record_later(self, entries: list[ActivityEntry]) -> int:
+        """Collect entries collected elsewhere too: a deferred unit of work writes no activity."""
+        self.entries.extend(entries)
+        return len(entries)

@@ -7,7 +7,7 @@ by anyone therefore changes version, and an optimistic client notices.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -103,8 +103,12 @@ class TaskRepository(Repository):
         taken = self.session.scalar(sa.select(sa.exists().where(others, Task.position == position)))
         if not taken:
             return 0
-        shifted = self.session.execute(
-            sa.update(Task).where(others, Task.position >= position).values(position=Task.position + 1)
+        # An UPDATE answers a CursorResult (it has the row count); Session.execute is typed Result.
+        shifted = cast(
+            "sa.CursorResult[Any]",
+            self.session.execute(
+                sa.update(Task).where(others, Task.position >= position).values(position=Task.position + 1)
+            ),
         )
         return shifted.rowcount
 

@@ -36,8 +36,8 @@ class Ddl:
     """One object dropped for the load and the statement that creates it again."""
 
     name: str
-    drop: sql.Composable
-    create: sql.Composable
+    drop: sql.Composed
+    create: sql.SQL | sql.Composed
 
 
 def begin(conn: psycopg.Connection) -> None:
@@ -61,7 +61,7 @@ def id_base(conn: psycopg.Connection) -> IdBase:
     values = {
         table: conn.execute(
             sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(sql.Identifier(table))
-        ).fetchone()[0]
+        ).fetchone()[0]  # type: ignore[index]  # max() answers one row
         for table in TABLES
     }
     return IdBase(**values)

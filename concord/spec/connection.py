@@ -73,7 +73,7 @@ class SpecConnection:
         return bool(readable)
 
     def is_busy(self) -> bool:
-        return self.pg.is_busy()
+        return bool(self.pg.is_busy())
 
     def consume_input(self) -> None:
         self.pg.consume_input()
@@ -136,7 +136,7 @@ def describe(result: pq.abc.PGresult) -> tuple[str, dict[str, str | None] | None
             "message": primary,
         }
         return format_error(severity, primary, _text(result.error_message)), error
-    return f"unexpected result status: PGRES_{status.name}\n", None
+    return f"unexpected result status: PGRES_{pq.ExecStatus(status).name}\n", None
 
 
 def _field(result: pq.abc.PGresult, field: pq.DiagnosticField) -> str | None:

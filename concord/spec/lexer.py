@@ -22,6 +22,13 @@ _DIGITS = re.compile(r"[0-9]+")
 _SQL_END = re.compile(r"[ \t\r\f]*\}")
 
 
+def _end(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    """Where ``pattern``, which matches at ``pos`` (blanks: maybe none; a comment: its ``#``), ends."""
+    match = pattern.match(text, pos)
+    assert match is not None
+    return match.end()
+
+
 @dataclass(frozen=True)
 class Token:
     kind: str  # a keyword, "identifier", "sql", "integer", one of ",()*", or "end"
@@ -40,13 +47,13 @@ def tokenize(text: str, path: str) -> list[Token]:
         elif char in " \t\r\f":
             pos += 1
         elif char == "#":
-            pos = _COMMENT.match(text, pos).end()
+            pos = _end(_COMMENT, text, pos)
         elif char == '"':
             value, pos = _quoted(text, pos + 1, path, line)
             tokens.append(Token("identifier", value, line))
         elif char == "{":
             start = line
-            value, pos, line = _sql_block(text, _BLANKS.match(text, pos + 1).end(), path, line)
+            value, pos, line = _sql_block(text, _end(_BLANKS, text, pos + 1), path, line)
             tokens.append(Token("sql", value, start))
         elif match := IDENTIFIER.match(text, pos):
             word = match.group()

@@ -2,8 +2,9 @@
 
 A sweep cell keeps the keys of a race cell, so everything that reads race documents reads sweeps:
 
-- ``throughput`` and ``latency_ms`` p50/p95/p99 are the medians over the runs; ``latency_ms.max``
-  is the largest of any run.
+- ``throughput`` and ``latency_ms`` p50/p90/p95/p99/p999 are the medians over the runs;
+  ``latency_ms.max`` is the largest of any run. ``latency_hdr`` is the runs' latency histograms
+  merged (exact: every operation of every run), for reading percentiles over the runs together.
 - ``attempts``, ``commits``, ``retries``, ``failures``, ``conflicts`` and ``violations`` are totals
   over the runs; ``duration_s`` is the median length of a run (each run's is in ``spread``).
 - ``waits`` is the runs' wait profiles weighted by their samples, blocking edges and server
@@ -14,9 +15,11 @@ A sweep cell keeps the keys of a race cell, so everything that reads race docume
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from typing import Any
 
 from concord.nouns import count
+from concord.race.latency import Latencies
 from concord.race.results import CONFLICT_KEYS, CellResult, verdict
 from concord.race.waits.merge import merge_server, merge_waits
 
@@ -29,7 +32,7 @@ SPREAD_MEASURES = {
 }
 
 
-def median(values: list[float]) -> float | None:
+def median(values: Sequence[float | None]) -> float | None:
     """The median of the values that are known; None when none is."""
     known = [v for v in values if v is not None]
     return round(statistics.median(known), 3) if known else None
@@ -52,7 +55,7 @@ def aggregate_cell(runs: list[CellResult]) -> dict[str, Any]:
     kinds = [*CONFLICT_KEYS, *sorted({k for r in runs for k in r.conflicts} - set(CONFLICT_KEYS))]
     conflicts = {k: sum(r.conflicts.get(k, 0) for r in runs) for k in kinds}
     retries, failures = sum(r.retries for r in runs), sum(r.failures for r in runs)
-    violations = None if any(r.violations is None for r in runs) else sum(r.violations for r in runs)
+    violations = None if any(r.violations is None for r in runs) else sum(r.violations or 0 for r in runs)
     worst = max(runs, key=lambda r: r.violations or 0)
     broken = sum(1 for r in runs if r.violations)
     finding = (
@@ -77,11 +80,10 @@ def aggregate_cell(runs: list[CellResult]) -> dict[str, Any]:
         "invariant": first.invariant,
         "throughput": median([r.throughput for r in runs]),
         "latency_ms": {
-            **{p: median([r.latency_ms.get(p) for r in runs]) for p in ("p50", "p95", "p99")},
-            "max": max(
-                (r.latency_ms["max"] for r in runs if r.latency_ms.get("max") is not None), default=None
-            ),
+            **{p: median([r.latency_ms.get(p) for r in runs]) for p in ("p50", "p90", "p95", "p99", "p999")},
+            "max": max((m for r in runs if (m := r.latency_ms.get("max")) is not None), default=None),
         },
+        **merged_latency(runs),
         "verdict": verdict(violations, finding, conflicts, retries=retries, failures=failures),
         "finding": finding,
         "spread": {name: spread([read(r) for r in runs]) for name, read in SPREAD_MEASURES.items()},
@@ -89,6 +91,15 @@ def aggregate_cell(runs: list[CellResult]) -> dict[str, Any]:
         "waits": merge_waits([r.waits for r in runs]),
         "server": merge_server([r.server for r in runs]),
     }
+
+
+def merged_latency(runs: list[CellResult]) -> dict[str, Any]:
+    """``{"latency_hdr": ...}``: the runs' histograms added up; empty when a run has none (a run
+    kept from before histograms), as a merge of some runs would pass for all of them."""
+    if not all(r.latency_hdr for r in runs):
+        return {}
+    merged = Latencies.merged([Latencies.from_document(r.latency_hdr) for r in runs])
+    return {"latency_hdr": merged.document()}
 
 
 def run_summary(run: CellResult) -> dict[str, Any]:

@@ -26,7 +26,7 @@ def check_write_cycle(t: Transcript) -> Finding:
     final = t.values("final")
     if final is None:
         raise Inconclusive("the final read of x and y did not return")
-    writer = {10: "nobody", 11: "T1", 12: "T2", 20: "nobody", 21: "T1", 22: "T2"}
+    writer: dict[int | None, str] = {10: "nobody", 11: "T1", 12: "T2", 20: "nobody", 21: "T1", 22: "T2"}
     x_by, y_by = writer.get(final.get(1), "?"), writer.get(final.get(2), "?")
     seen = f"final x = {final.get(1)} ({x_by}), y = {final.get(2)} ({y_by})"
     if {x_by, y_by} == {"T1", "T2"}:

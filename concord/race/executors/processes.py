@@ -27,6 +27,7 @@ import signal
 import threading
 import time
 from multiprocessing.connection import Connection, wait
+from typing import cast
 
 from concord.race.executors.base import Death, sum_progress, wait_until
 from concord.race.worker import WorkerJob, WorkerReport, run_worker
@@ -40,7 +41,7 @@ PRELOAD = ["__main__", "concord.race.executors.processes", "concord.race.program
 ORPHANED_EXIT = 70
 
 
-def context() -> mp.context.BaseContext:
+def context() -> mp.context.ForkServerContext | mp.context.SpawnContext:
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(PRELOAD)
@@ -182,7 +183,8 @@ class ProcessCell:
     def _receive(self, timeout: float) -> None:
         """Read what the children sent within ``timeout``: ready announcements and reports."""
         by_inbox = {inbox: worker for worker, inbox in self.inboxes.items()}
-        for inbox in wait(list(by_inbox), timeout):
+        # wait returns the connections it was given (typeshed widens them to sockets and fds).
+        for inbox in cast(list[Connection], wait(list(by_inbox), timeout)):
             worker = by_inbox[inbox]
             try:
                 message = inbox.recv()

@@ -100,7 +100,8 @@ class ListAppendProgram(Program):
         return Outcome(Status.DONE, [(r[0], r[1], r[2], tuple(r[3])) for r in state.pending])
 
     def _plan(self, state: _Worker, worker: int) -> list[tuple[str, int, Any]]:
-        rng, mops = state.rng, []
+        rng = state.rng
+        mops: list[tuple[str, int, Any]] = []
         for _ in range(rng.randint(1, self.max_mops)):
             slot = rng.randrange(self.keys)
             key = slot + self.keys * state.generation[slot]

@@ -82,7 +82,7 @@ class Transfer(Scenario):
 
     def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
         a, b = fixture.lists["a"], fixture.lists["b"]
-        held = dict(
+        held: dict[int, int] = dict(
             conn.execute(
                 sa.select(TASKS.c.list_id, sa.func.count())
                 .where(TASKS.c.list_id.in_([a, b]))
