@@ -99,7 +99,7 @@ def test_more_workers_than_the_server_accepts_are_refused_before_anything_starts
     outcome = on(database_url, "race", "--workers", "5000", "--json")
     assert (outcome.exit_code, outcome.stdout) == (2, "")
     assert outcome.stderr.startswith(
-        "concord: 5,000 workers need 5,002 connections but the server accepts only "
+        "concord: 5,000 workers need 5,003 connections but the server accepts only "
     )
     assert outcome.stderr.count("\n") == 1
 

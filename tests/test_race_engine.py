@@ -175,7 +175,7 @@ def test_more_workers_than_the_server_accepts_are_refused_before_starting(databa
     with psycopg.connect(dsn(database_url), autocommit=True) as conn, pytest.raises(TooManyWorkers) as caught:
         ensure_capacity(conn, 100_000)
     assert re.fullmatch(
-        r"100,000 workers need 100,002 connections but the server accepts only \d+ more "
+        r"100,000 workers need 100,003 connections but the server accepts only \d+ more "
         r"\(max_connections = \d+\); use at most \d+ workers",
         caught.value.message,
     )

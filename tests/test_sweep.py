@@ -227,7 +227,7 @@ def test_ctrl_c_exits_130_and_writes_the_partial_document(database_url, tmp_path
 def test_more_workers_than_the_server_accepts_are_refused_before_any_run(database_url, tmp_path):
     outcome = on(database_url, "sweep", "--workers", "1,5000", "--ops", "10", "--out", str(tmp_path))
     assert outcome.exit_code == 2
-    assert outcome.stderr.splitlines()[-1].startswith("concord: 5,000 workers need 5,002 connections")
+    assert outcome.stderr.splitlines()[-1].startswith("concord: 5,000 workers need 5,003 connections")
     assert not (tmp_path / "results").exists()
 
 

@@ -69,3 +69,18 @@ MaxTries = Annotated[
         "Default: 10.",
     ),
 ]
+NoWaits = Annotated[
+    bool,
+    typer.Option(
+        "--no-waits",
+        help="Do not sample where the workers' time went (no wait profile, no server counters): "
+        "a run that pays nothing for it.",
+    ),
+]
+ShowWaits = Annotated[
+    bool,
+    typer.Option(
+        "--waits",
+        help="Print each cell's whole wait profile, its top blocking edges, CPU and the server's counters.",
+    ),
+]

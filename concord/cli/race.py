@@ -19,7 +19,18 @@ from rich.text import Text
 
 from concord.cli.common import DatabaseUrl, Json, error_console, render
 from concord.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, UsageError
-from concord.cli.matrix import Duration, Executor, Isolation, MaxTries, Ops, Scenario, Strategy
+from concord.cli.matrix import (
+    Duration,
+    Executor,
+    Isolation,
+    MaxTries,
+    NoWaits,
+    Ops,
+    Scenario,
+    ShowWaits,
+    Strategy,
+)
+from concord.cli.waits import print_waits, print_warnings, top_wait
 from concord.errors import InvalidInput
 from concord.nouns import count
 from concord.race import Experiment, Progress, RaceResult, load_experiment, run_experiment, write_results
@@ -92,6 +103,8 @@ def race(
             help="list-append only: write each cell's Elle history here (.json, or .jsonl for JSON Lines).",
         ),
     ] = None,
+    waits: ShowWaits = False,
+    no_waits: NoWaits = False,
 ) -> None:
     """Race workers against the board; report throughput, latency, conflicts and anomalies per cell."""
     if via and strategy is None:  # through HTTP some scenarios have a narrower default set
@@ -109,12 +122,17 @@ def race(
         max_tries=max_tries,
         lock_timeout=lock_timeout,
         statement_timeout=statement_timeout,
+        waits=not no_waits,
     )
+    if waits and no_waits:
+        raise UsageError("--waits prints the wait samples that --no-waits turns off: give one of them")
     recorder = history_scenario(plan, history, via)
     check_writable(out / "results", out / "logs")  # before the run, not after its last cell
     result = run_with_live_display(plan, database_url, via=via, scenario=recorder)
     write_results(result, out)
-    render(result.document(), as_json=as_json, human=lambda console: print_result(console, result))
+    render(
+        result.document(), as_json=as_json, human=lambda console: print_result(console, result, waits=waits)
+    )
     if result.error:
         error_console().print(f"concord: {result.error}", markup=False)
         raise typer.Exit(EXIT_ERROR)
@@ -160,6 +178,8 @@ def build_experiment(path: Path | None, **given) -> Experiment:
             changes.update(ops=given["ops"], duration_s=None)
         if given["max_tries"] is not None:
             changes["max_tries"] = given["max_tries"]
+        if given.get("waits") is False:
+            changes["waits"] = False
         for timeout in ("lock_timeout", "statement_timeout"):
             if given.get(timeout) is not None:
                 changes[timeout] = given[timeout]
@@ -221,8 +241,9 @@ SHORT_ISOLATION = {"read committed": "RC", "repeatable read": "RR", "serializabl
 WIDE = 130  # below this many columns the verdicts go under the table instead of in it
 
 
-def print_result(console: Console, result: RaceResult) -> None:
-    """The table: one row per cell, numbers first, then the verdict (in the table when it fits)."""
+def print_result(console: Console, result: RaceResult, *, waits: bool = False) -> None:
+    """The table: one row per cell, numbers first, then the verdict (in the table when it fits);
+    with ``waits``, each cell's whole wait profile after it."""
     params = result.parameters
     wide = console.width >= WIDE
     table = Table(
@@ -244,9 +265,12 @@ def print_result(console: Console, result: RaceResult) -> None:
         "p50 ms",
         "p99 ms",
         "violations",
+        "where the time went",
     ]
-    if not wide:  # fit 80 columns: the lines below give the verdicts and each cell's seconds
-        columns = [c for c in columns if c not in ("secs", "commits", "p50 ms")]
+    if not wide:  # fit 80 columns: the lines below give the verdicts, seconds and top waits
+        columns = [c for c in columns if c not in ("secs", "commits", "p50 ms", "where the time went")]
+    if not any(c.waits for c in result.cells):  # sampling off, or a file from before it
+        columns = [c for c in columns if c != "where the time went"]
     for name in columns:
         table.add_column(name, justify="left" if name in ("strategy", "iso") else "right", no_wrap=True)
     if wide:
@@ -265,6 +289,7 @@ def print_result(console: Console, result: RaceResult) -> None:
             "p50 ms": _ms(c.latency_ms["p50"]),
             "p99 ms": _ms(c.latency_ms["p99"]),
             "violations": Text("?" if c.violations is None else f"{c.violations:,}", style=_style(c)),
+            "where the time went": top_wait(c.waits),
         }
         table.add_row(*(values[name] for name in columns), *([_verdict(c)] if wide else []))
     console.print(table)
@@ -275,6 +300,7 @@ def print_result(console: Console, result: RaceResult) -> None:
                     f"{n:>2}. {c.strategy}, {c.isolation}, {count(c.workers, 'worker')}, "
                     f"{c.duration_s:,.1f} s: ",
                     _verdict(c),
+                    f" · {top_wait(c.waits)}" if c.waits else "",
                 )
             )
     if result.cells:
@@ -292,6 +318,9 @@ def print_result(console: Console, result: RaceResult) -> None:
             console.print(
                 f"{c.strategy}/{c.isolation}: {problem}", style="yellow", markup=False, highlight=False
             )
+    print_warnings(console, result.cells)
+    if waits:
+        print_waits(console, result.cells)
     if result.interrupted:
         console.print("interrupted: partial results", style="bold yellow")
     if result.files:

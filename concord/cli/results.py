@@ -14,6 +14,7 @@ from rich.text import Text
 
 from concord.cli.common import Json, render
 from concord.cli.errors import UsageError
+from concord.cli.matrix import ShowWaits
 from concord.cli.plot import Out, Result
 from concord.cli.race import SHORT_ISOLATION
 from concord.cli.race import print_result as print_race
@@ -55,10 +56,12 @@ def list_(out: Out = Path("."), as_json: Json = False) -> None:
 
 
 @app.command("show")
-def show(result: Result, out: Out = Path("."), as_json: Json = False) -> None:
+def show(result: Result, out: Out = Path("."), as_json: Json = False, waits: ShowWaits = False) -> None:
     """Show one result as the command that wrote it (race, sweep, anomalies, calibrate) printed it."""
     document = load_result(result, out, kinds=KINDS)
-    render(document, as_json=as_json, human=lambda console: print_document(console, document))
+    if waits and document_kind(document) not in RACES:
+        raise UsageError(f"--waits shows the wait profiles of race and sweep results, not of {result}")
+    render(document, as_json=as_json, human=lambda console: print_document(console, document, waits=waits))
 
 
 @app.command("compare")
@@ -106,10 +109,10 @@ def print_list(console: Console, found: list[ResultFile], out: Path) -> None:
     console.print(table)
 
 
-def print_document(console: Console, document: dict[str, Any]) -> None:
+def print_document(console: Console, document: dict[str, Any], *, waits: bool = False) -> None:
     kind = document_kind(document)
     if kind == "sweep":
-        print_sweep(console, document)
+        print_sweep(console, document, waits=waits)
     elif kind == "anomalies":
         from concord.cli.anomalies import matrix
 
@@ -119,7 +122,7 @@ def print_document(console: Console, document: dict[str, Any]) -> None:
 
         print_calibration(console, calibration_report(document))
     else:
-        print_race(console, race_result(document))
+        print_race(console, race_result(document), waits=waits)
 
 
 def race_result(document: dict[str, Any]) -> RaceResult:

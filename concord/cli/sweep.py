@@ -24,8 +24,19 @@ from rich.text import Text
 
 from concord.cli.common import DatabaseUrl, Json, error_console, render
 from concord.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, UsageError
-from concord.cli.matrix import Duration, Executor, Isolation, MaxTries, Ops, Scenario, Strategy
+from concord.cli.matrix import (
+    Duration,
+    Executor,
+    Isolation,
+    MaxTries,
+    NoWaits,
+    Ops,
+    Scenario,
+    ShowWaits,
+    Strategy,
+)
 from concord.cli.race import SHORT_ISOLATION, WIDE, build_experiment, exit_on_failed_cells
+from concord.cli.waits import print_waits, print_warnings, top_wait
 from concord.errors import InvalidInput
 from concord.nouns import count
 from concord.race import TooManyWorkers
@@ -67,6 +78,8 @@ def sweep(
     out: Annotated[Path, typer.Option("--out", help="Write results/ under this directory.")] = Path("."),
     database_url: DatabaseUrl = None,
     as_json: Json = False,
+    waits: ShowWaits = False,
+    no_waits: NoWaits = False,
 ) -> None:
     """Run a scaling study: every cell `--repeats` times; one result with medians and spread."""
     if workers is None and experiment is None:
@@ -81,7 +94,10 @@ def sweep(
         duration=duration,
         ops=ops,
         max_tries=max_tries,
+        waits=not no_waits,
     )
+    if waits and no_waits:
+        raise UsageError("--waits prints the wait samples that --no-waits turns off: give one of them")
     try:
         study = Sweep(plan, repeats).validated()
     except InvalidInput as exc:
@@ -90,7 +106,7 @@ def sweep(
     result = run_with_progress(study, database_url)
     write_sweep(result, out)
     document = result.document()
-    render(document, as_json=as_json, human=lambda console: print_sweep(console, document))
+    render(document, as_json=as_json, human=lambda console: print_sweep(console, document, waits=waits))
     if result.error:
         error_console().print(f"concord: {result.error}", markup=False)
         raise typer.Exit(EXIT_ERROR)
@@ -171,8 +187,9 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
-def print_sweep(console: Console, document: dict[str, Any]) -> None:
-    """The sweep as a table: medians with the min-max of the runs, totals, violations, verdicts."""
+def print_sweep(console: Console, document: dict[str, Any], *, waits: bool = False) -> None:
+    """The sweep as a table: medians with the min-max of the runs, totals, violations, verdicts;
+    with ``waits``, each cell's wait profile (the mean of its runs') after it."""
     params = document["parameters"]
     wide = console.width >= WIDE
     table = Table(
@@ -192,9 +209,12 @@ def print_sweep(console: Console, document: dict[str, Any]) -> None:
         "retries",
         "gave up",
         "violations",
+        "where the time went",
     ]
     if not wide:  # fit 80 columns: the lines below the table give the seconds, retries and give-ups
-        columns = [c for c in columns if c not in ("secs", "retries", "gave up")]
+        columns = [c for c in columns if c not in ("secs", "retries", "gave up", "where the time went")]
+    if not any(c.get("waits") for c in document["cells"]):  # sampling off, or an older file
+        columns = [c for c in columns if c != "where the time went"]
     for name in columns:
         table.add_column(name, justify="left" if name in ("strategy", "iso") else "right", no_wrap=True)
     if wide:
@@ -212,6 +232,7 @@ def print_sweep(console: Console, document: dict[str, Any]) -> None:
             "retries": f"{c['retries']:,}",
             "gave up": f"{c['failures']:,}",
             "violations": Text("?" if c["violations"] is None else f"{c['violations']:,}", style=style),
+            "where the time went": top_wait(c.get("waits")),
         }
         row = [values[name] for name in columns]
         table.add_row(*row, *([Text(c["verdict"], style=style)] if wide else []))
@@ -226,6 +247,9 @@ def print_sweep(console: Console, document: dict[str, Any]) -> None:
     console.print(
         "medians of the runs; retries, gave up and violations are totals over the runs", style="dim"
     )
+    print_warnings(console, document["cells"])
+    if waits:
+        print_waits(console, document["cells"])
     if document.get("interrupted"):
         console.print("interrupted: partial results", style="bold yellow")
     if document.get("files"):

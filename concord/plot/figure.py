@@ -2,10 +2,11 @@
 
 Rows: throughput, latency (p99 and p50), conflicts per commit and violations, each against
 workers. Columns: one isolation level each, so a panel holds one line per strategy (four, not
-twelve). A strategy keeps its colour and marker in every panel, and the panels of a row share
-their y axis, so the same height means the same value across isolation levels. Workers go on a
-log2 axis (ladders double), each line nudged a little sideways so error bars at the same worker
-count do not hide each other.
+twelve). When the cells carry wait profiles, a stacked bar per cell shows where the workers'
+time went, below the panels (`concord.plot.waits`). A strategy keeps its colour and marker in
+every panel, and the panels of a row share their y axis, so the same height means the same
+value across isolation levels. Workers go on a log2 axis (ladders double), each line nudged a
+little sideways so error bars at the same worker count do not hide each other.
 
 matplotlib is imported only here, and only when a figure is asked for; the figure is a plain
 `Figure` on an Agg canvas, never pyplot, so no display and no global state is involved.
@@ -20,6 +21,7 @@ from typing import Any
 
 from concord.errors import ConcordError
 from concord.plot.series import Series, series_of, worker_ticks
+from concord.plot.waits import draw_waits, panel_inches
 
 #: A strategy's marker, by its place among the document's strategies (colour goes with it, so
 #: lines stay apart in greyscale and for colour-blind readers).
@@ -43,9 +45,13 @@ def draw(document: dict[str, Any]):
     isolations = list(dict.fromkeys(s.isolation for s in series))
     styles = _styles(series)
     columns = len(isolations)
-    fig = Figure(figsize=(max(7.5, 4.4 * columns + 1.6), 13), dpi=100, layout="constrained")
+    waits = panel_inches(document)  # a stacked bar per cell below, when the cells have profiles
+    fig = Figure(figsize=(max(7.5, 4.4 * columns + 1.6), 13 + waits), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(len(ROWS), columns, sharex=True, sharey="row", squeeze=False)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[13, waits]) if waits else (fig, None)
+    axes = top.subplots(len(ROWS), columns, sharex=True, sharey="row", squeeze=False)
+    if bottom is not None:  # after the panels: fig.axes keeps them first, row by row
+        draw_waits(bottom, document)
     runs = document.get("parameters", {}).get("repeats", 1)
     ticks = worker_ticks(series)
     for column, isolation in enumerate(isolations):
@@ -64,7 +70,7 @@ def draw(document: dict[str, Any]):
     for ax, label in zip(axes[:, 0], _row_labels(runs), strict=True):
         ax.set_ylabel(label)
     handles, labels = _strategy_legend(axes[0], series)
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), title="strategy", fontsize=11)
+    top.legend(handles, labels, loc="outside lower center", ncols=len(labels), title="strategy", fontsize=11)
     fig.suptitle(_title(document), fontsize=14)
     return fig
 

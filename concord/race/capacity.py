@@ -7,9 +7,9 @@ import psycopg
 from concord.errors import InvalidInput
 from concord.nouns import count
 
-#: Connections the engine opens beside the workers: the fixture/check connection and the
-#: control connection that cancels in-flight queries.
-OWN_CONNECTIONS = 2
+#: Connections the engine opens beside the workers: the fixture/check connection, the
+#: control connection that cancels in-flight queries, and the wait sampler's.
+OWN_CONNECTIONS = 3
 
 FREE_SLOTS = """
 SELECT current_setting('max_connections')::int

@@ -20,6 +20,8 @@ from concord.race.experiment import Cell, Experiment
 from concord.race.results import CellResult, Totals, verdict
 from concord.race.scenarios import Check, Scenario, Tally, get_scenario
 from concord.race.scenarios.base import BrokenContract, CellRefused
+from concord.race.waits.server import FORCE_FLUSH, flush_statistics
+from concord.race.waits.watch import Waits
 from concord.race.worker import WorkerJob, WorkerReport, retry_kinds
 
 #: Attempt traces kept per cell, shared out between its workers (each keeps its first N).
@@ -57,6 +59,7 @@ class CellRunner:
         dsn: str,
         control: psycopg.Connection,
         scenario: Scenario | None = None,
+        waits: Waits | None = None,
     ) -> None:
         self.experiment, self.cell, self.engine, self.dsn, self.control = (
             experiment,
@@ -67,11 +70,14 @@ class CellRunner:
         )
         self.scenario = scenario or get_scenario(experiment.scenario_source or cell.scenario)
         self.strategy = get_strategy(cell.strategy)
+        self.waits = waits.cell(experiment.executor, self.strategy.name) if waits else None
 
     def run(self, index: int, cells: int, on_progress, on_running) -> tuple[CellResult, list[tuple]]:
         try:
             with self.engine.begin() as conn:
                 fixture = self.scenario.setup(conn, self.cell.workers, self.experiment.ops)
+                if self.waits and (conn.dialect.server_version_info or (0,)) >= (15,):
+                    conn.execute(sa.text(FORCE_FLUSH))  # the set-up counts before the cell, not in it
         except CellRefused as refused:  # a user's setup failed: this cell is recorded, the run goes on
             return self.result(None, [], [], 0.0, False, refused=refused.message)
         jobs = self.jobs(fixture)
@@ -81,6 +87,8 @@ class CellRunner:
         try:
             running = get_executor(self.experiment.executor).start(jobs)
             pids = running.wait_ready(READY_TIMEOUT_S)
+            if self.waits:
+                self.waits.start(pids, running)
             running.go()
             started = time.perf_counter()
             if on_running:
@@ -91,10 +99,14 @@ class CellRunner:
                 raise
             interrupted = True
         except BaseException:  # a failing callback or a lost control connection: stop, then report
+            if self.waits:
+                self.waits.stop()
             if running is not None:
                 self.stop(running, pids, cancel=True)
             raise
         stopped = time.perf_counter()
+        if self.waits:  # the profile covers the race, not the stopping
+            self.waits.stop()
         reports, deaths = self.stop(running, pids, cancel=interrupted)
         return self.result(fixture, reports, deaths, ran_for(started, stopped, reports), interrupted)
 
@@ -102,6 +114,9 @@ class CellRunner:
         program = self.scenario.program(self.strategy, fixture)
         workers, ops = self.cell.workers, self.experiment.ops
         cap = trace_cap(workers)
+        settings = self.experiment.session_settings()
+        if self.waits:
+            settings += self.waits.settings()
         return [
             WorkerJob(
                 worker=w,
@@ -113,7 +128,7 @@ class CellRunner:
                 ops=None if ops is None else ops // workers + (1 if w < ops % workers else 0),
                 trace_cap=cap,
                 seed=self.experiment.seed * 100_003 + w,
-                settings=self.experiment.session_settings(),
+                settings=settings,
             )
             for w in range(workers)
         ]
@@ -136,13 +151,14 @@ class CellRunner:
             reports, deaths = running.collect(STOP_GRACE_S)
             if not deaths and running.finished():
                 return reports, deaths
-        cancel_backends(self.control, [pid for pid in pids.values() if pid])
+        signaller = (self.waits.signaller() if self.waits else None) or self.control
+        cancel_backends(signaller, [pid for pid in pids.values() if pid])
         reports, deaths = running.collect(1.0 if cancel else 3.0)
         killed = running.kill_stragglers()
         if killed or not running.finished():
             # Whatever still runs must not keep row locks the check and teardown need: end the
             # sessions (a thread cannot be killed, its connection can).
-            terminate_backends(self.control, [pid for pid in pids.values() if pid])
+            terminate_backends(signaller, [pid for pid in pids.values() if pid])
         return reports, deaths
 
     def result(
@@ -164,12 +180,14 @@ class CellRunner:
             dead_workers=dead,
             worker_errors=tuple(r.error for r in reports if r.error),
         )
+        totals = Totals.of(reports)
+        # Before the check: the server's counters cover the workers, not the check's own reads.
+        waits, server = self.waits.finish(reports, totals, hurry=interrupted) if self.waits else (None, None)
         if refused is None:
             found = self.check(fixture, tally)
         else:
             found = Check(None, f"refused: {refused}", error=refused)
         violations, finding, details = found.violations, found.finding, found.details
-        totals = Totals.of(reports)
         if found.error:
             judged = finding if refused else f"error: {found.error}"
         else:
@@ -202,6 +220,8 @@ class CellRunner:
             trace=totals.trace(trace_cap(self.cell.workers)),
             latency_hdr=totals.latency.document(),
             error=found.error,
+            waits=waits,
+            server=server,
         )
         return cell, totals.traces
 
@@ -237,18 +257,24 @@ def trace_cap(workers: int) -> int:
     return max(10, TRACE_LINES_PER_CELL // workers)
 
 
+#: Only backends still there are signalled: a worker that already stopped has closed its session,
+#: and signalling its pid drew "PID N is not a PostgreSQL backend process" warnings in the log.
+_SIGNAL_LIVE = "SELECT pg_{}_backend(pid) FROM pg_stat_activity WHERE pid = ANY(%s)"
+
+
 def cancel_backends(control: psycopg.Connection, pids: list[int]) -> None:
     """Cancel whatever the workers' backends are running (a lock wait, usually)."""
     if pids:
-        _quietly(control, "SELECT pg_cancel_backend(pid) FROM unnest(%s::int[]) AS pid", pids)
+        _quietly(control, _SIGNAL_LIVE.format("cancel"), pids)
 
 
 def terminate_backends(control: psycopg.Connection, pids: list[int]) -> None:
     """End the sessions of workers that could not be stopped: their transactions roll back."""
     if pids:
-        _quietly(control, "SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", pids)
+        _quietly(control, _SIGNAL_LIVE.format("terminate"), pids)
 
 
 def _quietly(control: psycopg.Connection, sql: str, pids: list[int]) -> None:
     with contextlib.suppress(psycopg.Error):  # the server is gone; its backends are too
         control.execute(sql, (pids,))
+        flush_statistics(control)  # the signal's own statement counts now, not in a later cell

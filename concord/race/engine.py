@@ -36,6 +36,8 @@ from concord.race.executors.aio import event_loop_parameter
 from concord.race.experiment import Experiment, load_experiment
 from concord.race.results import RaceResult
 from concord.race.scenarios import Scenario
+from concord.race.waits.server import flush_statistics
+from concord.race.waits.watch import Waits
 
 SETTINGS = (
     "max_connections",
@@ -86,7 +88,14 @@ def run_experiment(
                 database=describe_database(control),
                 parameters=parameters,
             )
-            run_cells(experiment, result, engine, dsn, control, on_progress, on_running, scenario)
+            waits = Waits.open(dsn, control.info.dbname) if experiment.waits else None
+            if waits:
+                flush_statistics(control)  # its statements so far count before the first cell
+            try:
+                run_cells(experiment, result, engine, dsn, control, on_progress, on_running, scenario, waits)
+            finally:
+                if waits:
+                    waits.close()
     except (DBAPIError, psycopg.Error) as exc:
         raise translate(exc) from exc
     finally:
@@ -113,10 +122,10 @@ def race_url(database_url: str | None, scenario: Scenario) -> sa.URL:
     return url.set(database=USER_DATABASE)
 
 
-def run_cells(experiment, result, engine, dsn, control, on_progress, on_running, scenario) -> None:
+def run_cells(experiment, result, engine, dsn, control, on_progress, on_running, scenario, waits) -> None:
     cells = experiment.cells()
     for index, cell in enumerate(cells):
-        runner = CellRunner(experiment, cell, engine, dsn, control, scenario)
+        runner = CellRunner(experiment, cell, engine, dsn, control, scenario, waits)
         try:
             outcome, traces = runner.run(index, len(cells), on_progress, on_running)
         except KeyboardInterrupt:

@@ -13,6 +13,7 @@ user could mistype.
     max_tries  = 10
     lock_timeout      = "50ms"                  # optional: SET for every worker session; its
     statement_timeout = "1s"                    # errors count as conflict kinds of their own
+    waits = true                                # sample where the workers' time went (default)
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class Experiment:
     seed: int = 0
     lock_timeout: str | None = None
     statement_timeout: str | None = None
+    #: Sample the workers' backends for a wait profile (`concord.race.waits`); off for a run
+    #: that must not pay for it (the overhead benchmark's baseline).
+    waits: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
     #: A user's scenario: what named it (``path/file.py:NAME``, ``package.module:NAME``, an entry
     #: point); ``scenario`` is then the scenario's own name. None for the built-in ones.
@@ -208,6 +212,7 @@ _TOML_KEYS = {
     "seed",
     "lock_timeout",
     "statement_timeout",
+    "waits",
 }
 
 
@@ -246,7 +251,14 @@ def load_experiment(path: str | Path) -> Experiment:
         seed=data.get("seed", 0),
         lock_timeout=data.get("lock_timeout"),
         statement_timeout=data.get("statement_timeout"),
+        waits=_as_bool("waits", data.get("waits", True)),
     )
+
+
+def _as_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{name} must be true or false, not {value!r}")
+    return value
 
 
 def _as_list(value: Any) -> list[Any]:

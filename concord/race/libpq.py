@@ -39,6 +39,10 @@ _SCALAR, _ROWCOUNT, _NOTHING = Fetch.SCALAR, Fetch.ROWCOUNT, Fetch.NOTHING
 #: BEGIN and COMMIT are prepared statements too, as pgbench -M prepared runs them.
 _BEGIN, _COMMIT = b"concord_begin", b"concord_commit"
 _TRANSACTION_CONTROL = ((_BEGIN, b"BEGIN"), (_COMMIT, b"COMMIT"))
+#: A transaction is open (libpq's own view): only then does a failed attempt need a ROLLBACK.
+#: After a failed COMMIT, or between transactions, there is none, and a ROLLBACK would only draw
+#: the server's "there is no transaction in progress" warning and count a transaction of its own.
+_OPEN = frozenset({pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR})
 #: Integer columns load with ``int`` itself (their text form is plain decimal): a builtin call
 #: instead of a loader object's method, on every row a step reads.
 _INTEGERS = frozenset(postgres.types[name].oid for name in ("int2", "int4", "int8"))
@@ -100,6 +104,18 @@ class _Statements:
         for name, value in settings:
             commands.append((b"SELECT set_config($1, $2, false)", [name.encode(), value.encode()]))
         return commands
+
+    def _flush_commands(self) -> list[tuple[bytes, None]]:
+        """Last of the set-up: hand the session's statistics to the server now (PostgreSQL 15+
+        flushes a backend's counts at most once a second otherwise), so the set-up's own
+        transactions count before a cell's pg_stat_database reading, not during the race."""
+        return (
+            [(b"SELECT pg_stat_force_next_flush()", None)] if self.conn.info.server_version >= 150000 else []
+        )
+
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open on the connection (libpq's transaction status)."""
+        return self.pgconn.transaction_status in _OPEN
 
     def _new_plan(self, sql: Sql) -> Plan:
         return Plan(f"concord_{len(self.plans)}".encode(), sql)
@@ -170,6 +186,8 @@ class LibpqSession(_Statements):
                 self._check(self.pgconn.exec_params(command, params))
         for name, command in _TRANSACTION_CONTROL:
             self._check(self.pgconn.prepare(name, command))
+        for command, _ in self._flush_commands():
+            self._command(command)
 
     def begin(self) -> None:
         self._check(self.pgconn.exec_prepared(_BEGIN, None))
@@ -178,7 +196,9 @@ class LibpqSession(_Statements):
         self._check(self.pgconn.exec_prepared(_COMMIT, None))
 
     def rollback(self) -> None:
-        self._command(b"ROLLBACK")
+        """Roll back the open transaction; nothing when none is open (see `_OPEN`)."""
+        if self.in_transaction():
+            self._command(b"ROLLBACK")
 
     def execute(self, sql: Sql, params: dict[str, Any]) -> Any:
         """Run one step; return what its ``fetch`` asks for."""
@@ -263,6 +283,9 @@ class AsyncLibpqSession(_Statements):
             for name, command in _TRANSACTION_CONTROL:
                 session.pgconn.send_prepare(name, command)
                 session._check(await session.result())
+            for command, _ in session._flush_commands():
+                session.pgconn.send_query(command)
+                session._check(await session.result())
         except BaseException:
             session.close()
             raise
@@ -327,6 +350,9 @@ class AsyncLibpqSession(_Statements):
         return await done
 
     async def rollback(self) -> None:
+        """Roll back the open transaction; nothing when none is open."""
+        if not self.in_transaction():
+            return
         self._send(None)
         self.pgconn.send_query(b"ROLLBACK")
         self._flush()

@@ -53,6 +53,10 @@ class CellResult:
     #: Why the cell failed, when it did: a user scenario's code raised (what, and where), or its
     #: setup refused the cell. Absent from the document when None.
     error: str | None = None
+    #: Where the workers' time went, and the server's own counters (`concord.race.waits`);
+    #: None when sampling was off.
+    waits: dict[str, Any] | None = None
+    server: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)

@@ -76,6 +76,9 @@ class WorkerReport:
     #: None if it never raced. CLOCK_MONOTONIC on Linux, one clock for every process, so the
     #: coordinator measures a cell until its last worker stopped, in-flight work included.
     stopped_at: float | None = None
+    #: Transactions committed that found nothing left to do (EXHAUSTED): no operation, but a
+    #: commit the server counts (the reconciliation with pg_stat_database needs them).
+    empty_commits: int = 0
 
     @property
     def commits(self) -> int:
@@ -156,6 +159,7 @@ class Book:
         found nothing left (EXHAUSTED), is no operation: no attempt, commit, latency or trace."""
         status = outcome.status
         if status is _EXHAUSTED:
+            self.report.empty_commits += 1
             return
         ended = time.perf_counter()
         report = self.report

@@ -186,6 +186,9 @@ class LoopRacer:
         def rolled_back(result: PGresult | None, rollback_error: BaseException | None) -> None:
             self._account(error)  # a failed ROLLBACK: the next BEGIN reports a broken connection
 
+        if not self.session.in_transaction():  # a failed COMMIT ended it already
+            self._account(error)
+            return
         try:
             self.session.send_command(b"ROLLBACK", rolled_back)
         except psycopg.Error:  # the connection is gone

@@ -14,8 +14,10 @@ import json
 from pathlib import Path
 
 from concord.race.results import CONFLICT_KEYS, CellResult, RaceResult
+from concord.race.waits.describe import top_wait
 from concord.reports.store import kept_on_failure
 from concord.reports.tables import per_cell_unit
+from concord.reports.waits import markdown_lines
 
 TRACE_FIELDS = ("worker", "op", "attempt", "start", "end", "outcome", "sqlstate")
 CSV_FIELDS = (
@@ -40,6 +42,8 @@ CSV_FIELDS = (
     # added after the first release: at the end, so every earlier column keeps its place
     "p90_ms",
     "p999_ms",
+    "top_wait",
+    "lock_share",
 )
 
 
@@ -99,6 +103,8 @@ def csv_row(cell: CellResult) -> dict[str, object]:
     row: dict[str, object] = {k: getattr(cell, k) for k in CSV_FIELDS if hasattr(cell, k)}
     row.update({k: cell.conflicts.get(k, 0) for k in CONFLICT_KEYS})
     row.update({f"{k}_ms": cell.latency_ms.get(k) for k in ("p50", "p90", "p95", "p99", "p999", "max")})
+    row["top_wait"] = top_wait(cell.waits) if cell.waits else None
+    row["lock_share"] = (cell.waits or {}).get("groups", {}).get("lock", 0.0) if cell.waits else None
     return row
 
 
@@ -138,6 +144,9 @@ def markdown(result: RaceResult) -> str:
         )
     if result.error:
         lines += ["", f"Error: {result.error}"]
+    waits = markdown_lines(result.document())
+    if waits:
+        lines += ["", *waits]
     lines += [
         "",
         "Traces: the first attempts of each worker per cell, as JSON Lines (see the `trace` key of each "

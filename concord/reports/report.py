@@ -10,6 +10,7 @@ from typing import Any
 from concord.nouns import count
 from concord.reports.page import Bullets, Code, Heading, Image, Page, Paragraph, Table, markdown, to_html
 from concord.reports.tables import CELL_HEADER, NUMERIC, cell_rows, per_cell_unit
+from concord.reports.waits import waits_blocks
 
 
 def build_page(document: dict[str, Any], *, charts: bool = True, chart_name: str = "chart.png") -> Page:
@@ -36,6 +37,7 @@ def build_page(document: dict[str, Any], *, charts: bool = True, chart_name: str
         Heading("Cells"),
         Paragraph(cells_note(document)),
         Table(CELL_HEADER, cell_rows(document), NUMERIC),
+        *waits_blocks(document),
     ]
     page.blocks += [Heading("Parameters"), Table(("parameter", "value"), parameter_rows(params))]
     settings = document.get("database", {}).get("settings", {})
@@ -161,6 +163,8 @@ def reproduce_command(document: dict[str, Any]) -> str:
     ]
     if verb == "sweep":
         words.append(f"--repeats {params.get('repeats')}")
+    if params.get("waits") is False:
+        words.append("--no-waits")
     return " ".join(words)
 
 

@@ -7,6 +7,8 @@ A sweep cell keeps the keys of a race cell, so everything that reads race docume
   merged (exact: every operation of every run), for reading percentiles over the runs together.
 - ``attempts``, ``commits``, ``retries``, ``failures``, ``conflicts`` and ``violations`` are totals
   over the runs; ``duration_s`` is the median length of a run (each run's is in ``spread``).
+- ``waits`` is the runs' wait profiles weighted by their samples, blocking edges and server
+  counters summed (`concord.race.waits.merge`);
 - ``spread`` holds each measure's values with their median, min and max; ``runs`` the runs themselves.
 """
 
@@ -19,6 +21,7 @@ from typing import Any
 from concord.nouns import count
 from concord.race.latency import Latencies
 from concord.race.results import CONFLICT_KEYS, CellResult, verdict
+from concord.race.waits.merge import merge_server, merge_waits
 
 #: What the spread is reported for: a name in the document and how to read it off a run.
 SPREAD_MEASURES = {
@@ -85,6 +88,8 @@ def aggregate_cell(runs: list[CellResult]) -> dict[str, Any]:
         "finding": finding,
         "spread": {name: spread([read(r) for r in runs]) for name, read in SPREAD_MEASURES.items()},
         "runs": [run_summary(r) for r in runs],
+        "waits": merge_waits([r.waits for r in runs]),
+        "server": merge_server([r.server for r in runs]),
     }
     errors = [r.error for r in runs if r.error]
     if errors:  # a run failed (a user scenario's code raised): say so, and the sweep exits 1

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from concord.race.results import CONFLICT_KEYS
+from concord.race.waits.describe import top_wait
 from concord.sweeps.runner import SweepResult
 
 CSV_FIELDS = (
@@ -35,6 +36,8 @@ CSV_FIELDS = (
     *CONFLICT_KEYS,
     "violations",
     "verdict",
+    "top_wait",
+    "lock_share",
 )
 
 
@@ -65,6 +68,9 @@ def csv_row(cell: dict[str, Any]) -> dict[str, Any]:
     for measure in ("throughput", "p99_ms"):
         row.update({f"{measure}_{k}": spread[measure][k] for k in ("median", "min", "max")})
     row["p50_ms_median"] = spread["p50_ms"]["median"]
+    waits = cell.get("waits")
+    row["top_wait"] = top_wait(waits) if waits else None
+    row["lock_share"] = waits.get("groups", {}).get("lock", 0.0) if waits else None
     return row
 
 
