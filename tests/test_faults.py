@@ -31,7 +31,7 @@ from concord.locking import RetryPolicy, get_strategy
 from concord.race import Experiment, run_experiment
 from concord.race.executors import Death
 from concord.race.executors.processes import ProcessExecutor
-from concord.race.libpq import AsyncLibpqSession
+from concord.race.libpq_async import AsyncLibpqSession
 from concord.race.scenarios import Tally
 from concord.race.scenarios.counter import Counter
 from concord.race.worker import WorkerJob, retry_kinds

@@ -2,7 +2,7 @@
 
 Same job, report, accounting (`Book`) and retry rules as the sync worker. Connecting, the start
 signal and closing are awaited in a task per worker (`run_worker_async`); the race itself is a
-`LoopRacer`, whose statements go through `concord.race.libpq.AsyncLibpqSession` chained by the
+`LoopRacer`, whose statements go through `concord.race.libpq_async.AsyncLibpqSession` chained by the
 event loop's reader callbacks.
 """
 
@@ -17,7 +17,8 @@ from typing import Any
 import psycopg
 from psycopg.pq.abc import PGresult
 
-from concord.race.libpq import AsyncLibpqSession, Plan
+from concord.race.libpq import Plan
+from concord.race.libpq_async import AsyncLibpqSession
 from concord.race.program import Operation, Outcome, Status
 from concord.race.worker import (
     Book,

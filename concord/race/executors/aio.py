@@ -1,5 +1,5 @@
 """`asyncio`: every worker is a task on one event loop, each with its own connection, driven
-through non-blocking libpq (`concord.race.libpq.AsyncLibpqSession`); while racing, a worker's
+through non-blocking libpq (`concord.race.libpq_async.AsyncLibpqSession`); while racing, a worker's
 statements are chained by the loop's reader callbacks (`concord.race.worker_async.LoopRacer`).
 
 The loop runs in a thread of its own so the coordinator (live display, deadline, Ctrl-C) stays
