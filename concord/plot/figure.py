@@ -205,13 +205,15 @@ def _workers_axis(ax, ticks: list[int]) -> None:
     ax.xaxis.set_major_formatter(ScalarFormatter())
     ax.xaxis.set_minor_locator(NullLocator())
     ax.grid(True, alpha=0.3)
+    if len(ticks) == 1:  # one worker count: show the strategies' nudged points side by side, not
+        ax.set_xlim(ticks[0] / 1.5, ticks[0] * 1.5)  # at the edges of a range autoscaled to the nudge
 
 
 def _title(document: dict[str, Any]) -> str:
     params = document.get("parameters", {})
     kind = document.get("kind", "race")
     return (
-        f"concord {kind}: {params.get('scenario', '?')} · {params.get('executor', '?')} executor · "
+        f"concord {kind}: {params.get('scenario', '?')} · {params.get('executor', '?')} executor\n"
         f"PostgreSQL {document.get('database', {}).get('server_version', '?')} · "
         f"{document.get('started_at', '')}"
     )
