@@ -11,10 +11,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich import box
 from rich.console import Console
 from rich.live import Live
-from rich.table import Table
 from rich.text import Text
 
 from concord.cli.common import DatabaseUrl, Json, error_console, render
@@ -30,14 +28,16 @@ from concord.cli.matrix import (
     ShowWaits,
     Strategy,
 )
+from concord.cli.table import rich_table
 from concord.cli.waits import print_waits, print_warnings, top_wait
 from concord.errors import InvalidInput
 from concord.nouns import count
 from concord.race import Experiment, Progress, RaceResult, load_experiment, run_experiment, write_results
 from concord.race.experiment import parse_workers, split_list
 from concord.race.http import http_default_strategies, run_http_experiment
+from concord.reports.cells import RACE_NARROW, RACE_TERMINAL, per_cell_unit, verdict_style
 from concord.reports.store import check_writable
-from concord.reports.tables import per_cell_unit
+from concord.reports.table import CellTable
 
 
 def race(
@@ -237,7 +237,6 @@ def progress_line(p: Progress) -> Text:
     )
 
 
-SHORT_ISOLATION = {"read committed": "RC", "repeatable read": "RR", "serializable": "SER"}
 WIDE = 130  # below this many columns the verdicts go under the table instead of in it
 
 
@@ -246,53 +245,11 @@ def print_result(console: Console, result: RaceResult, *, waits: bool = False) -
     with ``waits``, each cell's whole wait profile after it."""
     params = result.parameters
     wide = console.width >= WIDE
-    table = Table(
-        title=f"concord race: {params['scenario']} ({params['executor']}, {per_cell_unit(params)})",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-    )
-    columns = [
-        "#",
-        "strategy",
-        "iso",
-        "workers",
-        "secs",
-        "commits/s",
-        "commits",
-        "retries",
-        "gave up",
-        "p50 ms",
-        "p99 ms",
-        "violations",
-        "where the time went",
-    ]
+    table = CellTable.of(RACE_TERMINAL, result.cells)
     if not wide:  # fit 80 columns: the lines below give the verdicts, seconds and top waits
-        columns = [c for c in columns if c not in ("secs", "commits", "p50 ms", "where the time went")]
-    if not any(c.waits for c in result.cells):  # sampling off, or a file from before it
-        columns = [c for c in columns if c != "where the time went"]
-    for name in columns:
-        table.add_column(name, justify="left" if name in ("strategy", "iso") else "right", no_wrap=True)
-    if wide:
-        table.add_column("verdict", ratio=1)
-    for n, c in enumerate(result.cells, 1):
-        values = {
-            "#": str(n),
-            "strategy": c.strategy,
-            "iso": SHORT_ISOLATION.get(c.isolation, c.isolation),
-            "workers": str(c.workers),
-            "secs": f"{c.duration_s:,.1f}",  # measured: a cell can end before its time is up
-            "commits/s": f"{c.throughput:,.0f}",
-            "commits": f"{c.commits:,}",
-            "retries": f"{c.retries:,}",
-            "gave up": f"{c.failures:,}",
-            "p50 ms": _ms(c.latency_ms["p50"]),
-            "p99 ms": _ms(c.latency_ms["p99"]),
-            "violations": Text("?" if c.violations is None else f"{c.violations:,}", style=_style(c)),
-            "where the time went": top_wait(c.waits),
-        }
-        table.add_row(*(values[name] for name in columns), *([_verdict(c)] if wide else []))
-    console.print(table)
+        table = table.without(*RACE_NARROW)
+    title = f"concord race: {params['scenario']} ({params['executor']}, {per_cell_unit(params)})"
+    console.print(rich_table(table, title=title, numbered=True))
     if not wide:
         for n, c in enumerate(result.cells, 1):
             console.print(
@@ -331,13 +288,5 @@ def print_result(console: Console, result: RaceResult, *, waits: bool = False) -
         )
 
 
-def _style(cell) -> str:
-    return "bold red" if cell.violations is None or cell.violations > 0 else "green"
-
-
 def _verdict(cell) -> Text:
-    return Text(cell.verdict, style=_style(cell))
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.1f}"
+    return Text(cell.verdict, style=verdict_style(cell.to_dict()))

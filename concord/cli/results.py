@@ -16,7 +16,6 @@ from concord.cli.common import Json, render
 from concord.cli.errors import UsageError
 from concord.cli.matrix import ShowWaits
 from concord.cli.plot import Out, Result
-from concord.cli.race import SHORT_ISOLATION
 from concord.cli.race import print_result as print_race
 from concord.cli.results_kinds import (
     NOTE_STYLE,
@@ -27,6 +26,7 @@ from concord.cli.results_kinds import (
 )
 from concord.cli.sweep import print_sweep
 from concord.race import CellResult, RaceResult
+from concord.reports.cells import SHORT_ISOLATION
 from concord.reports.compare import BEYOND, UNKNOWN, WITHIN, Change, Comparison, compare
 from concord.reports.compare_kinds import compare_anomalies, compare_calibrations
 from concord.reports.store import (

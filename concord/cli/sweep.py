@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -19,8 +18,6 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
-from rich.text import Text
 
 from concord.cli.common import DatabaseUrl, Json, error_console, render
 from concord.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, UsageError
@@ -35,13 +32,15 @@ from concord.cli.matrix import (
     ShowWaits,
     Strategy,
 )
-from concord.cli.race import SHORT_ISOLATION, WIDE, build_experiment, exit_on_failed_cells
-from concord.cli.waits import print_waits, print_warnings, top_wait
+from concord.cli.race import WIDE, build_experiment, exit_on_failed_cells
+from concord.cli.table import rich_table
+from concord.cli.waits import print_waits, print_warnings
 from concord.errors import InvalidInput
 from concord.nouns import count
 from concord.race import TooManyWorkers
+from concord.reports.cells import SHORT_ISOLATION, SWEEP_NARROW, SWEEP_TERMINAL, columns, per_cell_unit
 from concord.reports.store import check_writable
-from concord.reports.tables import per_cell_unit, with_range
+from concord.reports.table import CellTable
 from concord.sweeps import Sweep, SweepProgress, SweepResult, run_sweep, write_sweep
 from concord.sweeps.runner import DEFAULT_REPEATS, DEFAULT_WORKERS
 
@@ -179,12 +178,11 @@ class RunLog:
         self.console.print(f"run {p.run}/{p.runs}: {progress_text(p)}{left}", markup=False)
 
 
-def _secs(cell: dict[str, Any]) -> str:
-    return with_range(cell.get("duration_s"), cell.get("spread", {}).get("duration_s"), "{:,.1f}")
-
-
 def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+(SECS,) = columns("duration_s")  # the median run's measured length, with the runs' range
 
 
 def print_sweep(console: Console, document: dict[str, Any], *, waits: bool = False) -> None:
@@ -192,56 +190,19 @@ def print_sweep(console: Console, document: dict[str, Any], *, waits: bool = Fal
     with ``waits``, each cell's wait profile (the mean of its runs') after it."""
     params = document["parameters"]
     wide = console.width >= WIDE
-    table = Table(
-        title=f"concord sweep: {params['scenario']} ({params['executor']}, {per_cell_unit(params)}, "
-        f"{count(params.get('repeats', 1), 'run')} per cell)",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-    )
-    columns = [
-        "strategy",
-        "iso",
-        "workers",
-        "secs",
-        "commits/s (min-max)",
-        "p99 ms (min-max)",
-        "retries",
-        "gave up",
-        "violations",
-        "where the time went",
-    ]
+    table = CellTable.of(SWEEP_TERMINAL, document["cells"])
     if not wide:  # fit 80 columns: the lines below the table give the seconds, retries and give-ups
-        columns = [c for c in columns if c not in ("secs", "retries", "gave up", "where the time went")]
-    if not any(c.get("waits") for c in document["cells"]):  # sampling off, or an older file
-        columns = [c for c in columns if c != "where the time went"]
-    for name in columns:
-        table.add_column(name, justify="left" if name in ("strategy", "iso") else "right", no_wrap=True)
-    if wide:
-        table.add_column("verdict", ratio=1)
-    for c in document["cells"]:
-        spread = c.get("spread", {})
-        style = "bold red" if c["violations"] is None or c["violations"] > 0 else "green"
-        values = {
-            "strategy": c["strategy"],
-            "iso": SHORT_ISOLATION.get(c["isolation"], c["isolation"]),
-            "workers": str(c["workers"]),
-            "secs": _secs(c),  # the median run's measured length: a run can end before its time
-            "commits/s (min-max)": with_range(c["throughput"], spread.get("throughput"), "{:,.0f}"),
-            "p99 ms (min-max)": with_range(c["latency_ms"].get("p99"), spread.get("p99_ms"), "{:,.1f}"),
-            "retries": f"{c['retries']:,}",
-            "gave up": f"{c['failures']:,}",
-            "violations": Text("?" if c["violations"] is None else f"{c['violations']:,}", style=style),
-            "where the time went": top_wait(c.get("waits")),
-        }
-        row = [values[name] for name in columns]
-        table.add_row(*row, *([Text(c["verdict"], style=style)] if wide else []))
-    console.print(table)
+        table = table.without(*SWEEP_NARROW)
+    title = (
+        f"concord sweep: {params['scenario']} ({params['executor']}, {per_cell_unit(params)}, "
+        f"{count(params.get('repeats', 1), 'run')} per cell)"
+    )
+    console.print(rich_table(table, title=title))
     if not wide:
         for n, c in enumerate(document["cells"], 1):
             console.print(
                 f"{n:>2}. {c['strategy']}, {c['isolation']}, "
-                f"{count(c['workers'], 'worker')}, {_secs(c)} s: {c['verdict']}",
+                f"{count(c['workers'], 'worker')}, {SECS.shown(c)} s: {c['verdict']}",
                 markup=False,
             )
     console.print(

@@ -9,8 +9,7 @@ from rich.console import Console
 
 from concord.nouns import count
 from concord.race.waits.describe import detail_lines, top_wait
-
-SHORT_ISOLATION = {"read committed": "RC", "repeatable read": "RR", "serializable": "SER"}
+from concord.reports.cells import SHORT_ISOLATION
 
 
 def as_dict(cell: Any) -> dict[str, Any]:

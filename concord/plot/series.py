@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-SHORT_ISOLATION = {"read committed": "RC", "repeatable read": "RR", "serializable": "SER"}
+from concord.reports.cells import SHORT_ISOLATION
 
 
 @dataclass

@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from concord.race.waits.profile import group_of
-from concord.reports.tables import SHORT_ISOLATION
+from concord.reports.cells import SHORT_ISOLATION
 
 #: Segments named in the legend; the rest is summed into "other".
 KEYS = 8

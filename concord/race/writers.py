@@ -9,42 +9,18 @@ only counted (``trace.dropped`` in the cell). A 50-worker run therefore writes a
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
-from concord.race.results import CONFLICT_KEYS, CellResult, RaceResult
-from concord.race.waits.describe import top_wait
+from concord.race.results import CellResult, RaceResult
+from concord.reports import table
+from concord.reports.cells import RACE_CSV, RACE_MARKDOWN, per_cell_unit
 from concord.reports.store import kept_on_failure
-from concord.reports.tables import per_cell_unit
+from concord.reports.table import CellTable
 from concord.reports.waits import markdown_lines
 
 TRACE_FIELDS = ("worker", "op", "attempt", "start", "end", "outcome", "sqlstate")
-CSV_FIELDS = (
-    "scenario",
-    "strategy",
-    "isolation",
-    "executor",
-    "workers",
-    "duration_s",
-    "attempts",
-    "commits",
-    "retries",
-    "failures",
-    *CONFLICT_KEYS,
-    "violations",
-    "throughput",
-    "p50_ms",
-    "p95_ms",
-    "p99_ms",
-    "max_ms",
-    "verdict",
-    # added after the first release: at the end, so every earlier column keeps its place
-    "p90_ms",
-    "p999_ms",
-    "top_wait",
-    "lock_share",
-)
+CSV_FIELDS = tuple(c.key for c in RACE_CSV)
 
 
 def write_results(result: RaceResult, out_dir: str | Path = ".") -> dict[str, str]:
@@ -100,20 +76,14 @@ def write_traces(path: Path, result: RaceResult) -> None:
 
 
 def csv_row(cell: CellResult) -> dict[str, object]:
-    row: dict[str, object] = {k: getattr(cell, k) for k in CSV_FIELDS if hasattr(cell, k)}
-    row.update({k: cell.conflicts.get(k, 0) for k in CONFLICT_KEYS})
-    row.update({f"{k}_ms": cell.latency_ms.get(k) for k in ("p50", "p90", "p95", "p99", "p999", "max")})
-    row["top_wait"] = top_wait(cell.waits) if cell.waits else None
-    row["lock_share"] = (cell.waits or {}).get("groups", {}).get("lock", 0.0) if cell.waits else None
+    """One cell as its CSV row: raw values by column (`concord.reports.cells.RACE_CSV`)."""
+    [row] = CellTable.of(RACE_CSV, [cell]).values()
     return row
 
 
 def write_csv(path: Path, cells: list[CellResult]) -> None:
     with path.open("w", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        for cell in cells:
-            writer.writerow(csv_row(cell))
+        table.write_csv(out, CellTable.of(RACE_CSV, cells))
 
 
 def markdown(result: RaceResult) -> str:
@@ -130,18 +100,8 @@ def markdown(result: RaceResult) -> str:
         "",
         f"Invariant: {result.cells[0].invariant}." if result.cells else "No cell ran.",
         "",
-        "| strategy | isolation | workers | secs | commits/s | commits | retries | gave up | conflicts "
-        "| p50 ms | p99 ms | violations | verdict |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
+        *table.markdown_lines(CellTable.of(RACE_MARKDOWN, result.cells))[:-1],
     ]
-    for c in result.cells:
-        lines.append(
-            f"| {c.strategy} | {c.isolation} | {c.workers} | {c.duration_s:,.1f} | {c.throughput:,.0f} "
-            f"| {c.commits:,} "
-            f"| {c.retries:,} | {c.failures:,} | {conflict_summary(c)} | {_ms(c.latency_ms['p50'])} "
-            f"| {_ms(c.latency_ms['p99'])} "
-            f"| {'?' if c.violations is None else c.violations} | {c.verdict} |"
-        )
     if result.error:
         lines += ["", f"Error: {result.error}"]
     waits = markdown_lines(result.document())
@@ -154,12 +114,3 @@ def markdown(result: RaceResult) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def conflict_summary(cell: CellResult) -> str:
-    found = [f"{kind.replace('_', ' ')} {count:,}" for kind, count in cell.conflicts.items() if count]
-    return ", ".join(found) or "-"
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.1f}"

@@ -74,13 +74,15 @@ def markdown(page: Page) -> str:
         elif isinstance(block, Bullets):
             out += [*(f"- {item}" for item in block.items), ""]
         elif isinstance(block, Table):
-            out += _markdown_table(block)
+            out += markdown_table(block)
         elif isinstance(block, Image):
             out += [f"![{block.alt}]({block.name})", ""]
     return "\n".join(out)
 
 
-def _markdown_table(table: Table) -> list[str]:
+def markdown_table(table: Table) -> list[str]:
+    """A table block as Markdown lines, numbers right-aligned, and the blank line after it."""
+
     def cells(values) -> str:
         return "| " + " | ".join(str(v).replace("|", "\\|") for v in values) + " |"
 
@@ -130,7 +132,7 @@ def to_html(page: Page) -> str:
     )
 
 
-#: A number followed by the min-max of its runs, as `concord.reports.tables.with_range` writes it.
+#: A number followed by the min-max of its runs, as `concord.reports.cells.with_range` writes it.
 RANGED = re.compile(r"(\S+) (\(\S+-\S+\))")
 
 

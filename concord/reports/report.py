@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from concord.nouns import count
+from concord.reports.cells import REPORT, per_cell_unit
 from concord.reports.page import Bullets, Code, Heading, Image, Page, Paragraph, Table, markdown, to_html
-from concord.reports.tables import CELL_HEADER, NUMERIC, cell_rows, per_cell_unit
+from concord.reports.table import CellTable, page_table
 from concord.reports.waits import waits_blocks
 
 
@@ -36,7 +37,7 @@ def build_page(document: dict[str, Any], *, charts: bool = True, chart_name: str
     page.blocks += [
         Heading("Cells"),
         Paragraph(cells_note(document)),
-        Table(CELL_HEADER, cell_rows(document), NUMERIC),
+        page_table(CellTable.of(REPORT, document.get("cells", []))),
         *waits_blocks(document),
     ]
     page.blocks += [Heading("Parameters"), Table(("parameter", "value"), parameter_rows(params))]

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from concord.race.waits.describe import blocking_line, cpu_line, nowait_line
+from concord.reports.cells import SHORT_ISOLATION
 from concord.reports.page import Bullets, Heading, Paragraph, Table
-from concord.reports.tables import SHORT_ISOLATION
 
 WAITS_HEADER = (
     "strategy",

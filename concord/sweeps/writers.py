@@ -5,40 +5,16 @@ run's numbers, and ``concord race`` is the tool for looking at one cell's attemp
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
 
-from concord.race.results import CONFLICT_KEYS
-from concord.race.waits.describe import top_wait
+from concord.reports import table
+from concord.reports.cells import SWEEP_CSV
+from concord.reports.table import CellTable
 from concord.sweeps.runner import SweepResult
 
-CSV_FIELDS = (
-    "scenario",
-    "strategy",
-    "isolation",
-    "executor",
-    "workers",
-    "repeats",
-    "duration_s",
-    "throughput_median",
-    "throughput_min",
-    "throughput_max",
-    "p50_ms_median",
-    "p99_ms_median",
-    "p99_ms_min",
-    "p99_ms_max",
-    "attempts",
-    "commits",
-    "retries",
-    "failures",
-    *CONFLICT_KEYS,
-    "violations",
-    "verdict",
-    "top_wait",
-    "lock_share",
-)
+CSV_FIELDS = tuple(c.key for c in SWEEP_CSV)
 
 
 def write_sweep(result: SweepResult, out_dir: str | Path = ".") -> dict[str, str]:
@@ -62,21 +38,11 @@ def write_sweep(result: SweepResult, out_dir: str | Path = ".") -> dict[str, str
 
 
 def csv_row(cell: dict[str, Any]) -> dict[str, Any]:
-    spread = cell["spread"]
-    row = {k: cell.get(k) for k in CSV_FIELDS if k in cell}
-    row.update({k: cell["conflicts"].get(k, 0) for k in CONFLICT_KEYS})
-    for measure in ("throughput", "p99_ms"):
-        row.update({f"{measure}_{k}": spread[measure][k] for k in ("median", "min", "max")})
-    row["p50_ms_median"] = spread["p50_ms"]["median"]
-    waits = cell.get("waits")
-    row["top_wait"] = top_wait(waits) if waits else None
-    row["lock_share"] = waits.get("groups", {}).get("lock", 0.0) if waits else None
+    """One cell as its CSV row: raw values by column (`concord.reports.cells.SWEEP_CSV`)."""
+    [row] = CellTable.of(SWEEP_CSV, [cell]).values()
     return row
 
 
 def write_csv(path: Path, cells: list[dict[str, Any]]) -> None:
     with path.open("w", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        for cell in cells:
-            writer.writerow(csv_row(cell))
+        table.write_csv(out, CellTable.of(SWEEP_CSV, cells))
