@@ -9,6 +9,7 @@ goes at the end of its list.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from concord.race.results import CONFLICT_KEYS
@@ -47,7 +48,7 @@ def verdict_style(cell: Cell) -> str:
     return "bold red" if violations is None or violations > 0 else "green"
 
 
-def _ranged(key: str, header: str, value, spread_key: str, fmt: str) -> Column:
+def _ranged(key: str, header: str, value: Callable[[Cell], Any], spread_key: str, fmt: str) -> Column:
     """A measure: the median (a race's one value) with the min-max of a sweep's runs."""
     return Column(
         key,
@@ -77,6 +78,11 @@ def _conflict(kind: str) -> Column:
     return Column(kind, value=lambda c: (c.get("conflicts") or {}).get(kind, 0))
 
 
+def _short_isolation(cell: Cell) -> str:
+    isolation: str = cell["isolation"]
+    return SHORT_ISOLATION.get(isolation, isolation)
+
+
 def _spread(measure: str, stat: str) -> Column:
     return Column(f"{measure}_{stat}", value=lambda c: ((c.get("spread") or {}).get(measure) or {}).get(stat))
 
@@ -89,7 +95,7 @@ COLUMNS: tuple[Column, ...] = (
         "iso",
         "iso",
         value=lambda c: c["isolation"],
-        text=lambda c: SHORT_ISOLATION.get(c["isolation"], c["isolation"]),
+        text=_short_isolation,
     ),
     Column("executor"),
     Column("workers", text=lambda c: str(c["workers"]), right=True),
@@ -103,10 +109,7 @@ COLUMNS: tuple[Column, ...] = (
     _total("retries", "retries"),
     _total("failures", "gave up"),
     Column("conflicts", text=lambda c: conflict_summary(c.get("conflicts") or {})),
-    *(
-        Column(kind, value=lambda c, kind=kind: (c.get("conflicts") or {}).get(kind, 0))
-        for kind in CONFLICT_KEYS
-    ),
+    *(_conflict(kind) for kind in CONFLICT_KEYS),
     Column(
         "violations",
         text=lambda c: "?" if c.get("violations") is None else f"{c['violations']:,}",
