@@ -96,3 +96,11 @@ def test_rich_draws_the_displayed_columns_numbered_with_the_verdict_wrapping():
 def test_a_column_without_formatter_writes_counts_with_separators_and_nothing_as_a_dash():
     column = Column("n")
     assert [column.shown({"n": v}) for v in (12345, 2.25, None, "x")] == ["12,345", "2.2", "-", "x"]
+
+
+def test_a_range_the_display_cannot_tell_from_its_median_is_left_out():
+    (secs,) = columns("duration_s")
+    close = {"duration_s": {"values": [0.301, 0.304], "min": 0.301, "max": 0.304}}
+    assert secs.shown({"duration_s": 0.302, "spread": close}) == "0.3"
+    apart = {"duration_s": {"values": [0.301, 0.38], "min": 0.301, "max": 0.38}}
+    assert secs.shown({"duration_s": 0.302, "spread": apart}) == "0.3 (0.3-0.4)"

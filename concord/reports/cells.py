@@ -25,7 +25,9 @@ def with_range(value: float | None, spread: dict[str, Any] | None, fmt: str) -> 
         return "-"
     text = fmt.format(value)
     if spread and len(spread.get("values", ())) > 1 and spread.get("min") is not None:
-        text += f" ({fmt.format(spread['min'])}-{fmt.format(spread['max'])})"
+        low, high = fmt.format(spread["min"]), fmt.format(spread["max"])
+        if low != high:  # "0.3 (0.3-0.3)" says no more than "0.3" (the title says the runs)
+            text += f" ({low}-{high})"
     return text
 
 
