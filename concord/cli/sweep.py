@@ -191,7 +191,7 @@ def print_sweep(console: Console, document: dict[str, Any], *, waits: bool = Fal
     params = document["parameters"]
     wide = console.width >= WIDE
     table = CellTable.of(SWEEP_TERMINAL, document["cells"])
-    if not wide:  # fit 80 columns: the lines below the table give the seconds, retries and give-ups
+    if not wide:  # fit 80 columns: the lines below give the seconds and verdicts (which count give-ups)
         table = table.without(*SWEEP_NARROW)
     title = (
         f"concord sweep: {params['scenario']} ({params['executor']}, {per_cell_unit(params)}, "
