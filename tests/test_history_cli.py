@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from tests.cli_runner import run
+from cli_runner import run
 
 WRITE_SKEW = [
     {"index": 0, "process": 0, "type": "invoke", "value": [["append", 633, 3], ["r", 632, None]]},

@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -84,7 +85,7 @@ def test_a_race_whose_results_cannot_be_written_at_the_end_saves_its_document_el
 
 
 def test_when_no_copy_can_be_saved_either_the_message_says_so(tmp_path, monkeypatch):
-    monkeypatch.setattr(store.tempfile, "tempdir", str(tmp_path / "missing"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
     monkeypatch.setenv("HOME", str(tmp_path / "missing"))
 
     with pytest.raises(store.ResultsNotWritten) as failed, store.kept_on_failure(lambda: {"cells": []}, "x"):

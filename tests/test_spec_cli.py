@@ -12,9 +12,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
-from tests.cli_runner import run, url_text
-from tests.conftest import libpq
+from cli_runner import run, url_text
+from conftest import libpq
 
 SPECS = Path(__file__).parent / "specs"
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import libpq
 
 from concord.spec import parse, plan, run_specs
 from concord.spec.connection import describe
 from concord.spec.suite import PlannedSpec
-from tests.conftest import libpq
 
 SPECS = Path(__file__).parent / "specs"
 

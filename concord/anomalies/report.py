@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -65,20 +64,15 @@ def suite_document(result: SuiteResult, *, version: str) -> dict[str, Any]:
 
 
 def write_results(document: dict[str, Any], out_dir: Path) -> Path:
-    """Save the document as ``<out_dir>/<UTC timestamp>-anomalies.json`` and return its path."""
-    from concord.reports.store import kept_on_failure
+    """Save the document as ``<out_dir>/<UTC stamp>-anomalies.json`` (``-2``, ``-3``... when a run
+    of the same second has that name) and return its path. The document is not changed."""
+    from concord.reports.files import json_text, write_run
 
-    stamp = document["started_at"][:19].replace(":", "").replace("-", "")
-    text = json.dumps(document, indent=2, default=str) + "\n"
-    with kept_on_failure(lambda: document, f"{stamp}Z-anomalies"):
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for attempt in range(1, 100):
-            suffix = "" if attempt == 1 else f"-{attempt}"
-            path = out_dir / f"{stamp}Z-anomalies{suffix}.json"
-            try:
-                with path.open("x") as file:  # two runs in one second must not overwrite each other
-                    file.write(text)
-                return path
-            except FileExistsError:
-                continue
-        raise FileExistsError(f"too many results files for {stamp} in {out_dir}")
+    files = write_run(
+        "anomalies",
+        document["started_at"],
+        {"json": (out_dir, ".json")},
+        lambda files: {"json": json_text(document)},
+        lambda: document,
+    )
+    return Path(files["json"])

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import statistics
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -102,14 +101,22 @@ class CalibrationReport:
 
 
 def write_report(report: CalibrationReport, out_dir: str | Path = ".") -> str:
-    """Write ``results/<stamp>-calibrate.json``; return its path."""
-    results = Path(out_dir) / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    stamp = report.started_at.replace(":", "").replace("-", "").replace("Z", "")
-    path = results / f"{stamp}Z-calibrate.json"
-    report.files = {"json": str(path)}
-    path.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
-    return str(path)
+    """Write ``results/<stamp>-calibrate.json``; return its path.
+
+    ``report`` is left as it was: the document written is ``report`` with that ``files`` entry.
+    If writing fails, the document is saved elsewhere and `ResultsNotWritten` says where.
+    """
+    from concord.reports.files import json_text, write_run
+
+    places = {"json": (Path(out_dir) / "results", ".json")}
+    files = write_run(
+        "calibrate",
+        report.started_at,
+        places,
+        lambda files: {"json": json_text(replace(report, files=files).as_dict())},
+        report.as_dict,
+    )
+    return files["json"]
 
 
 def _ratios(tops: list[float], bottoms: list[float]) -> list[float]:

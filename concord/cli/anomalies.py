@@ -30,7 +30,7 @@ from concord.cli.common import DatabaseUrl, Json, error_console, render
 from concord.cli.errors import EXIT_ERROR, UsageError
 from concord.errors import InvalidInput
 from concord.nouns import count
-from concord.reports.store import check_writable
+from concord.reports.files import check_writable
 
 Only = Annotated[
     str | None,

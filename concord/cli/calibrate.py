@@ -6,6 +6,7 @@ table (or the JSON document with --json). Progress lines go to stderr.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +20,7 @@ from concord.cli.common import DatabaseUrl, Json, error_console, render
 from concord.cli.errors import EXIT_INTERRUPTED, UsageError
 from concord.errors import InvalidInput
 from concord.race.experiment import parse_workers, split_list
-from concord.reports.store import check_writable, kept_on_failure
+from concord.reports.files import check_writable
 
 
 def calibrate_command(
@@ -62,8 +63,8 @@ def calibrate_command(
     check_writable(Path("results"))  # before the rounds, not after them
     errors = error_console()
     report = calibrate(calibration, database_url=database_url, on_step=lambda s: errors.print(s, style="dim"))
-    with kept_on_failure(report.as_dict, "calibrate"):
-        write_report(report)
+    # written by the results store (which saves the document elsewhere if that fails)
+    report = replace(report, files={"json": write_report(report)})
     render(report.as_dict(), as_json=as_json, human=lambda c: _table(c, report))
     if report.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)

@@ -7,6 +7,7 @@ the JSON document alone with --json.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -36,7 +37,7 @@ from concord.race import Experiment, Progress, RaceResult, load_experiment, run_
 from concord.race.experiment import parse_workers, split_list
 from concord.race.http import http_default_strategies, run_http_experiment
 from concord.reports.cells import RACE_NARROW, RACE_TERMINAL, per_cell_unit, verdict_style
-from concord.reports.store import check_writable
+from concord.reports.files import check_writable
 from concord.reports.table import CellTable
 
 
@@ -129,7 +130,7 @@ def race(
     recorder = history_scenario(plan, history, via)
     check_writable(out / "results", out / "logs")  # before the run, not after its last cell
     result = run_with_live_display(plan, database_url, via=via, scenario=recorder)
-    write_results(result, out)
+    result = replace(result, files=write_results(result, out))  # the run as written, with its files
     render(
         result.document(), as_json=as_json, human=lambda console: print_result(console, result, waits=waits)
     )

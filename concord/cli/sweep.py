@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,7 +40,7 @@ from concord.errors import InvalidInput
 from concord.nouns import count
 from concord.race import TooManyWorkers
 from concord.reports.cells import SHORT_ISOLATION, SWEEP_NARROW, SWEEP_TERMINAL, columns, per_cell_unit
-from concord.reports.store import check_writable
+from concord.reports.files import check_writable
 from concord.reports.table import CellTable
 from concord.sweeps import Sweep, SweepProgress, SweepResult, run_sweep, write_sweep
 from concord.sweeps.runner import DEFAULT_REPEATS, DEFAULT_WORKERS
@@ -103,7 +104,7 @@ def sweep(
         raise UsageError(exc.message) from exc
     check_writable(out / "results")  # before the sweep, not after its last run
     result = run_with_progress(study, database_url)
-    write_sweep(result, out)
+    result = replace(result, files=write_sweep(result, out))  # the sweep as written, with its files
     document = result.document()
     render(document, as_json=as_json, human=lambda console: print_sweep(console, document, waits=waits))
     if result.error:

@@ -74,12 +74,14 @@ class RaceResult:
     interrupted: bool = False
     cells: list[CellResult] = field(default_factory=list)
     error: str | None = None
+    #: Where `concord.race.write_results` wrote the run (by kind), once it did; it returns them, and
+    #: the command line puts them here with `dataclasses.replace` (the writer changes nothing).
     files: dict[str, str] = field(default_factory=dict)
     #: Per-cell attempt traces (worker, seq, attempt, start, end, outcome, sqlstate); not in the document.
     traces: list[list[tuple]] = field(default_factory=list, repr=False)
 
     def document(self) -> dict[str, Any]:
-        doc = {
+        doc: dict[str, Any] = {
             "concord_version": self.concord_version,
             "started_at": self.started_at,
             "database": self.database,
@@ -87,6 +89,9 @@ class RaceResult:
             "interrupted": self.interrupted,
             "cells": [cell.to_dict() for cell in self.cells],
         }
+        if "traces" in self.files:  # once written, each cell says where its attempts are
+            for index, cell in enumerate(doc["cells"]):
+                cell["trace"] = {**cell["trace"], "file": self.files["traces"], "cell": index}
         if self.error:
             doc["error"] = self.error
         if self.files:

@@ -10,12 +10,13 @@ only counted (``trace.dropped`` in the cell). A 50-worker run therefore writes a
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from concord.race.results import CellResult, RaceResult
 from concord.reports import table
 from concord.reports.cells import RACE_CSV, RACE_MARKDOWN, per_cell_unit
-from concord.reports.store import kept_on_failure
+from concord.reports.files import Write, json_text, text, write_run
 from concord.reports.table import CellTable
 from concord.reports.waits import markdown_lines
 
@@ -24,30 +25,31 @@ CSV_FIELDS = tuple(c.key for c in RACE_CSV)
 
 
 def write_results(result: RaceResult, out_dir: str | Path = ".") -> dict[str, str]:
-    """Write the four files under ``out_dir/results`` and ``out_dir/logs``; return their paths."""
+    """Write the four files under ``out_dir/results`` and ``out_dir/logs``; return their paths.
+
+    ``result`` is left as it was: the JSON document written is ``result`` with these ``files``
+    (`dataclasses.replace(result, files=...)` gives the same document for ``--json``).
+    """
     out = Path(out_dir)
-    stamp = result.started_at.replace(":", "").replace("-", "").replace("Z", "")
-    scenario = result.parameters.get("scenario", "race")
     results_dir, logs_dir = out / "results", out / "logs"
-    base = f"{stamp}Z-{scenario}"
-    paths = {
-        "json": results_dir / f"{base}.json",
-        "csv": results_dir / f"{base}.csv",
-        "md": results_dir / f"{base}.md",
-        "traces": logs_dir / f"{base}.jsonl",
+    places = {
+        "json": (results_dir, ".json"),
+        "csv": (results_dir, ".csv"),
+        "md": (results_dir, ".md"),
+        "traces": (logs_dir, ".jsonl"),
     }
-    result.files = {kind: str(path) for kind, path in paths.items()}
-    for index, cell in enumerate(result.cells):
-        cell.trace["file"] = str(paths["traces"])
-        cell.trace["cell"] = index
-    with kept_on_failure(result.document, base):
-        results_dir.mkdir(parents=True, exist_ok=True)
-        logs_dir.mkdir(parents=True, exist_ok=True)
-        write_traces(paths["traces"], result)
-        paths["json"].write_text(json.dumps(result.document(), indent=2) + "\n")
-        write_csv(paths["csv"], result.cells)
-        paths["md"].write_text(markdown(result))
-    return result.files
+
+    def render(files: dict[str, str]) -> dict[str, Write]:
+        return {
+            "traces": lambda path: write_traces(path, result),
+            "json": json_text(replace(result, files=files).document()),
+            "csv": lambda path: write_csv(path, result.cells),
+            "md": text(markdown(result)),
+        }
+
+    return write_run(
+        result.parameters.get("scenario", "race"), result.started_at, places, render, result.document
+    )
 
 
 def write_traces(path: Path, result: RaceResult) -> None:

@@ -1,5 +1,4 @@
-"""Result documents on disk: check where they will go, keep them when writing fails, find one by
-path or name, read it, and list what a directory holds.
+"""Result documents on disk: find one by path or name, read it, and list what a directory holds.
 
 A result is a JSON document concord wrote into ``results/``, of one of four kinds:
 
@@ -12,22 +11,24 @@ A result is a JSON document concord wrote into ``results/``, of one of four kind
   count and executor.
 
 Anything else is refused with `ResultUnreadable`, one sentence saying what is wrong, never a
-traceback.
+traceback. Writing is `concord.reports.files` (its checks are named here too, as before).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from concord.errors import ConcordError
+from concord.reports.files import (  # noqa: F401 - where callers found them before the writer had its module
+    OutputUnwritable,
+    ResultsNotWritten,
+    check_writable,
+    kept_on_failure,
+)
 
 RESULTS_DIR = "results"
 CELL_KEYS = ("strategy", "isolation", "workers", "throughput", "latency_ms")
@@ -39,76 +40,6 @@ KINDS = (*RACES, "anomalies", "calibrate")
 
 class ResultUnreadable(ConcordError):
     """The file is missing, is not JSON, or is not a concord result document."""
-
-
-class OutputUnwritable(ConcordError):
-    """A folder that results are to be written to cannot take a file (exit 1: what the --out value
-    meets, not the value itself, is wrong)."""
-
-
-class ResultsNotWritten(ConcordError):
-    """Writing a run's results failed; the message says where its document was saved instead."""
-
-
-def check_writable(*folders: Path) -> None:
-    """Create each folder and write a probe file in it, before a run that may last hours.
-
-    Otherwise a file in the way, a read-only folder or a full disk shows only at the end, after
-    every measurement was taken. Raises `OutputUnwritable` naming the folder. Folders it had to
-    create are removed again: a run refused later on leaves nothing behind.
-    """
-    for folder in folders:
-        missing = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=folder, prefix=".concord-write-check-"):
-                pass
-        except OSError as exc:
-            raise OutputUnwritable(f"cannot write results in {folder}: {_why(folder, exc)}") from None
-        finally:
-            for created in missing:
-                with suppress(OSError):
-                    created.rmdir()
-
-
-def _why(folder: Path, exc: OSError) -> str:
-    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
-    if blocker is not None:
-        return "it is a file, not a folder" if blocker == folder else f"{blocker} is a file, not a folder"
-    return exc.strerror or str(exc)
-
-
-@contextmanager
-def kept_on_failure(document: Callable[[], Any], name: str) -> Iterator[None]:
-    """Run the block that writes a run's files; if it fails, save ``document()`` elsewhere.
-
-    The copy goes to the temporary directory (else the home directory) as JSON, and
-    `ResultsNotWritten` says in one line what failed and where the copy is: a run's measurements
-    are never lost to a folder that became unwritable while it ran.
-    """
-    try:
-        yield
-    except OSError as exc:
-        failed = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
-        copy = _save_copy(document(), name)
-        where = f"the result document is saved in {copy}" if copy else "no copy could be saved either"
-        raise ResultsNotWritten(f"could not write the results ({failed}); {where}") from exc
-
-
-def _save_copy(document: Any, name: str) -> Path | None:
-    text = json.dumps(document, indent=2, default=str) + "\n"
-    for folder in (Path(tempfile.gettempdir()), Path.home()):
-        try:
-            handle, path = tempfile.mkstemp(prefix=f"concord-{name}-", suffix=".json", dir=folder)
-        except OSError:
-            continue
-        try:
-            with os.fdopen(handle, "w") as file:
-                file.write(text)
-            return Path(path)
-        except OSError:  # a full disk: leave no half-written copy behind
-            Path(path).unlink(missing_ok=True)
-    return None
 
 
 @dataclass(frozen=True)

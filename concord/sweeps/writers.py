@@ -5,7 +5,7 @@ run's numbers, and ``concord race`` is the tool for looking at one cell's attemp
 
 from __future__ import annotations
 
-import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +18,27 @@ CSV_FIELDS = tuple(c.key for c in SWEEP_CSV)
 
 
 def write_sweep(result: SweepResult, out_dir: str | Path = ".") -> dict[str, str]:
-    """Write the JSON document, the CSV and the Markdown under ``out_dir/results``; return the paths."""
+    """Write the JSON document, the CSV and the Markdown under ``out_dir/results``; return the paths.
+
+    ``result`` is left as it was: the document written is ``result`` with these ``files``.
+    """
+    from concord.reports.files import Write, json_text, text, write_run
     from concord.reports.page import markdown
     from concord.reports.report import build_page
-    from concord.reports.store import kept_on_failure
 
     results_dir = Path(out_dir) / "results"
-    stamp = result.started_at.replace(":", "").replace("-", "")
-    base = results_dir / f"{stamp}-sweep-{result.parameters.get('scenario', 'race')}"
-    paths = {kind: base.with_suffix(f".{kind}") for kind in ("json", "csv", "md")}
-    result.files = {kind: str(path) for kind, path in paths.items()}
-    document = result.document()
-    with kept_on_failure(lambda: document, base.name):
-        results_dir.mkdir(parents=True, exist_ok=True)
-        paths["json"].write_text(json.dumps(document, indent=2) + "\n")
-        write_csv(paths["csv"], document["cells"])
-        paths["md"].write_text(markdown(build_page(document, charts=False)))
-    return result.files
+    places = {kind: (results_dir, f".{kind}") for kind in ("json", "csv", "md")}
+
+    def render(files: dict[str, str]) -> dict[str, Write]:
+        document = replace(result, files=files).document()
+        return {
+            "json": json_text(document),
+            "csv": lambda path: write_csv(path, document["cells"]),
+            "md": text(markdown(build_page(document, charts=False))),
+        }
+
+    name = f"sweep-{result.parameters.get('scenario', 'race')}"
+    return write_run(name, result.started_at, places, render, result.document)
 
 
 def csv_row(cell: dict[str, Any]) -> dict[str, Any]:
