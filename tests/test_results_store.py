@@ -191,3 +191,30 @@ def test_runs_that_write_at_the_same_moment_with_one_stamp_each_keep_their_own_f
     assert {n: json.loads(Path(p).read_text()) for n, p in written.items()} == {
         n: {"run": n} for n in range(runs)
     }
+
+
+def test_an_interrupt_while_the_files_are_written_leaves_none_of_them_and_keeps_the_document(
+    race, tmp_path, monkeypatch, capsys
+):
+    real_replace = os.replace
+
+    def interrupted_at_the_markdown(source, target):
+        if str(target).endswith(".md"):  # Ctrl-C lands while the last of the four files is written
+            raise KeyboardInterrupt
+        real_replace(source, target)
+
+    monkeypatch.setattr(store.os, "replace", interrupted_at_the_markdown)
+    with pytest.raises(KeyboardInterrupt):
+        write_results(race, tmp_path)
+    monkeypatch.undo()
+
+    said = capsys.readouterr().err.strip()
+    match = re.fullmatch(
+        r"concord: interrupted while writing the results; the result document is saved in (/\S+\.json)", said
+    )
+    assert match, said
+    saved = Path(match[1])
+    kept = json.loads(saved.read_text())
+    saved.unlink()
+    assert kept == json.loads(json.dumps(race.document()))
+    assert everything_under(tmp_path) == {}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -181,7 +182,8 @@ def kept_on_failure(document: Callable[[], Any], name: str) -> Iterator[None]:
 
     The copy goes to the temporary directory (else the home directory) as JSON, and
     `ResultsNotWritten` says in one line what failed and where the copy is: a run's measurements
-    are never lost to a folder that became unwritable while it ran.
+    are never lost to a folder that became unwritable while it ran. An interrupt while writing
+    saves the copy too, says where on stderr, and goes on as the interrupt it is.
     """
     try:
         yield
@@ -190,6 +192,15 @@ def kept_on_failure(document: Callable[[], Any], name: str) -> Iterator[None]:
         copy = _save_copy(document(), name)
         where = f"the result document is saved in {copy}" if copy else "no copy could be saved either"
         raise ResultsNotWritten(f"could not write the results ({failed}); {where}") from exc
+    except KeyboardInterrupt:
+        # Ctrl-C (or SIGTERM) while the files were written: they are removed, all or none, and
+        # the run's measurements would go with them. Keep the document, say where, and let the
+        # interrupt go on (the exit code stays the interrupt's).
+        copy = _save_copy(document(), name)
+        if copy is not None:
+            saved = f"the result document is saved in {copy}"
+            print(f"concord: interrupted while writing the results; {saved}", file=sys.stderr)
+        raise
 
 
 def _save_copy(document: Any, name: str) -> Path | None:
