@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from concord.history import check_history, parse_history
 from concord.history.recorded import assemble
-from concord.race.program import Fetch, Sql, Status
 from concord.race.programs.base import Fixture, Traits
 from concord.race.programs.list_append import ListAppendProgram
+from concord.race.steps import Fetch, Sql, Status
 
 TRAITS = Traits("none", False, False, None, None)
 

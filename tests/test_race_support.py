@@ -17,8 +17,8 @@ from sqlalchemy import URL
 
 from concord.locking import get_strategy
 from concord.race.libpq import LibpqSession
-from concord.race.program import Outcome
 from concord.race.scenarios import Fixture, Program, Tally, get_scenario
+from concord.race.steps import Outcome
 
 
 def dsn(url: URL) -> str:

@@ -25,8 +25,8 @@ from concord.errors import LockTimeout, StatementTimeout
 from concord.locking.retry import ALWAYS_RETRIED, RetryPolicy, classify
 from concord.race.latency import Latencies
 from concord.race.libpq import LibpqSession
-from concord.race.program import Outcome, RowMissed, Status, drive
 from concord.race.programs.base import Program
+from concord.race.steps import Outcome, RowMissed, Status, drive
 
 #: Retried whatever the strategy: SKIP LOCKED (or a FOR UPDATE whose row was taken while it
 #: waited) found no free row although the backlog is not empty.

@@ -19,7 +19,7 @@ from psycopg.pq.abc import PGresult
 
 from concord.race.libpq import Plan
 from concord.race.libpq_async import AsyncLibpqSession
-from concord.race.program import Operation, Outcome, Status
+from concord.race.steps import Operation, Outcome, Status
 from concord.race.worker import (
     Book,
     Fatal,

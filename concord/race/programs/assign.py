@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from concord.locking.keys import EntityKey
-from concord.race.program import DECLINED, Operation, Outcome, Sql, Status
 from concord.race.programs.base import Fixture, Program, Traits
+from concord.race.steps import DECLINED, Operation, Outcome, Sql, Status
 
 
 class AssignProgram(Program):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from concord.errors import StaleVersion
 from concord.locking.keys import EXPECTED_VERSION, EntityKey, lock_order
-from concord.race.program import Fetch, Operation, Sql
+from concord.race.steps import Fetch, Operation, Sql
 
 if TYPE_CHECKING:
     from concord.locking.base import LockingStrategy

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from concord.locking.keys import EntityKey
-from concord.race.program import EXHAUSTED, Operation, Outcome, RowMissed, Sql, Status
 from concord.race.programs.base import Fixture, Program, Traits
+from concord.race.steps import EXHAUSTED, Operation, Outcome, RowMissed, Sql, Status
 
 
 class ClaimProgram(Program):

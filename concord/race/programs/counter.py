@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from concord.locking.keys import EntityKey
-from concord.race.program import DONE, Operation, Sql
 from concord.race.programs.base import Fixture, Program, Traits
+from concord.race.steps import DONE, Operation, Sql
 
 
 class CounterProgram(Program):

@@ -23,8 +23,8 @@ import random
 import time
 from typing import Any
 
-from concord.race.program import Operation, Outcome, Sql, Status
 from concord.race.programs.base import Fixture, Program, Traits
+from concord.race.steps import Operation, Outcome, Sql, Status
 
 #: A recorded attempt: (type, started, ended, micro-operations); a read's value is None until run.
 Record = tuple[str, float, float, tuple[tuple[str, int, Any], ...]]

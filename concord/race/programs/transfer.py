@@ -8,8 +8,8 @@ nothing).
 from __future__ import annotations
 
 from concord.locking.keys import EntityKey
-from concord.race.program import DECLINED, Operation, Outcome, Sql, Status
 from concord.race.programs.base import Fixture, Program, Traits
+from concord.race.steps import DECLINED, Operation, Outcome, Sql, Status
 
 
 class TransferProgram(Program):

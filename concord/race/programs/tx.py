@@ -31,8 +31,8 @@ import psycopg
 from psycopg import sql
 
 from concord.errors import StaleVersion
-from concord.race.program import Fetch, Sql
 from concord.race.programs.base import Traits
+from concord.race.steps import Fetch, Sql
 
 #: Parameter types `Tx` sends through the worker's prepared libpq path (as text the server casts
 #: to the column's type, as concord's own steps are sent); anything else goes through psycopg's

@@ -32,9 +32,9 @@ from typing import Any
 import psycopg
 
 from concord.errors import Conflict, InvalidInput
-from concord.race.program import DONE, Operation
 from concord.race.programs.base import Fixture, Program, Traits
 from concord.race.programs.tx import Tx, TxMisuse
+from concord.race.steps import DONE, Operation
 
 _CONCORD = str(Path(__file__).resolve().parents[2]) + os.sep
 _PSYCOPG = str(Path(psycopg.__file__).resolve().parent) + os.sep

@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from concord.locking import LockingStrategy
 from concord.models import Task
 from concord.nouns import count
-from concord.race.program import Fetch, Sql
 from concord.race.programs.base import Traits
 from concord.race.programs.claim_queue import ClaimProgram
 from concord.race.scenarios.base import (
@@ -32,6 +31,7 @@ from concord.race.scenarios.base import (
     backlog_fixture,
     task_write,
 )
+from concord.race.steps import Fetch, Sql
 
 TASKS = Task.__table__
 DEFAULT_TASKS = 3000

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 
 from concord.locking import LockingStrategy
 from concord.models import Task
-from concord.race.program import Fetch, Sql
 from concord.race.programs.base import Traits
 from concord.race.programs.counter import CounterProgram
 from concord.race.scenarios.base import (
@@ -27,6 +26,7 @@ from concord.race.scenarios.base import (
     make_tasks,
     task_write,
 )
+from concord.race.steps import Fetch, Sql
 
 TASKS = Task.__table__
 #: ``Fixture.extra`` key: the counter's points when the cell started, for a row it did not create.

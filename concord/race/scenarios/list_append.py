@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from concord.history import check_history, parse_history
 from concord.history.recorded import assemble
 from concord.locking import LockingStrategy
-from concord.race.program import Fetch, Sql
 from concord.race.programs.base import Traits
 from concord.race.programs.list_append import ListAppendProgram
 from concord.race.scenarios.base import Check, Fixture, Scenario, Tally, cell_tag
+from concord.race.steps import Fetch, Sql
 
 #: Cycles explained in a cell's details (all of them are in the history file and its check).
 EXPLAINED = 3

@@ -25,7 +25,6 @@ import sqlalchemy as sa
 from concord.locking import LockingStrategy
 from concord.models import Task, TaskList
 from concord.nouns import count
-from concord.race.program import Fetch, Sql
 from concord.race.programs.base import Traits
 from concord.race.programs.transfer import TransferProgram
 from concord.race.scenarios.base import (
@@ -38,6 +37,7 @@ from concord.race.scenarios.base import (
     make_list,
     make_tasks,
 )
+from concord.race.steps import Fetch, Sql
 
 TASKS = Task.__table__
 LISTS = TaskList.__table__

@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from concord.locking import LockingStrategy
 from concord.models import Task, TaskList
 from concord.nouns import count
-from concord.race.program import Fetch, Sql
 from concord.race.programs.base import Traits
 from concord.race.programs.wip_limit import WipLimitProgram
 from concord.race.scenarios.base import (
@@ -36,6 +35,7 @@ from concord.race.scenarios.base import (
     make_lists,
     make_tasks,
 )
+from concord.race.steps import Fetch, Sql
 
 TASKS = Task.__table__
 LISTS = TaskList.__table__
