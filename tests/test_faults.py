@@ -32,7 +32,7 @@ from concord.race import Experiment, run_experiment
 from concord.race.executors import Death
 from concord.race.executors.processes import ProcessExecutor
 from concord.race.libpq_async import AsyncLibpqSession
-from concord.race.scenarios import Tally
+from concord.race.scenarios import CellTotals
 from concord.race.scenarios.counter import Counter
 from concord.race.worker import WorkerJob, retry_kinds
 
@@ -144,7 +144,7 @@ def test_a_worker_killed_at_the_start_line_holds_up_neither_the_start_nor_the_ot
     assert [(r.worker, r.done, r.error) for r in reports] == [(1, 10, None), (2, 10, None)]
     assert deaths == [Death(0, "worker process exited with signal SIGKILL")]
     with engine.begin() as conn:
-        assert Counter().check(conn, fixture, Tally(20, 0, [], 0)).violations == 0
+        assert Counter().check(conn, fixture, CellTotals(done=20)).violations == 0
     engine.dispose()
 
 

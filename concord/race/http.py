@@ -32,7 +32,7 @@ from concord.race.capacity import TooManyWorkers
 from concord.race.cell import Progress, trace_cap
 from concord.race.experiment import Experiment
 from concord.race.http_scenarios import ASSIGN, COUNTER, WorkerLog
-from concord.race.results import CellResult, RaceResult, Totals, verdict
+from concord.race.results import CellResult, CellTotals, RaceResult, verdict
 
 ISOLATION = "read committed"
 COUNTER_STRATEGIES = ("none", "optimistic")
@@ -249,7 +249,7 @@ def _share(ops: int | None, workers: int) -> list[int | None]:
 
 
 def _cell_result(experiment, cell, logs, elapsed, violations, finding, details, invariant) -> HttpCellResult:
-    totals = Totals.of(logs)
+    totals = CellTotals.of(logs)
     statuses: Counter[str] = Counter()
     for log in logs:
         statuses.update(log.statuses)

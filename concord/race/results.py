@@ -100,21 +100,33 @@ class RaceResult:
 
 
 @dataclass(frozen=True)
-class Totals:
-    """What a cell's workers did, summed from their accounts: a direct race's `WorkerReport`s or
-    a race through HTTP's `WorkerLog`s (both keep the same counters under the same names)."""
+class CellTotals:
+    """What a cell's workers did, summed once from their accounts: the counters of the cell's
+    result and what a scenario's check reads (`Scenario.check` gets it).
 
-    attempts: int
-    commits: int
-    retries: int
-    failures: int
-    conflicts: dict[str, int]  # every kind of CONFLICT_KEYS (0 when none), then any other seen
-    latency: Latencies  # every worker's, merged
-    traces: list[tuple]
-    traces_dropped: int
+    The accounts are a direct race's `WorkerReport`s or a race through HTTP's `WorkerLog`s: both
+    keep the counters under the same names; ``done``, ``declined``, ``payloads``, ``exhausted``
+    and ``error`` are read where an account has them.
+    """
+
+    attempts: int = 0
+    commits: int = 0
+    retries: int = 0
+    failures: int = 0
+    conflicts: dict[str, int] = field(default_factory=dict)  # every kind of CONFLICT_KEYS, then others
+    latency: Latencies = field(default_factory=Latencies)  # every worker's, merged
+    traces: list[tuple] = field(default_factory=list)
+    traces_dropped: int = 0
+    done: int = 0  # operations that did what they set out to do
+    declined: int = 0
+    payloads: list[tuple[int, Any]] = field(default_factory=list)  # (worker, payload) of each DONE
+    exhausted_workers: int = 0  # workers that stopped because nothing was left
+    dead_workers: frozenset[int] = frozenset()  # workers that died without reporting
+    worker_errors: tuple[str, ...] = ()  # what ended workers early (a bug, a statement refused)
 
     @classmethod
-    def of(cls, accounts: Sequence[Any]) -> Totals:
+    def of(cls, accounts: Sequence[Any], *, dead_workers: frozenset[int] = frozenset()) -> CellTotals:
+        """Sum ``accounts``; ``dead_workers`` are those that died without one."""
         found: Counter[str] = Counter()
         for account in accounts:
             found.update(account.conflicts)
@@ -128,6 +140,12 @@ class Totals:
             latency=Latencies.merged([a.latency for a in accounts]),
             traces=[line for a in accounts for line in a.traces],
             traces_dropped=sum(a.traces_dropped for a in accounts),
+            done=sum(getattr(a, "done", 0) for a in accounts),
+            declined=sum(getattr(a, "declined", 0) for a in accounts),
+            payloads=[(a.worker, p) for a in accounts for p in getattr(a, "payloads", ())],
+            exhausted_workers=sum(1 for a in accounts if getattr(a, "exhausted", False)),
+            dead_workers=dead_workers,
+            worker_errors=tuple(e for a in accounts if (e := getattr(a, "error", None))),
         )
 
     def throughput(self, elapsed_s: float) -> float:

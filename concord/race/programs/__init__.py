@@ -9,12 +9,12 @@ program, which is what the process executor's fork server preloads.
 """
 
 from concord.race.programs import assign, claim_queue, counter, list_append, transfer, user, wip_limit
-from concord.race.programs.base import Fixture, Program, Traits
+from concord.race.programs.base import CompiledStrategy, Fixture, Program
 
 __all__ = [
+    "CompiledStrategy",
     "Fixture",
     "Program",
-    "Traits",
     "assign",
     "claim_queue",
     "counter",

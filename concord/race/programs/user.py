@@ -32,7 +32,7 @@ from typing import Any
 import psycopg
 
 from concord.errors import Conflict, InvalidInput
-from concord.race.programs.base import Fixture, Program, Traits
+from concord.race.programs.base import CompiledStrategy, Fixture, Program
 from concord.race.programs.tx import Tx, TxMisuse
 from concord.race.steps import DONE, Operation
 
@@ -139,9 +139,15 @@ class UserProgram(Program):
     """The user's ``transaction(tx)`` as the operation every worker runs (picklable by `Target`)."""
 
     def __init__(
-        self, traits: Traits, fixture: Fixture, *, row_lock: str, scenario: Any, target: Target | None
+        self,
+        strategy: CompiledStrategy,
+        fixture: Fixture,
+        *,
+        row_lock: str,
+        scenario: Any,
+        target: Target | None,
     ) -> None:
-        super().__init__(traits, fixture)
+        super().__init__(strategy, fixture)
         self.row_lock, self.target = row_lock, target
         self._scenario = scenario
         self._txs: dict[int, Tx] = {}
@@ -151,7 +157,7 @@ class UserProgram(Program):
         return {**self.__dict__, "_scenario": None, "_txs": {}}
 
     def attach(self, worker: int, session: Any, seed: int) -> None:
-        self._txs[worker] = Tx(session.conn, worker, seed, self.traits, self.row_lock, run=session.execute)
+        self._txs[worker] = Tx(session.conn, worker, seed, self.strategy, self.row_lock, run=session.execute)
         if self._scenario is None and self.target is not None:
             # A worker process imports the user's module before the start signal, so the import
             # is not timed as its first transaction; a failure is raised there, with its line.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from concord.race.results import CellTotals
 from concord.race.scenarios.assign import Assign
-from concord.race.scenarios.base import Check, Fixture, Program, Scenario, Tally
+from concord.race.scenarios.base import Fixture, InvariantVerdict, Program, Scenario
 from concord.race.scenarios.claim_queue import ClaimQueue
 from concord.race.scenarios.counter import Counter
 from concord.race.scenarios.list_append import ListAppend
@@ -29,4 +30,4 @@ def get_scenario(name: str | Scenario) -> Scenario:
     return load_scenario(name)
 
 
-__all__ = ["SCENARIOS", "Check", "Fixture", "Program", "Scenario", "Tally", "get_scenario"]
+__all__ = ["SCENARIOS", "CellTotals", "Fixture", "InvariantVerdict", "Program", "Scenario", "get_scenario"]

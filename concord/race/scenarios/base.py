@@ -24,23 +24,12 @@ from concord.errors import ConcordError, InvalidInput
 from concord.locking import LockingStrategy
 from concord.models import Board, Task, TaskList, User
 from concord.race.programs.base import Fixture, Program
+from concord.race.results import CellTotals
 from concord.race.steps import Fetch, Sql
 
 
 @dataclass(frozen=True)
-class Tally:
-    """What the workers of a cell reported, summed, as a scenario's check needs it."""
-
-    done: int  # operations that did what they set out to do
-    declined: int
-    payloads: list[tuple[int, Any]]  # (worker, payload) of every DONE operation
-    exhausted_workers: int  # workers that stopped because nothing was left
-    dead_workers: frozenset[int] = frozenset()  # workers that died without reporting
-    worker_errors: tuple[str, ...] = ()  # what ended workers early (a bug, a statement refused)
-
-
-@dataclass(frozen=True)
-class Check:
+class InvariantVerdict:
     """The invariant's verdict: breaches (0 when it held, None when not checked) and what was
     found; ``error`` when the cell itself failed (a user scenario's code raised)."""
 
@@ -103,7 +92,7 @@ class Scenario:
     def program(self, strategy: LockingStrategy, fixture: Fixture) -> Program:
         raise NotImplementedError
 
-    def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
+    def check(self, conn: sa.Connection, fixture: Fixture, totals: CellTotals) -> InvariantVerdict:
         raise NotImplementedError
 
     def teardown(self, conn: sa.Connection, fixture: Fixture) -> None:

@@ -13,13 +13,13 @@ import sqlalchemy as sa
 
 from concord.locking import LockingStrategy
 from concord.models import Task
-from concord.race.programs.base import Traits
+from concord.race.programs.base import CompiledStrategy
 from concord.race.programs.counter import CounterProgram
+from concord.race.results import CellTotals
 from concord.race.scenarios.base import (
-    Check,
     Fixture,
+    InvariantVerdict,
     Scenario,
-    Tally,
     cell_tag,
     make_board,
     make_list,
@@ -57,22 +57,22 @@ class Counter(Scenario):
     def program(self, strategy: LockingStrategy, fixture: Fixture) -> CounterProgram:
         read = sa.select(TASKS.c.points, TASKS.c.version).where(TASKS.c.id == sa.bindparam("task_id"))
         return CounterProgram(
-            Traits.of(strategy),
+            CompiledStrategy.of(strategy),
             fixture,
             read=Sql.of(strategy.read(read), Fetch.ROW),
             write=task_write(strategy, points="points"),
         )
 
-    def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
+    def check(self, conn: sa.Connection, fixture: Fixture, totals: CellTotals) -> InvariantVerdict:
         points = conn.execute(sa.select(TASKS.c.points).where(TASKS.c.id == fixture.tasks[0])).scalar_one()
         points -= fixture.extra.get(POINTS_BEFORE, 0)  # a row the race did not start at 0
-        lost = max(0, tally.done - points)
-        details = {"expected": tally.done, "actual": points, "lost_updates": lost}
-        if points > tally.done:
+        lost = max(0, totals.done - points)
+        details = {"expected": totals.done, "actual": points, "lost_updates": lost}
+        if points > totals.done:
             # Only possible when a worker died between its COMMIT and its report.
-            details["unreported_increments"] = points - tally.done
+            details["unreported_increments"] = points - totals.done
         if lost:
-            finding = f"lost {lost:,} of {tally.done:,} updates (counter at {points:,})"
+            finding = f"lost {lost:,} of {totals.done:,} updates (counter at {points:,})"
         else:
-            finding = f"counter at {points:,} after {tally.done:,} committed increments"
-        return Check(lost, finding, details)
+            finding = f"counter at {points:,} after {totals.done:,} committed increments"
+        return InvariantVerdict(lost, finding, details)

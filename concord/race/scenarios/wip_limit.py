@@ -22,13 +22,13 @@ import sqlalchemy as sa
 from concord.locking import LockingStrategy
 from concord.models import Task, TaskList
 from concord.nouns import count
-from concord.race.programs.base import Traits
+from concord.race.programs.base import CompiledStrategy
 from concord.race.programs.wip_limit import WipLimitProgram
+from concord.race.results import CellTotals
 from concord.race.scenarios.base import (
-    Check,
     Fixture,
+    InvariantVerdict,
     Scenario,
-    Tally,
     cell_tag,
     make_board,
     make_list,
@@ -83,14 +83,14 @@ class WipLimit(Scenario):
             .values(list_id=sa.bindparam("list_id"), version=TASKS.c.version + sa.literal_column("1"))
         )
         return WipLimitProgram(
-            Traits.of(strategy),
+            CompiledStrategy.of(strategy),
             fixture,
             read_limit=Sql.of(strategy.read(limit), Fetch.SCALAR),
             count=Sql.of(count, Fetch.SCALAR),
             move=Sql.of(move, Fetch.ROWCOUNT),
         )
 
-    def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
+    def check(self, conn: sa.Connection, fixture: Fixture, totals: CellTotals) -> InvariantVerdict:
         counts = conn.execute(
             sa.select(LISTS.c.wip_limit, sa.func.count(TASKS.c.id))
             .select_from(LISTS.outerjoin(TASKS, TASKS.c.list_id == LISTS.c.id))
@@ -107,13 +107,13 @@ class WipLimit(Scenario):
         else:
             finding = (
                 f"{count(len(counts), 'list')}, none over its limit of {WIP_LIMIT}; "
-                f"{count(tally.declined, 'move')} refused"
+                f"{count(totals.declined, 'move')} refused"
             )
         details = {
             "lists": len(counts),
             "lists_over_limit": len(over),
             "tasks_over_limit": excess,
-            "moves": tally.done,
-            "refused_moves": tally.declined,
+            "moves": totals.done,
+            "refused_moves": totals.declined,
         }
-        return Check(excess, finding, details)
+        return InvariantVerdict(excess, finding, details)

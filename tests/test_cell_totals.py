@@ -1,0 +1,47 @@
+"""`CellTotals`: a cell's worker reports summed once, for its result and its scenario's check."""
+
+from __future__ import annotations
+
+from concord.race.latency import Latencies
+from concord.race.results import CONFLICT_KEYS, CellTotals
+from concord.race.worker import WorkerReport
+
+
+def report(worker: int, **counts) -> WorkerReport:
+    latency = Latencies()
+    for _ in range(counts.get("done", 0)):
+        latency.record(0.001)
+    return WorkerReport(worker=worker, latency=latency, **counts)
+
+
+def test_reports_are_summed_with_each_payload_named_by_its_worker():
+    reports = [
+        report(0, attempts=5, done=3, retries=2, conflicts={"deadlock": 2}, payloads=[10, 11, 12]),
+        report(1, attempts=4, done=1, declined=2, conflicts={"whatever": 1}, payloads=[20], exhausted=True),
+        report(2, attempts=1, failures=1, error="ScenarioFailed: boom"),
+    ]
+    totals = CellTotals.of(reports, dead_workers=frozenset({3}))
+    assert (totals.attempts, totals.commits, totals.retries, totals.failures) == (10, 6, 2, 1)
+    assert (totals.done, totals.declined, totals.exhausted_workers) == (4, 2, 1)
+    assert totals.payloads == [(0, 10), (0, 11), (0, 12), (1, 20)]
+    assert list(totals.conflicts) == [*CONFLICT_KEYS, "whatever"]
+    assert (totals.conflicts["deadlock"], totals.conflicts["whatever"]) == (2, 1)
+    assert totals.latency.count == 4
+    assert totals.dead_workers == frozenset({3})
+    assert totals.worker_errors == ("ScenarioFailed: boom",)
+
+
+class HttpLog:
+    """An account with the counters only, as a race through HTTP keeps them (no payloads)."""
+
+    def __init__(self, commits: int, declined: int) -> None:
+        self.attempts, self.commits, self.retries, self.failures = commits, commits, 0, 0
+        self.declined, self.conflicts, self.latency = declined, {}, Latencies()
+        self.traces, self.traces_dropped = [(0, 0, 1, 0.0, 0.0, "committed", None)], 3
+
+
+def test_accounts_without_payloads_or_errors_sum_their_counters_alone():
+    totals = CellTotals.of([HttpLog(2, 1), HttpLog(3, 0)])
+    assert (totals.commits, totals.declined, totals.done, totals.payloads) == (5, 1, 0, [])
+    assert totals.trace(cap_per_worker=10) == {"lines": 2, "dropped": 6, "cap_per_worker": 10}
+    assert totals.worker_errors == ()
