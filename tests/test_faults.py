@@ -32,8 +32,8 @@ from concord.race import Experiment, run_experiment
 from concord.race.executors import Death
 from concord.race.executors.processes import ProcessExecutor
 from concord.race.libpq_async import AsyncLibpqSession
-from concord.race.scenarios import CellTotals
-from concord.race.scenarios.counter import Counter
+from concord.race.results import CellTotals
+from concord.race.scenarios.counter.scenario import Counter
 from concord.race.worker import WorkerJob, retry_kinds
 
 RC = "read committed"

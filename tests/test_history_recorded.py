@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from concord.history import check_history, parse_history
 from concord.history.recorded import assemble
-from concord.race.programs.base import CompiledStrategy, Fixture
-from concord.race.programs.list_append import ListAppendProgram
+from concord.race.scenarios.list_append.program import ListAppendProgram
+from concord.race.scenarios.program import CompiledStrategy, Fixture
 from concord.race.steps import Fetch, Sql, Status
 
 STRATEGY = CompiledStrategy("none", False, False, None, None)

@@ -17,7 +17,8 @@ from sqlalchemy import URL
 
 from concord.locking import get_strategy
 from concord.race.libpq import LibpqSession
-from concord.race.scenarios import CellTotals, Fixture, Program, get_scenario
+from concord.race.results import CellTotals
+from concord.race.scenarios import Fixture, Program, get_scenario
 from concord.race.steps import Outcome
 
 

@@ -197,7 +197,7 @@ def history_scenario(plan: Experiment, path: Path | None, via: str | None):
         return None
     if plan.scenario != "list-append" or via:
         raise UsageError("--history records list-append races run over SQL: add --scenario list-append")
-    from concord.race.scenarios.list_append import ListAppend
+    from concord.race.scenarios.list_append.scenario import ListAppend
 
     return ListAppend(history=path)
 

@@ -6,8 +6,8 @@ result.document()          # the JSON document `concord race --json` prints
 write_results(result, ".")  # results/<stamp>-<scenario>.json/.csv/.md and logs/<...>.jsonl
 
 Importing the package loads nothing (lazy_loader): worker processes import `concord.race.worker`
-and `concord.race.programs`, and must not pay for the engine, the scenarios' SQLAlchemy
-statements or the result writers.
+and the scenarios' programs (`concord.race.scenarios.<name>.program`), and must not pay for the
+engine, the scenarios' SQLAlchemy statements or the result writers.
 """
 
 import lazy_loader

@@ -19,7 +19,7 @@ from concord.race.executors import RunningCell, get_executor
 from concord.race.experiment import Cell, Experiment
 from concord.race.results import CellResult, CellTotals, verdict
 from concord.race.scenarios import Scenario, get_scenario
-from concord.race.scenarios.base import BrokenContract, CellRefused, InvariantVerdict
+from concord.race.scenarios.scenario import BrokenContract, CellRefused, InvariantVerdict
 from concord.race.waits.server import FORCE_FLUSH, flush_statistics
 from concord.race.waits.watch import Waits
 from concord.race.worker import WorkerJob, WorkerReport, retry_kinds

@@ -25,7 +25,7 @@ from concord.errors import LockTimeout, StatementTimeout
 from concord.locking.retry import ALWAYS_RETRIED, RetryPolicy, classify
 from concord.race.latency import Latencies
 from concord.race.libpq import LibpqSession
-from concord.race.programs.base import Program
+from concord.race.scenarios.program import Program
 from concord.race.steps import Outcome, RowMissed, Status, drive
 
 #: Retried whatever the strategy: SKIP LOCKED (or a FOR UPDATE whose row was taken while it

@@ -10,7 +10,7 @@ not help: the snapshot the count reads was taken by the locking statement itself
 lock was granted, so the count misses the previous holder's move.
 
 Invariant: no list holds more tasks than its limit. The workers' side is
-`concord.race.programs.wip_limit`.
+`concord.race.scenarios.wip_limit.program`.
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ import sqlalchemy as sa
 from concord.locking import LockingStrategy
 from concord.models import Task, TaskList
 from concord.nouns import count
-from concord.race.programs.base import CompiledStrategy
-from concord.race.programs.wip_limit import WipLimitProgram
 from concord.race.results import CellTotals
-from concord.race.scenarios.base import (
+from concord.race.scenarios.program import CompiledStrategy
+from concord.race.scenarios.scenario import (
     Fixture,
     InvariantVerdict,
     Scenario,
@@ -35,6 +34,7 @@ from concord.race.scenarios.base import (
     make_lists,
     make_tasks,
 )
+from concord.race.scenarios.wip_limit.program import WipLimitProgram
 from concord.race.steps import Fetch, Sql
 
 TASKS = Task.__table__

@@ -5,7 +5,7 @@ A scenario is used in three steps for each cell of a matrix:
 1. `Scenario.setup` creates the cell's own rows (a board of its own, lists, tasks, users) in the
    target database and returns a picklable `Fixture`; cells never share rows.
 2. `Scenario.program` compiles the statements for one locking strategy into a picklable
-   `Program` (`concord.race.programs`), whose ``operation(worker, seq)`` is the generator each
+   `Program` (the scenario's ``program`` module), whose ``operation(worker, seq)`` is the generator each
    worker runs (see `concord.race.steps`); None means the worker has nothing left to do.
 3. `Scenario.check` reads the database after the run and compares it with what the workers
    reported: the number of invariant breaches and a plain-language account.
@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from concord.errors import ConcordError, InvalidInput
 from concord.locking import LockingStrategy
 from concord.models import Board, Task, TaskList, User
-from concord.race.programs.base import Fixture, Program
 from concord.race.results import CellTotals
+from concord.race.scenarios.program import Fixture, Program
 from concord.race.steps import Fetch, Sql
 
 

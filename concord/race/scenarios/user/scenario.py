@@ -1,21 +1,5 @@
-"""A user's scenario on the coordinator: the contract checked once, then set up, raced, checked.
-
-The contract (stable public API; README "Race your own code" has a walk-through):
-
-- ``name`` (str: letters, digits, ``-``, ``_``, ``.``; it names the result files) and
-  ``invariant`` (str, one sentence); optionally ``summary`` (str), ``default_strategies``
-  (strategy names) and ``refused`` (strategy name -> why it makes no sense);
-- ``setup(conn)``: create and fill what the race needs on a psycopg connection to the target
-  database; concord commits it. It runs once per cell and must leave a known starting state
-  (truncate or recreate). An exception refuses the cell with its message;
-- ``transaction(tx)``: one attempt of the user's work (`concord.race.programs.tx.Tx`), run by
-  every worker again and again inside a transaction at the cell's isolation level;
-- ``check(conn)``: the invariant's violations as a list of sentences (empty when it holds), or
-  ``(count, sentences)`` when there are more violations than sentences. It also runs right after
-  ``setup``: a starting state that already breaks the invariant refuses the cell.
-
-concord never adds its own tables to the user's database (`needs_schema` is False).
-"""
+"""A user's scenario on the coordinator: the contract (`concord.race.scenarios.user`) checked once,
+then set up, raced, checked."""
 
 from __future__ import annotations
 
@@ -31,10 +15,10 @@ from sqlalchemy.dialects import postgresql
 from concord.errors import InvalidInput
 from concord.locking import LockingStrategy
 from concord.nouns import count
-from concord.race.programs.base import CompiledStrategy, Fixture
-from concord.race.programs.user import Target, UserProgram, describe
 from concord.race.results import CellTotals
-from concord.race.scenarios.base import BrokenContract, CellRefused, InvariantVerdict, Scenario
+from concord.race.scenarios.program import CompiledStrategy, Fixture
+from concord.race.scenarios.scenario import BrokenContract, CellRefused, InvariantVerdict, Scenario
+from concord.race.scenarios.user.program import Target, UserProgram, describe
 
 REQUIRED = ("setup", "transaction", "check")
 DEFAULT_STRATEGIES = ("none", "pessimistic", "optimistic", "advisory")

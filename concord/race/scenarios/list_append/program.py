@@ -23,7 +23,7 @@ import random
 import time
 from typing import Any
 
-from concord.race.programs.base import CompiledStrategy, Fixture, Program
+from concord.race.scenarios.program import CompiledStrategy, Fixture, Program
 from concord.race.steps import Operation, Outcome, Sql, Status
 
 #: A recorded attempt: (type, started, ended, micro-operations); a read's value is None until run.

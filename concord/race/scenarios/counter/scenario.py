@@ -2,7 +2,7 @@
 
 Invariant: the final value equals the number of committed increments; the difference is the
 number of lost updates. The workers' side, the read-modify-write itself, is
-`concord.race.programs.counter`.
+`concord.race.scenarios.counter.program`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import sqlalchemy as sa
 
 from concord.locking import LockingStrategy
 from concord.models import Task
-from concord.race.programs.base import CompiledStrategy
-from concord.race.programs.counter import CounterProgram
 from concord.race.results import CellTotals
-from concord.race.scenarios.base import (
+from concord.race.scenarios.counter.program import CounterProgram
+from concord.race.scenarios.program import CompiledStrategy
+from concord.race.scenarios.scenario import (
     Fixture,
     InvariantVerdict,
     Scenario,

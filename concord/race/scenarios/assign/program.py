@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concord.locking.keys import EntityKey
-from concord.race.programs.base import CompiledStrategy, Fixture, Program
+from concord.race.scenarios.program import CompiledStrategy, Fixture, Program
 from concord.race.steps import DECLINED, Operation, Outcome, Sql, Status
 
 

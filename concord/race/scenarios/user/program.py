@@ -2,7 +2,7 @@
 
 `UserProgram` is an ordinary `Program` whose operation has no steps for the driver: it calls the
 user's ``transaction(tx)``, which runs its statements on the worker's connection through `Tx`
-(`concord.race.programs.tx`) between the ``BEGIN`` and ``COMMIT`` the worker's session sends. So
+(`concord.race.scenarios.user.tx`) between the ``BEGIN`` and ``COMMIT`` the worker's session sends. So
 the worker loop, the retry policy and the accounting of the built-in scenarios apply unchanged:
 a serialization failure (40001), a deadlock (40P01), a lock not available (55P03) or a stale
 version raised inside the user's code is classified by SQLSTATE and retried like any other.
@@ -32,11 +32,11 @@ from typing import Any
 import psycopg
 
 from concord.errors import Conflict, InvalidInput
-from concord.race.programs.base import CompiledStrategy, Fixture, Program
-from concord.race.programs.tx import Tx, TxMisuse
+from concord.race.scenarios.program import CompiledStrategy, Fixture, Program
+from concord.race.scenarios.user.tx import Tx, TxMisuse
 from concord.race.steps import DONE, Operation
 
-_CONCORD = str(Path(__file__).resolve().parents[2]) + os.sep
+_CONCORD = str(Path(__file__).resolve().parents[3]) + os.sep  # concord/
 _PSYCOPG = str(Path(psycopg.__file__).resolve().parent) + os.sep
 _STDLIB = tuple({sysconfig.get_paths()[k] + os.sep for k in ("stdlib", "platstdlib")})
 

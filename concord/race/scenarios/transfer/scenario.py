@@ -13,7 +13,7 @@ nothing. Each move's write reports the list its task was in at the moment of the
 (`move_write`), so the check counts exactly those moves, whichever directions they went (counting
 only the lists' net sizes let lost moves in opposite directions cancel out). The lists' final
 sizes must also match the moves that did move something; a mismatch is reported too. The
-workers' side is `concord.race.programs.transfer`.
+workers' side is `concord.race.scenarios.transfer.program`.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ import sqlalchemy as sa
 from concord.locking import LockingStrategy
 from concord.models import Task, TaskList
 from concord.nouns import count
-from concord.race.programs.base import CompiledStrategy
-from concord.race.programs.transfer import TransferProgram
 from concord.race.results import CellTotals
-from concord.race.scenarios.base import (
+from concord.race.scenarios.program import CompiledStrategy
+from concord.race.scenarios.scenario import (
     Fixture,
     InvariantVerdict,
     Scenario,
@@ -37,6 +36,7 @@ from concord.race.scenarios.base import (
     make_list,
     make_tasks,
 )
+from concord.race.scenarios.transfer.program import TransferProgram
 from concord.race.steps import Fetch, Sql
 
 TASKS = Task.__table__

@@ -31,7 +31,7 @@ import psycopg
 from psycopg import sql
 
 from concord.errors import StaleVersion
-from concord.race.programs.base import CompiledStrategy
+from concord.race.scenarios.program import CompiledStrategy
 from concord.race.steps import Fetch, Sql
 
 #: Parameter types `Tx` sends through the worker's prepared libpq path (as text the server casts

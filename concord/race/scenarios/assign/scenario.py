@@ -3,7 +3,7 @@
 The tasks are raced in order: every worker tries task 0, then task 1, and so on, so each task
 has all the workers contending for it. Invariant: each task has exactly one winner (a worker
 told "assigned to you"), every other worker was told it lost, and the winner is the assignee
-the database shows. The workers' side is `concord.race.programs.assign`.
+the database shows. The workers' side is `concord.race.scenarios.assign.program`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from concord.locking import LockingStrategy
 from concord.models import Task
 from concord.nouns import count
-from concord.race.programs.assign import AssignProgram
-from concord.race.programs.base import CompiledStrategy
 from concord.race.results import CellTotals
-from concord.race.scenarios.base import (
+from concord.race.scenarios.assign.program import AssignProgram
+from concord.race.scenarios.program import CompiledStrategy
+from concord.race.scenarios.scenario import (
     Fixture,
     InvariantVerdict,
     Scenario,

@@ -2,7 +2,7 @@
 
 Each cell gets tables of its own (``id int primary key, val text``), created at setup and
 dropped at teardown. Workers run transactions of appends and reads over a few active keys
-(`concord.race.programs.list_append`); every attempt is a transaction of the history. The check
+(`concord.race.scenarios.list_append.program`); every attempt is a transaction of the history. The check
 assembles the history from what the workers reported, writes it when asked (Elle's JSON, or
 JSON Lines for a ``.jsonl`` file), and runs `concord.history` over it: ``violations`` is the
 number of anomalies found, and the finding names them, with the cycles in the details.
@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from concord.history import check_history, parse_history
 from concord.history.recorded import assemble
 from concord.locking import LockingStrategy
-from concord.race.programs.base import CompiledStrategy
-from concord.race.programs.list_append import ListAppendProgram
 from concord.race.results import CellTotals
-from concord.race.scenarios.base import Fixture, InvariantVerdict, Scenario, cell_tag
+from concord.race.scenarios.list_append.program import ListAppendProgram
+from concord.race.scenarios.program import CompiledStrategy
+from concord.race.scenarios.scenario import Fixture, InvariantVerdict, Scenario, cell_tag
 from concord.race.steps import Fetch, Sql
 
 #: Cycles explained in a cell's details (all of them are in the history file and its check).

@@ -8,7 +8,7 @@ it counts as no attempt, commit or latency sample.
 
 Invariant: no task claimed twice (two workers told "yours"), none lost (every assigned task was
 reported by its claimer, and a drained backlog has no unassigned task left). The workers' side
-is `concord.race.programs.claim_queue`.
+is `concord.race.scenarios.claim_queue.program`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from concord.locking import LockingStrategy
 from concord.models import Task
 from concord.nouns import count
-from concord.race.programs.base import CompiledStrategy
-from concord.race.programs.claim_queue import ClaimProgram
 from concord.race.results import CellTotals
-from concord.race.scenarios.base import (
+from concord.race.scenarios.claim_queue.program import ClaimProgram
+from concord.race.scenarios.program import CompiledStrategy
+from concord.race.scenarios.scenario import (
     Fixture,
     InvariantVerdict,
     Scenario,
