@@ -1,10 +1,13 @@
-"""`CellTotals`: a cell's worker reports summed once, for its result and its scenario's check."""
+"""A cell's accounts: its worker reports summed once (`CellTotals`), and the traces it carries."""
 
 from __future__ import annotations
 
+import json
+
 from concord.race.latency import Latencies
-from concord.race.results import CONFLICT_KEYS, CellTotals
+from concord.race.results import CONFLICT_KEYS, CellResult, CellTotals, RaceResult
 from concord.race.worker import WorkerReport
+from concord.race.writers import write_traces
 
 
 def report(worker: int, **counts) -> WorkerReport:
@@ -45,3 +48,31 @@ def test_accounts_without_payloads_or_errors_sum_their_counters_alone():
     assert (totals.commits, totals.declined, totals.done, totals.payloads) == (5, 1, 0, [])
     assert totals.trace(cap_per_worker=10) == {"lines": 2, "dropped": 6, "cap_per_worker": 10}
     assert totals.worker_errors == ()
+
+
+def a_cell(strategy: str, traces: list[tuple]) -> CellResult:
+    return CellResult(
+        scenario="counter", strategy=strategy, isolation="read committed", executor="threads",
+        workers=2, duration_s=1.0, attempts=len(traces), commits=len(traces), retries=0, failures=0,
+        conflicts={}, violations=0, invariant="", throughput=1.0, latency_ms={}, verdict="",
+        finding="", operations={}, traces=traces,
+    )  # fmt: skip
+
+
+def test_each_cell_carries_its_own_traces_to_the_traces_file_but_not_into_the_document(tmp_path):
+    first = [(0, 0, 1, 1.0, 2.0, "committed", None), (1, 0, 1, 1.5, 2.5, "serialization_failure", "40001")]
+    second = [(1, 3, 2, 3.0, 4.0, "committed", None)]
+    result = RaceResult("test", "", {}, {}, cells=[a_cell("none", first), a_cell("optimistic", second)])
+    assert [sorted(cell) for cell in result.document()["cells"]] == [
+        sorted(k for k in cell.__dict__ if k not in ("traces", "error")) for cell in result.cells
+    ]
+    path = tmp_path / "traces.jsonl"
+    write_traces(path, result)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [
+        (line["cell"], line["strategy"], line["worker"], line["op"], line["sqlstate"]) for line in lines
+    ] == [
+        (0, "none", 0, 0, None),
+        (0, "none", 1, 0, "40001"),
+        (1, "optimistic", 1, 3, None),
+    ]

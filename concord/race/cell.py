@@ -72,7 +72,7 @@ class CellRunner:
         self.strategy = get_strategy(cell.strategy)
         self.waits = waits.cell(experiment.executor, self.strategy.name) if waits else None
 
-    def run(self, index: int, cells: int, on_progress, on_running) -> tuple[CellResult, list[tuple]]:
+    def run(self, index: int, cells: int, on_progress, on_running) -> CellResult:
         try:
             with self.engine.begin() as conn:
                 fixture = self.scenario.setup(conn, self.cell.workers, self.experiment.ops)
@@ -170,7 +170,7 @@ class CellRunner:
         interrupted: bool,
         *,
         refused: str | None = None,
-    ) -> tuple[CellResult, list[tuple]]:
+    ) -> CellResult:
         totals = CellTotals.of(reports, dead_workers=frozenset(d.worker for d in deaths))
         # Before the check: the server's counters cover the workers, not the check's own reads.
         waits, server = self.waits.finish(reports, totals, hurry=interrupted) if self.waits else (None, None)
@@ -185,7 +185,7 @@ class CellRunner:
             judged = verdict(
                 violations, finding, totals.conflicts, retries=totals.retries, failures=totals.failures
             )
-        cell = CellResult(
+        return CellResult(
             scenario=self.cell.scenario,
             strategy=self.cell.strategy,
             isolation=self.cell.isolation,
@@ -213,8 +213,8 @@ class CellRunner:
             error=found.error,
             waits=waits,
             server=server,
+            traces=totals.traces,
         )
-        return cell, totals.traces
 
     def check(self, fixture, totals: CellTotals) -> InvariantVerdict:
         try:

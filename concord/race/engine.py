@@ -127,12 +127,11 @@ def run_cells(experiment, result, engine, dsn, control, on_progress, on_running,
     for index, cell in enumerate(cells):
         runner = CellRunner(experiment, cell, engine, dsn, control, scenario, waits)
         try:
-            outcome, traces = runner.run(index, len(cells), on_progress, on_running)
+            outcome = runner.run(index, len(cells), on_progress, on_running)
         except KeyboardInterrupt:
             result.interrupted = True
             return
         result.cells.append(outcome)
-        result.traces.append(traces)
         if outcome.interrupted:
             result.interrupted = True
             return

@@ -98,7 +98,7 @@ async def _run(experiment: Experiment, base: str, version: str, on_progress) -> 
             try:
                 found, traces = await _run_cell(client, experiment, cell, index, len(cells), on_progress)
                 result.cells.append(found)
-                result.traces.append(traces)
+                found.traces = traces
             except asyncio.CancelledError:
                 result.interrupted = True
                 break

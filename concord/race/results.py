@@ -57,9 +57,15 @@ class CellResult:
     #: None when sampling was off.
     waits: dict[str, Any] | None = None
     server: dict[str, Any] | None = None
+    #: The cell's attempt traces (worker, seq, attempt, start, end, outcome, sqlstate), each
+    #: worker's first ``trace.cap_per_worker``: written to the run's JSON Lines file, not in the
+    #: document (its ``trace`` entry counts them).
+    traces: list[tuple] = field(default_factory=list, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The cell as the results document holds it (without its traces)."""
         out = dict(self.__dict__)
+        del out["traces"]
         if out["error"] is None:
             del out["error"]
         return out
@@ -77,8 +83,6 @@ class RaceResult:
     #: Where `concord.race.write_results` wrote the run (by kind), once it did; it returns them, and
     #: the command line puts them here with `dataclasses.replace` (the writer changes nothing).
     files: dict[str, str] = field(default_factory=dict)
-    #: Per-cell attempt traces (worker, seq, attempt, start, end, outcome, sqlstate); not in the document.
-    traces: list[list[tuple]] = field(default_factory=list, repr=False)
 
     def document(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
