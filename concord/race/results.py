@@ -101,8 +101,8 @@ class RaceResult:
 
 @dataclass(frozen=True)
 class Totals:
-    """What a cell's workers did, summed from their accounts: a direct race's `WorkerReport`s or
-    a race through HTTP's `WorkerLog`s (both keep the same counters under the same names)."""
+    """What a cell's workers did, summed from their `WorkerReport`s (a direct race's or a race
+    through HTTP's: both are filled by the one race loop, `concord.race.loop`)."""
 
     attempts: int
     commits: int
