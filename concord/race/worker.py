@@ -15,6 +15,7 @@ went away) is recorded in its report.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 
 import psycopg
 
@@ -49,12 +50,24 @@ def run_worker(job: WorkerJob, control: Control) -> WorkerReport:
         return report
     session: LibpqSession | None = None
     try:
-        session = LibpqSession(conn, job.isolation, job.settings)
-        job.program.attach(job.worker, session, job.seed)
-        report.backend_pid = conn.info.backend_pid
-        control.ready(job.worker, report.backend_pid)
-        if control.wait_go():
-            _race(job, session, control, report)
+        with how_it_ended(job, report, control):
+            session = LibpqSession(conn, job.isolation, job.settings)
+            job.program.attach(job.worker, session, job.seed)
+            report.backend_pid = conn.info.backend_pid
+            control.ready(job.worker, report.backend_pid)
+            if control.wait_go():
+                _race(job, session, control, report)
+    finally:
+        _close(conn, session)
+    return report
+
+
+@contextlib.contextmanager
+def how_it_ended(job: WorkerJob, report: WorkerReport, control: Control) -> Iterator[None]:
+    """Record in ``report`` what ended a connected worker early (for every session kind): a
+    fatal error, the coordinator's stop, or a session that could not even be set up."""
+    try:
+        yield
     except Fatal as exc:
         report.error = f"worker {job.worker}: {exc}"
     except Stopped:
@@ -62,9 +75,6 @@ def run_worker(job: WorkerJob, control: Control) -> WorkerReport:
     except psycopg.Error as exc:  # the session could not even be set up
         report.error = f"worker {job.worker}: {first_line(exc)}"
         control.ready(job.worker, None)
-    finally:
-        _close(conn, session)
-    return report
 
 
 def _race(job: WorkerJob, session: LibpqSession, control: Control, report: WorkerReport) -> None:

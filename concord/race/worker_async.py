@@ -19,9 +19,9 @@ from psycopg.pq.abc import PGresult
 from concord.race.job import WorkerJob, WorkerReport
 from concord.race.libpq import Plan
 from concord.race.libpq_async import AsyncLibpqSession
-from concord.race.loop import Fatal, Ledger, Stopped, first_line, race_loop
+from concord.race.loop import Fatal, Ledger, first_line, race_loop
 from concord.race.program import Operation, Outcome
-from concord.race.worker import application_name
+from concord.race.worker import application_name, how_it_ended
 
 
 async def run_worker_async(job: WorkerJob, control: Any) -> WorkerReport:
@@ -37,18 +37,12 @@ async def run_worker_async(job: WorkerJob, control: Any) -> WorkerReport:
         return report
     session: AsyncLibpqSession | None = None
     try:
-        session = await AsyncLibpqSession.open(conn, job.isolation, job.settings)
-        report.backend_pid = conn.info.backend_pid
-        control.ready(job.worker, report.backend_pid)
-        if await control.wait_go_async():
-            await LoopRacer(job, session, control, report).run()
-    except Fatal as exc:
-        report.error = f"worker {job.worker}: {exc}"
-    except Stopped:
-        pass
-    except psycopg.Error as exc:  # the session could not even be set up
-        report.error = f"worker {job.worker}: {first_line(exc)}"
-        control.ready(job.worker, None)
+        with how_it_ended(job, report, control):
+            session = await AsyncLibpqSession.open(conn, job.isolation, job.settings)
+            report.backend_pid = conn.info.backend_pid
+            control.ready(job.worker, report.backend_pid)
+            if await control.wait_go_async():
+                await LoopRacer(job, session, control, report).run()
     finally:
         await _close_async(conn, session)
     return report
