@@ -7,7 +7,7 @@ path is measured more than 15% faster at 50 workers. A is concord's asyncio work
 (`worker_async.LoopRacer`: statements prepared on a non-blocking libpq connection, chained by
 the event loop's reader callbacks, no task switch per statement). B is the plain shape that
 replacing it would take: an ``async def`` loop per worker, the sync worker's loop step for step
-(the same `Book`, retry rules and backoff), every statement awaited through an
+(the same race loop, `concord.race.loop`), every statement awaited through an
 `AsyncConnection` cursor with ``prepare=True``. Both run in concord's asyncio executor
 (`concord.race.executors.aio`, on its default event loop), `counter` under `pessimistic`, on the
 embedded server, each side in turn with the order alternating by round.
@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import statistics
 import sys
-import time
 from typing import Any
 
 import psycopg
@@ -26,8 +25,9 @@ import psycopg
 import concord.race.executors.aio as aio
 from concord.calibrate import run_concord
 from concord.db.urls import resolve_url
-from concord.race.steps import Fetch, Operation, Outcome, Status
-from concord.race.worker import Book, Fatal, Stopped, WorkerJob, WorkerReport, application_name, first_line
+from concord.race.loop import Fatal, Ledger, Stopped, first_line, race_loop
+from concord.race.steps import Fetch, Operation, Outcome
+from concord.race.worker import WorkerJob, WorkerReport, application_name
 from concord.race.worker_async import run_worker_async
 
 _OPEN = {psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR}
@@ -80,37 +80,28 @@ async def run_worker_psycopg(job: WorkerJob, control: Any) -> WorkerReport:
 
 
 async def _race(job: WorkerJob, conn, cursor, control: Any, report: WorkerReport) -> None:
-    book, seq = Book(job, report, control), 0
+    steps = race_loop(job.program, job.ops, Ledger.for_job(job, report, control))
     try:
-        while not control.stopping() and (job.ops is None or seq < job.ops):
-            op_started = started = time.perf_counter()
-            attempt = 0
-            while True:
-                attempt += 1
-                operation = job.program.operation(job.worker, seq)
-                if operation is None:
-                    return
-                try:
-                    await cursor.execute("BEGIN", prepare=True)
-                    outcome = await _drive(cursor, operation)
-                    await cursor.execute("COMMIT", prepare=True)
-                except Exception as exc:
-                    if conn.info.transaction_status in _OPEN:
-                        await cursor.execute("ROLLBACK")
-                    pause = book.failed(seq, attempt, started, exc, op_started)
-                    if pause is None:
-                        break
-                    await asyncio.sleep(pause)
-                    started = time.perf_counter()
-                    continue
-                book.committed(seq, attempt, started, op_started, outcome)
-                if outcome.status is Status.EXHAUSTED:
-                    return
-                break
-            seq += 1
+        step = next(steps)
+        while True:
+            if step.__class__ is float:
+                await asyncio.sleep(step)
+                step = steps.send(control.stopping())
+                continue
+            try:
+                await cursor.execute("BEGIN", prepare=True)
+                outcome = await _drive(cursor, step)
+                await cursor.execute("COMMIT", prepare=True)
+            except Exception as exc:
+                if conn.info.transaction_status in _OPEN:
+                    await cursor.execute("ROLLBACK")
+                step = steps.throw(exc)
+            else:
+                step = steps.send(outcome)
+    except StopIteration:
+        pass
     finally:
-        report.stopped_at = time.perf_counter()
-        book.close()
+        steps.close()
 
 
 SIDES = {"A hand-written": run_worker_async, "B AsyncConnection": run_worker_psycopg}

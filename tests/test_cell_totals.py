@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from concord.race.job import WorkerReport
 from concord.race.latency import Latencies
 from concord.race.results import CONFLICT_KEYS, CellResult, CellTotals, RaceResult
-from concord.race.worker import WorkerReport
 from concord.race.writers import write_traces
 
 
@@ -34,20 +34,10 @@ def test_reports_are_summed_with_each_payload_named_by_its_worker():
     assert totals.worker_errors == ("ScenarioFailed: boom",)
 
 
-class HttpLog:
-    """An account with the counters only, as a race through HTTP keeps them (no payloads)."""
-
-    def __init__(self, commits: int, declined: int) -> None:
-        self.attempts, self.commits, self.retries, self.failures = commits, commits, 0, 0
-        self.declined, self.conflicts, self.latency = declined, {}, Latencies()
-        self.traces, self.traces_dropped = [(0, 0, 1, 0.0, 0.0, "committed", None)], 3
-
-
-def test_accounts_without_payloads_or_errors_sum_their_counters_alone():
-    totals = CellTotals.of([HttpLog(2, 1), HttpLog(3, 0)])
-    assert (totals.commits, totals.declined, totals.done, totals.payloads) == (5, 1, 0, [])
-    assert totals.trace(cap_per_worker=10) == {"lines": 2, "dropped": 6, "cap_per_worker": 10}
-    assert totals.worker_errors == ()
+def test_a_cells_trace_entry_counts_the_lines_kept_and_dropped():
+    reports = [report(0, traces=[(0, 0, 1, 0.0, 0.0, "committed", None)], traces_dropped=3), report(1)]
+    totals = CellTotals.of(reports)
+    assert totals.trace(cap_per_worker=1) == {"lines": 1, "dropped": 3, "cap_per_worker": 1}
 
 
 def a_cell(strategy: str, traces: list[tuple]) -> CellResult:

@@ -49,6 +49,11 @@ class RetryPolicy:
         ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
         return (rng or random).uniform(0, ceiling)
 
+    def pause_after(self, attempt: int, rng: random.Random | None = None) -> float | None:
+        """The pause after failed attempt number ``attempt`` before the next, or None when that
+        was the last try."""
+        return None if attempt >= self.max_tries else self.delay(attempt, rng)
+
 
 def run_with_retries(
     transaction: Callable[[], T],
@@ -68,7 +73,8 @@ def run_with_retries(
             return transaction()
         except Exception as exc:
             kind, _ = classify(exc)
-            if kind not in retry_on or attempt == policy.max_tries:
+            pause = policy.pause_after(attempt) if kind in retry_on else None
+            if pause is None:
                 raise
-            sleep(policy.delay(attempt))
+            sleep(pause)
     raise AssertionError("unreachable")  # pragma: no cover

@@ -18,7 +18,6 @@ Isolation is the API's own (read committed).
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -30,11 +29,16 @@ from concord.errors import ConcordError, InvalidInput
 from concord.locking import RetryPolicy
 from concord.race.capacity import TooManyWorkers
 from concord.race.cell import Progress, trace_cap
+from concord.race.executors.base import sum_progress
 from concord.race.experiment import Experiment
-from concord.race.http_scenarios import ASSIGN, COUNTER, WorkerLog
+from concord.race.http_scenarios import ASSIGN, COUNTER, RETRYABLE, Attempt
+from concord.race.job import WorkerReport
+from concord.race.loop import Abandoned, Ledger, race_loop
 from concord.race.results import CellResult, CellTotals, RaceResult, verdict
 
 ISOLATION = "read committed"
+#: What a race through HTTP retries: every conflict the API answers with a retryable 409.
+HTTP_RETRIES = frozenset(RETRYABLE.values())
 COUNTER_STRATEGIES = ("none", "optimistic")
 
 
@@ -141,44 +145,54 @@ async def _run_cell(
 ) -> tuple[HttpCellResult, list[tuple]]:
     scenario = ASSIGN if cell.scenario == "assign" else COUNTER
     fixture = await scenario.setup(client, cell.workers, experiment.ops)
-    logs = [WorkerLog(trace_cap=trace_cap(cell.workers)) for _ in range(cell.workers)]
-    barrier = asyncio.Barrier(cell.workers)
+    program = _HttpProgram(scenario, client, cell.strategy, fixture)
+    clock = _Clock(experiment.duration_s)
+    progress = [0] * (2 * cell.workers)
     policy = RetryPolicy(max_tries=experiment.max_tries)
-    deadline = None if experiment.duration_s is None else experiment.duration_s
-    clock = _Clock()
+    reports = [WorkerReport(w) for w in range(cell.workers)]
+    statuses: list[Counter[str]] = [Counter() for _ in range(cell.workers)]
+    ledgers = [
+        Ledger(
+            report,
+            seed=experiment.seed * 100_003 + report.worker,
+            policy=policy,
+            retry_on=HTTP_RETRIES,
+            trace_cap=trace_cap(cell.workers),
+            progress=progress,
+            stopping=clock.past_deadline,
+        )
+        for report in reports
+    ]
+    barrier = asyncio.Barrier(cell.workers)
     ops = _share(experiment.ops, cell.workers)
     workers = [
-        asyncio.create_task(
-            _worker(
-                scenario,
-                client,
-                cell.strategy,
-                fixture,
-                w,
-                logs[w],
-                barrier,
-                clock,
-                deadline,
-                ops[w],
-                policy,
-                random.Random(experiment.seed * 100_003 + w),
-            )
-        )
+        asyncio.create_task(_worker(program, ops[w], ledgers[w], statuses[w], barrier, clock))
         for w in range(cell.workers)
     ]
-    watcher = asyncio.create_task(_watch(workers, logs, clock, deadline, index, cells, cell, on_progress))
+    watcher = asyncio.create_task(_watch(workers, progress, clock, index, cells, cell, on_progress))
     await asyncio.gather(*workers, return_exceptions=True)
     watcher.cancel()
     elapsed = clock.elapsed()
-    violations, finding, details = await scenario.check(client, fixture, logs)
-    result = _cell_result(experiment, cell, logs, elapsed, violations, finding, details, scenario.invariant)
-    return result, [line for log in logs for line in log.traces]
+    violations, finding, details = await scenario.check(client, fixture, reports)
+    result = _cell_result(cell, reports, statuses, elapsed, violations, finding, details, scenario.invariant)
+    return result, [line for report in reports for line in report.traces]
+
+
+class _HttpProgram:
+    """A scenario's operations through the API, as the race loop asks for them."""
+
+    def __init__(self, scenario, client, strategy: str, fixture) -> None:
+        self.scenario, self.client, self.strategy, self.fixture = scenario, client, strategy, fixture
+
+    def operation(self, worker: int, seq: int) -> Attempt | None:
+        return self.scenario.operation(self.client, self.strategy, self.fixture, worker, seq)
 
 
 class _Clock:
-    """Starts when the last worker passes the barrier."""
+    """Starts when the last worker passes the barrier; says when the cell's duration is up."""
 
-    def __init__(self) -> None:
+    def __init__(self, duration_s: float | None) -> None:
+        self.duration_s = duration_s
         self.started: float | None = None
 
     def start(self) -> None:
@@ -188,57 +202,44 @@ class _Clock:
     def elapsed(self) -> float:
         return 0.0 if self.started is None else time.perf_counter() - self.started
 
-
-async def _worker(
-    scenario, client, strategy, fixture, worker, log, barrier, clock, deadline, ops, policy, rng
-):
-    await barrier.wait()
-    clock.start()
-    seq = 0
-    while (ops is None or seq < ops) and (deadline is None or clock.elapsed() < deadline):
-        operation = scenario.operation(client, strategy, fixture, worker, seq)
-        if operation is None:
-            return
-        started = time.perf_counter()
-        outcome = await _with_retries(operation, log, policy, rng, (worker, seq))
-        if outcome in ("done", "declined"):  # as a direct race: every operation that committed
-            log.latency.record(time.perf_counter() - started)
-        elif outcome == "gave_up":
-            log.latency.record_gave_up(time.perf_counter() - started)
-        seq += 1
+    def past_deadline(self) -> bool:
+        return self.duration_s is not None and self.elapsed() >= self.duration_s
 
 
-async def _with_retries(operation, log: WorkerLog, policy: RetryPolicy, rng, op: tuple[int, int]) -> str:
-    """Run one operation (a coroutine factory), retrying retryable 409s with jittered backoff."""
+async def _worker(program, ops, ledger: Ledger, statuses: Counter[str], barrier, clock: _Clock) -> None:
+    """One worker: the race loop's attempts as requests, its pauses as sleeps."""
     import httpx2
 
-    for attempt in range(1, policy.max_tries + 1):
-        log.attempts += 1
-        started = time.time()
-        try:
-            outcome = await operation(log)
-        except httpx2.TransportError as exc:  # the request's fate is unknown: not retried, reported
-            log.statuses["transport_error"] += 1
-            log.errors.append(f"{type(exc).__name__}: {exc}")
-            log.trace((*op, attempt, started, time.time(), "transport_error", None))
-            return "error"
-        kind = "committed" if outcome in ("done", "declined") else outcome
-        log.trace((*op, attempt, started, time.time(), kind, None))
-        if outcome in ("done", "declined", "error"):
-            return outcome
-        log.conflicts[outcome] += 1
-        if attempt < policy.max_tries:
-            log.retries += 1
-            await asyncio.sleep(policy.delay(attempt, rng))
-    log.failures += 1
-    return "gave_up"
+    await barrier.wait()
+    clock.start()
+    steps = race_loop(program, ops, ledger)
+    try:
+        step = next(steps)
+        while True:
+            if step.__class__ is float:
+                await asyncio.sleep(step)
+                step = steps.send(False)
+                continue
+            try:
+                outcome = await step(statuses)
+            except httpx2.TransportError as exc:  # the request's fate is unknown: not retried
+                statuses["transport_error"] += 1
+                failure = Abandoned(f"{type(exc).__name__}: {exc}", "transport_error")
+                step = steps.throw(failure)
+            except Exception as exc:
+                step = steps.throw(exc)
+            else:
+                step = steps.send(outcome)
+    except StopIteration:
+        pass
+    finally:
+        steps.close()
 
 
-async def _watch(workers, logs, clock, deadline, index, cells, cell, on_progress) -> None:
+async def _watch(workers, progress, clock: _Clock, index, cells, cell, on_progress) -> None:
     while on_progress and not all(w.done() for w in workers):
-        commits = sum(log.commits for log in logs)
-        conflicts = sum(sum(log.conflicts.values()) for log in logs)
-        on_progress(Progress(index, cells, cell, clock.elapsed(), deadline, commits, conflicts))
+        commits, conflicts = sum_progress(progress)
+        on_progress(Progress(index, cells, cell, clock.elapsed(), clock.duration_s, commits, conflicts))
         await asyncio.sleep(0.1)
 
 
@@ -248,11 +249,14 @@ def _share(ops: int | None, workers: int) -> list[int | None]:
     return [ops // workers + (1 if w < ops % workers else 0) for w in range(workers)]
 
 
-def _cell_result(experiment, cell, logs, elapsed, violations, finding, details, invariant) -> HttpCellResult:
-    totals = CellTotals.of(logs)
-    statuses: Counter[str] = Counter()
-    for log in logs:
-        statuses.update(log.statuses)
+def _cell_result(cell, reports, statuses, elapsed, violations, finding, details, invariant) -> HttpCellResult:
+    totals = CellTotals.of(reports)
+    # Through HTTP a declined assign is a 409 whose transaction rolled back: commits are the
+    # operations done, as the API's responses say (a direct race's declines commit).
+    done = sum(report.done for report in reports)
+    answers: Counter[str] = Counter()
+    for counted in statuses:
+        answers.update(counted)
     return HttpCellResult(
         scenario=cell.scenario,
         strategy=cell.strategy,
@@ -261,26 +265,26 @@ def _cell_result(experiment, cell, logs, elapsed, violations, finding, details, 
         workers=cell.workers,
         duration_s=round(elapsed, 3),
         attempts=totals.attempts,
-        commits=totals.commits,
+        commits=done,
         retries=totals.retries,
         failures=totals.failures,
         conflicts=totals.conflicts,
         violations=violations,
         invariant=invariant,
-        throughput=totals.throughput(elapsed),
+        throughput=round(done / elapsed, 1) if elapsed > 0 else 0.0,
         latency_ms=totals.latency.percentiles_ms(),
         verdict=verdict(
             violations, finding, totals.conflicts, retries=totals.retries, failures=totals.failures
         ),
         finding=finding,
         operations={
-            "done": totals.commits,
-            "declined": sum(log.declined for log in logs),
+            "done": done,
+            "declined": sum(report.declined for report in reports),
             "gave_up": totals.failures,
         },
         details=details,
-        worker_errors=[e for log in logs for e in log.errors][:20],
-        http_status=dict(sorted(statuses.items())),
+        worker_errors=[e for report in reports for e in report.errors][:20],
+        http_status=dict(sorted(answers.items())),
         trace=totals.trace(trace_cap(cell.workers)),
         latency_hdr=totals.latency.document(),
     )

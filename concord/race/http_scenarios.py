@@ -1,18 +1,30 @@
 """What the workers of a race through HTTP do: each scenario's setup, operation and check, all
-through the API (see `concord.race.http` for the runner)."""
+through the API (see `concord.race.http` for the runner).
+
+An operation is an `Attempt`: an async function run by the one race loop (`concord.race.loop`)
+like a direct race's transaction. It returns an `Outcome` and raises what the API's answer
+means: a retryable 409 as a conflict of its kind, anything unexpected as `Abandoned`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from concord.errors import ConcordError
+from concord.errors import ConcordError, Conflict
 from concord.nouns import count
-from concord.race.latency import Latencies
+from concord.race.job import WorkerReport
+from concord.race.loop import Abandoned
+from concord.race.steps import DECLINED as DECLINED_OUTCOME
+from concord.race.steps import DONE, Outcome, Status
+
+#: One attempt of an operation through HTTP: given the worker's status counter, its outcome (a
+#: conflict, a decline or an unexpected answer raises, see `answered`).
+Attempt = Callable[[Counter[str]], Awaitable[Outcome]]
 
 DEFAULT_TASKS = 100
 # 409 problem types worth another try, and the conflict kind each counts as.
@@ -25,44 +37,31 @@ RETRYABLE = {
 DECLINED = "/problems/already-assigned"
 
 
-@dataclass
-class WorkerLog:
-    """What one HTTP worker saw."""
+class ConflictThroughHttp(Conflict):
+    """A 409 the API answers for a conflict worth another try; its kind is the problem's."""
 
-    commits: int = 0
-    attempts: int = 0
-    retries: int = 0
-    failures: int = 0
-    declined: int = 0
-    won: list[int] = field(default_factory=list)
-    conflicts: Counter = field(default_factory=Counter)
-    statuses: Counter = field(default_factory=Counter)
-    latency: Latencies = field(default_factory=Latencies)
-    errors: list[str] = field(default_factory=list)
-    #: Attempt traces (worker, seq, attempt, start, end, outcome, None), the first ``trace_cap``.
-    traces: list[tuple] = field(default_factory=list)
-    traces_dropped: int = 0
-    trace_cap: int = 0
-
-    def trace(self, line: tuple) -> None:
-        if len(self.traces) < self.trace_cap:
-            self.traces.append(line)
-        else:
-            self.traces_dropped += 1
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
-def classify(response, log: WorkerLog) -> str:
-    """'done', 'declined', a conflict kind to retry, or 'error'."""
-    log.statuses[str(response.status_code)] += 1
+def answered(response, statuses: Counter[str]) -> None:
+    """Count the response's status; raise when it is not a 200: `ConflictThroughHttp` for a
+    retryable 409, `Declined` for a task someone else won, `Abandoned` for anything else (the
+    race goes on, the error is reported)."""
+    statuses[str(response.status_code)] += 1
     if response.status_code == 200:
-        return "done"
+        return
     problem = _problem_type(response)
     if response.status_code == 409 and problem == DECLINED:
-        return "declined"
+        raise Declined
     if response.status_code == 409 and problem in RETRYABLE:
-        return RETRYABLE[problem]
-    log.errors.append(f"{response.status_code} {problem or response.text[:200]}")
-    return "error"
+        raise ConflictThroughHttp(RETRYABLE[problem], f"409 {problem}")
+    raise Abandoned(f"{response.status_code} {problem or response.text[:200]}")
+
+
+class Declined(Exception):
+    """The API said no for good (the task is someone else's): the operation committed, declined."""
 
 
 def _problem_type(response) -> str | None:
@@ -108,25 +107,25 @@ class _AssignThroughHttp:
             return None
         task_id, user = fixture["tasks"][seq], fixture["users"][worker]
 
-        async def assign(log: WorkerLog) -> str:
+        async def assign(statuses: Counter[str]) -> Outcome:
             response = await client.post(
                 f"/tasks/{task_id}/assign", params={"strategy": strategy}, json={"user": user}
             )
-            outcome = classify(response, log)
-            if outcome == "done":
-                log.commits += 1
-                log.won.append(task_id)
-            elif outcome == "declined":
-                log.declined += 1
-            return outcome
+            try:
+                answered(response, statuses)
+            except Declined:
+                return DECLINED_OUTCOME
+            return Outcome(Status.DONE, task_id)
 
         return assign
 
-    async def check(self, client, fixture, logs: list[WorkerLog]) -> tuple[int, str, dict[str, Any]]:
+    async def check(
+        self, client, fixture, reports: Sequence[WorkerReport]
+    ) -> tuple[int, str, dict[str, Any]]:
         winners: dict[int, list[int]] = {}
-        for worker, log in enumerate(logs):
-            for task_id in log.won:
-                winners.setdefault(task_id, []).append(fixture["users"][worker])
+        for report in reports:
+            for task_id in report.payloads:
+                winners.setdefault(task_id, []).append(fixture["users"][report.worker])
         assignees = {}
         for task_id in fixture["tasks"]:
             response = await client.get(f"/tasks/{task_id}")
@@ -135,7 +134,7 @@ class _AssignThroughHttp:
         wrong = sum(1 for task_id, users in winners.items() if assignees[task_id] not in users)
         silent = sum(1 for task_id, user in assignees.items() if user is not None and task_id not in winners)
         violations = extra + wrong + silent
-        losers = sum(log.declined for log in logs)
+        losers = sum(report.declined for report in reports)
         if violations:
             finding = f"{count(extra, 'extra winner')} told 'yours' on {count(len(winners), 'task')}"
             if wrong + silent:
@@ -162,25 +161,24 @@ class _CounterThroughHttp:
     def operation(self, client, strategy: str, fixture, worker: int, seq: int):
         task_id = fixture["task"]
 
-        async def increment(log: WorkerLog) -> str:
+        async def increment(statuses: Counter[str]) -> Outcome:
             read = await client.get(f"/tasks/{task_id}")
-            if classify(read, log) != "done":
-                return "error"
+            answered(read, statuses)
             task = read.json()
             if_match = "*" if strategy == "none" else f'"{task["version"]}"'
             response = await client.patch(
                 f"/tasks/{task_id}", json={"points": task["points"] + 1}, headers={"If-Match": if_match}
             )
-            outcome = classify(response, log)
-            if outcome == "done":
-                log.commits += 1
-            return outcome
+            answered(response, statuses)
+            return DONE
 
         return increment
 
-    async def check(self, client, fixture, logs: list[WorkerLog]) -> tuple[int, str, dict[str, Any]]:
+    async def check(
+        self, client, fixture, reports: Sequence[WorkerReport]
+    ) -> tuple[int, str, dict[str, Any]]:
         final = (await client.get(f"/tasks/{fixture['task']}")).json()["points"]
-        committed = sum(log.commits for log in logs)
+        committed = sum(report.done for report in reports)
         lost = committed - final
         finding = f"lost {lost:,} of {committed:,} updates" if lost else f"all {committed:,} increments kept"
         return lost, finding, {"final_points": final, "committed_increments": committed, "lost_updates": lost}

@@ -16,9 +16,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from concord.race.latency import Latencies
+
+if TYPE_CHECKING:
+    from concord.race.job import WorkerReport
 
 CONFLICT_KEYS = ("serialization_failure", "deadlock", "lock_not_available", "stale_version", "row_missed")
 
@@ -105,13 +108,9 @@ class RaceResult:
 
 @dataclass(frozen=True)
 class CellTotals:
-    """What a cell's workers did, summed once from their accounts: the counters of the cell's
-    result and what a scenario's check reads (`Scenario.check` gets it).
-
-    The accounts are a direct race's `WorkerReport`s or a race through HTTP's `WorkerLog`s: both
-    keep the counters under the same names; ``done``, ``declined``, ``payloads``, ``exhausted``
-    and ``error`` are read where an account has them.
-    """
+    """What a cell's workers did, summed once from their `WorkerReport`s (a direct race's or a
+    race through HTTP's: both are filled by the one race loop, `concord.race.loop`): the counters
+    of the cell's result and what the scenario's check reads (`Scenario.check` gets it)."""
 
     attempts: int = 0
     commits: int = 0
@@ -129,27 +128,27 @@ class CellTotals:
     worker_errors: tuple[str, ...] = ()  # what ended workers early (a bug, a statement refused)
 
     @classmethod
-    def of(cls, accounts: Sequence[Any], *, dead_workers: frozenset[int] = frozenset()) -> CellTotals:
-        """Sum ``accounts``; ``dead_workers`` are those that died without one."""
+    def of(cls, reports: Sequence[WorkerReport], *, dead_workers: frozenset[int] = frozenset()) -> CellTotals:
+        """Sum ``reports``; ``dead_workers`` are those that died without one."""
         found: Counter[str] = Counter()
-        for account in accounts:
-            found.update(account.conflicts)
+        for report in reports:
+            found.update(report.conflicts)
         kinds = [*CONFLICT_KEYS, *sorted(k for k in found if k not in CONFLICT_KEYS)]
         return cls(
-            attempts=sum(a.attempts for a in accounts),
-            commits=sum(a.commits for a in accounts),
-            retries=sum(a.retries for a in accounts),
-            failures=sum(a.failures for a in accounts),
+            attempts=sum(r.attempts for r in reports),
+            commits=sum(r.commits for r in reports),
+            retries=sum(r.retries for r in reports),
+            failures=sum(r.failures for r in reports),
             conflicts={kind: found.get(kind, 0) for kind in kinds},
-            latency=Latencies.merged([a.latency for a in accounts]),
-            traces=[line for a in accounts for line in a.traces],
-            traces_dropped=sum(a.traces_dropped for a in accounts),
-            done=sum(getattr(a, "done", 0) for a in accounts),
-            declined=sum(getattr(a, "declined", 0) for a in accounts),
-            payloads=[(a.worker, p) for a in accounts for p in getattr(a, "payloads", ())],
-            exhausted_workers=sum(1 for a in accounts if getattr(a, "exhausted", False)),
+            latency=Latencies.merged([r.latency for r in reports]),
+            traces=[line for r in reports for line in r.traces],
+            traces_dropped=sum(r.traces_dropped for r in reports),
+            done=sum(r.done for r in reports),
+            declined=sum(r.declined for r in reports),
+            payloads=[(r.worker, p) for r in reports for p in r.payloads],
+            exhausted_workers=sum(1 for r in reports if r.exhausted),
             dead_workers=dead_workers,
-            worker_errors=tuple(e for a in accounts if (e := getattr(a, "error", None))),
+            worker_errors=tuple(r.error for r in reports if r.error),
         )
 
     def throughput(self, elapsed_s: float) -> float:

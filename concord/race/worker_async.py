@@ -1,6 +1,6 @@
 """The racing worker on an event loop: `concord.race.worker`'s loop on a non-blocking session.
 
-Same job, report, accounting (`Book`) and retry rules as the sync worker. Connecting, the start
+The same race loop (`concord.race.loop`) as the sync worker. Connecting, the start
 signal and closing are awaited in a task per worker (`run_worker_async`); the race itself is a
 `LoopRacer`, whose statements go through `concord.race.libpq_async.AsyncLibpqSession` chained by the
 event loop's reader callbacks.
@@ -10,27 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Callable
 from typing import Any
 
 import psycopg
 from psycopg.pq.abc import PGresult
 
+from concord.race.job import WorkerJob, WorkerReport
 from concord.race.libpq import Plan
 from concord.race.libpq_async import AsyncLibpqSession
-from concord.race.steps import Operation, Outcome, Status
-from concord.race.worker import (
-    Book,
-    Fatal,
-    Stopped,
-    WorkerJob,
-    WorkerReport,
-    application_name,
-    first_line,
-)
-
-_EXHAUSTED = Status.EXHAUSTED
+from concord.race.loop import Fatal, Ledger, first_line, race_loop
+from concord.race.steps import Operation, Outcome
+from concord.race.worker import application_name, how_it_ended
 
 
 async def run_worker_async(job: WorkerJob, control: Any) -> WorkerReport:
@@ -46,18 +37,12 @@ async def run_worker_async(job: WorkerJob, control: Any) -> WorkerReport:
         return report
     session: AsyncLibpqSession | None = None
     try:
-        session = await AsyncLibpqSession.open(conn, job.isolation, job.settings)
-        report.backend_pid = conn.info.backend_pid
-        control.ready(job.worker, report.backend_pid)
-        if await control.wait_go_async():
-            await LoopRacer(job, session, control, report).run()
-    except Fatal as exc:
-        report.error = f"worker {job.worker}: {exc}"
-    except Stopped:
-        pass
-    except psycopg.Error as exc:  # the session could not even be set up
-        report.error = f"worker {job.worker}: {first_line(exc)}"
-        control.ready(job.worker, None)
+        with how_it_ended(job, report, control):
+            session = await AsyncLibpqSession.open(conn, job.isolation, job.settings)
+            report.backend_pid = conn.info.backend_pid
+            control.ready(job.worker, report.backend_pid)
+            if await control.wait_go_async():
+                await LoopRacer(job, session, control, report).run()
     finally:
         await _close_async(conn, session)
     return report
@@ -66,24 +51,21 @@ async def run_worker_async(job: WorkerJob, control: Any) -> WorkerReport:
 class LoopRacer:
     """One worker's race as a chain of event-loop callbacks, from one result to the next command.
 
-    The sync worker's loop (`concord.race.worker`), step for step: BEGIN, the operation's
-    statements, COMMIT, the same `Book` and retry rules, a ROLLBACK and a backoff pause after a
-    failed attempt. Each result arrives in the session's reader callback, which sends the next
-    command at once: no task switch and no future per statement. Awaiting every statement in a
-    task cost several times the client CPU per transaction (measured in ``benchmarks/README.md``).
+    It drives the one race loop (`concord.race.loop.race_loop`) as the sync worker does: BEGIN,
+    the operation's statements, COMMIT; after a failed attempt, a ROLLBACK, then the loop's
+    verdict (a backoff pause, the next operation, or the end). Each result arrives in the
+    session's reader callback, which sends the next command at once: no task switch and no
+    future per statement. Awaiting every statement in a task cost several times the client CPU
+    per transaction (measured in ``benchmarks/README.md``).
     """
 
     def __init__(
         self, job: WorkerJob, session: AsyncLibpqSession, control: Any, report: WorkerReport
     ) -> None:
-        self.job, self.session, self.control, self.report = job, session, control, report
-        self.book = Book(job, report, control)
-        self.program, self.worker, self.ops = job.program, job.worker, job.ops
-        self.stopping = control.stopping
+        self.session, self.control = session, control
+        self.steps = race_loop(job.program, job.ops, Ledger.for_job(job, report, control))
         self.loop = session.loop
         self.ended: asyncio.Future[None] = self.loop.create_future()
-        self.seq = self.attempt = 0
-        self.op_started = self.started = 0.0
         self.operation: Operation | None = None
         self.outcome: Outcome | None = None
         self.plan: Plan | None = None
@@ -93,36 +75,42 @@ class LoopRacer:
         """Race until stopped, done or exhausted; raise `Fatal` as the sync worker does."""
         self.control.on_stop(self.stop)
         try:
-            self._next()
+            self._resume(self.steps.send, None)
             await self.ended
         finally:
-            self.report.stopped_at = time.perf_counter()
-            self.book.close()
+            self.steps.close()
 
     def stop(self) -> None:
         """The coordinator asked to stop: end now if waiting out a backoff pause."""
         if self.pause is not None:
             self.pause.cancel()
-            self._end()
+            self.pause = None
+            self._resume(self.steps.send, True)
 
-    # -- one operation, attempt by attempt
+    # -- the loop's next step
 
-    def _next(self) -> None:
-        if self.stopping() or (self.ops is not None and self.seq >= self.ops):
-            self._end()
-            return
-        self.attempt = 0
-        self.op_started = self.started = time.perf_counter()
-        self._attempt()
-
-    def _attempt(self) -> None:
-        self.attempt += 1
-        self.operation = self.program.operation(self.worker, self.seq)
-        if self.operation is None:
-            self.report.exhausted = True
+    def _resume(self, step: Callable[[Any], Any], value: Any) -> None:
+        """Tell the race loop how the last step went (``step`` is its send or throw); do what
+        it says next: begin an attempt, wait out a pause, or end."""
+        try:
+            following = step(value)
+        except StopIteration:
             self._end()
             return
+        except Fatal as fatal:
+            self._end(fatal)
+            return
+        if following.__class__ is float:
+            self.pause = self.loop.call_later(following, self._paused)
+            return
+        self.operation = following
         self._guarded(self.session.send_begin, self._began)
+
+    def _paused(self) -> None:
+        self.pause = None
+        self._resume(self.steps.send, False)
+
+    # -- one attempt, statement by statement
 
     def _began(self, result: PGresult | None, error: BaseException | None) -> None:
         error = self.session.failure(result, error)
@@ -171,52 +159,21 @@ class LoopRacer:
         if error is not None:
             self._failed(error)
             return
-        outcome = self.outcome
-        assert outcome is not None
-        self.book.committed(self.seq, self.attempt, self.started, self.op_started, outcome)
-        if outcome.status is _EXHAUSTED:
-            self.report.exhausted = True
-            self._end()
-            return
-        self.seq += 1
-        self._next()
+        self._resume(self.steps.send, self.outcome)
 
-    # -- a failed attempt: roll back, account, pause, retry
+    # -- a failed attempt: roll back, then hand the failure to the loop
 
     def _failed(self, error: BaseException) -> None:
         def rolled_back(result: PGresult | None, rollback_error: BaseException | None) -> None:
-            self._account(error)  # a failed ROLLBACK: the next BEGIN reports a broken connection
+            self._resume(self.steps.throw, error)  # a failed ROLLBACK: the next BEGIN says so
 
         if not self.session.in_transaction():  # a failed COMMIT ended it already
-            self._account(error)
+            self._resume(self.steps.throw, error)
             return
         try:
             self.session.send_command(b"ROLLBACK", rolled_back)
         except psycopg.Error:  # the connection is gone
-            self._account(error)
-
-    def _account(self, error: BaseException) -> None:
-        try:
-            pause = self.book.failed(self.seq, self.attempt, self.started, error, self.op_started)
-        except Stopped:
-            self._end()
-            return
-        except Fatal as fatal:
-            self._end(fatal)
-            return
-        if pause is None:  # gave up on this operation: on to the next one
-            self.seq += 1
-            self._next()
-            return
-        if self.stopping():
-            self._end()
-            return
-        self.pause = self.loop.call_later(pause, self._retry)
-
-    def _retry(self) -> None:
-        self.pause = None
-        self.started = time.perf_counter()
-        self._attempt()
+            self._resume(self.steps.throw, error)
 
     # -- plumbing
 
@@ -225,7 +182,7 @@ class LoopRacer:
         try:
             send(*args)
         except psycopg.Error as exc:
-            self._account(exc)
+            self._resume(self.steps.throw, exc)
 
     def _end(self, fatal: Fatal | None = None) -> None:
         if not self.ended.done():
