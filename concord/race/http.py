@@ -31,10 +31,12 @@ from concord.race.capacity import TooManyWorkers
 from concord.race.cell import Progress, trace_cap
 from concord.race.executors.base import sum_progress
 from concord.race.experiment import Experiment
-from concord.race.http_scenarios import ASSIGN, COUNTER, RETRYABLE, Attempt
 from concord.race.job import WorkerReport
 from concord.race.loop import Abandoned, Ledger, race_loop
 from concord.race.results import CellResult, CellTotals, RaceResult, verdict
+from concord.race.scenarios.assign.http import ASSIGN
+from concord.race.scenarios.counter.http import COUNTER
+from concord.race.scenarios.http import RETRYABLE, Attempt
 
 ISOLATION = "read committed"
 #: What a race through HTTP retries: every conflict the API answers with a retryable 409.

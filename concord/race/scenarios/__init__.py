@@ -10,7 +10,8 @@ coordinator's:
 
 What they share: `scenario.Scenario` (with the fixture building blocks) on the coordinator,
 `program.Program` in the workers. ``user/`` is the user's own scenario behind the same two halves
-(its contract is in `concord.race.scenarios.user`).
+(its contract is in `concord.race.scenarios.user`). A scenario that also races through the API
+has a third module, ``<name>/http.py`` (``assign``, ``counter``; what they share is `http`).
 
 Importing this package loads neither half: the built-in scenarios are found by name in
 `BUILT_IN` and imported on first use (`SCENARIOS`, `get_scenario`), and the names below load
