@@ -19,6 +19,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "cell": ["Progress"],
         "engine": ["run_experiment"],
         "experiment": ["Cell", "Experiment", "load_experiment"],
+        "plan": ["PlannedCell", "RunPlan", "plan_run"],
         "results": ["CellResult", "RaceResult"],
         "scenarios": ["SCENARIOS", "get_scenario"],
         "writers": ["write_results"],

@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from concord.errors import ConcordError, translate
-from concord.locking import RetryPolicy, get_strategy
+from concord.locking import RetryPolicy
 from concord.race.executors import RunningCell, get_executor
-from concord.race.experiment import Cell, Experiment
+from concord.race.experiment import Cell
+from concord.race.plan import PlannedCell, RunPlan
 from concord.race.results import CellResult, CellTotals, verdict
-from concord.race.scenarios import Scenario, get_scenario
 from concord.race.scenarios.scenario import BrokenContract, CellRefused, InvariantVerdict
 from concord.race.waits.server import FORCE_FLUSH, flush_statistics
 from concord.race.waits.watch import Waits
@@ -53,24 +53,17 @@ class CellRunner:
 
     def __init__(
         self,
-        experiment: Experiment,
-        cell: Cell,
+        plan: RunPlan,
+        planned: PlannedCell,
         engine: sa.Engine,
         dsn: str,
         control: psycopg.Connection,
-        scenario: Scenario | None = None,
         waits: Waits | None = None,
     ) -> None:
-        self.experiment, self.cell, self.engine, self.dsn, self.control = (
-            experiment,
-            cell,
-            engine,
-            dsn,
-            control,
-        )
-        self.scenario = scenario or get_scenario(experiment.scenario_source or cell.scenario)
-        self.strategy = get_strategy(cell.strategy)
-        self.waits = waits.cell(experiment.executor, self.strategy.name) if waits else None
+        self.experiment, self.scenario = plan.experiment, plan.scenario
+        self.cell, self.strategy = planned.cell, planned.strategy
+        self.engine, self.dsn, self.control = engine, dsn, control
+        self.waits = waits.cell(self.experiment.executor, self.strategy.name) if waits else None
 
     def run(self, index: int, cells: int, on_progress, on_running) -> CellResult:
         try:
