@@ -26,7 +26,7 @@ import concord.race.executors.aio as aio
 from concord.calibrate import run_concord
 from concord.db.urls import resolve_url
 from concord.race.loop import Fatal, Ledger, Stopped, first_line, race_loop
-from concord.race.program import Fetch, Operation, Outcome
+from concord.race.steps import Fetch, Operation, Outcome
 from concord.race.worker import WorkerJob, WorkerReport, application_name
 from concord.race.worker_async import run_worker_async
 
@@ -34,7 +34,7 @@ _OPEN = {psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INER
 
 
 async def _drive(cursor: psycopg.AsyncCursor, operation: Operation) -> Outcome:
-    """`concord.race.program.drive`, each step awaited through psycopg's cursor."""
+    """`concord.race.steps.drive`, each step awaited through psycopg's cursor."""
     try:
         sql, params = next(operation)
         while True:

@@ -25,7 +25,7 @@ import concord.race.worker as worker_module
 from concord.calibrate import run_concord
 from concord.db.urls import resolve_url
 from concord.race.libpq import LibpqSession
-from concord.race.program import Fetch, Sql
+from concord.race.steps import Fetch, Sql
 
 _OPEN = {psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR}
 

@@ -29,8 +29,8 @@ from concord.db.engine import create_engine
 from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
 from concord.race.libpq import LibpqSession
-from concord.race.program import drive
-from concord.race.programs.counter import CounterProgram
+from concord.race.scenarios.counter.program import CounterProgram
+from concord.race.steps import drive
 
 
 def bare_loop(dsn: str, program: CounterProgram, seconds: float, workers: int) -> float:

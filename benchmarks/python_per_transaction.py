@@ -31,7 +31,7 @@ from concord.db.urls import libpq_dsn, resolve_url
 from concord.locking.retry import RetryPolicy
 from concord.race.executors.threads import ThreadControl
 from concord.race.libpq import LibpqSession
-from concord.race.program import drive
+from concord.race.steps import drive
 from concord.race.worker import WorkerJob, WorkerReport, _race, retry_kinds
 
 

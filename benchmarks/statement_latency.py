@@ -31,7 +31,7 @@ from concord.db.engine import create_engine
 from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
 from concord.race import libpq
-from concord.race.program import Fetch
+from concord.race.steps import Fetch
 
 SAMPLES: dict[str, list[float]] = {"BEGIN": [], "SELECT ... FOR UPDATE": [], "UPDATE": [], "COMMIT": []}
 GAPS: dict[str, list[float]] = {"read result -> UPDATE sent": [], "UPDATE result -> COMMIT sent": []}

@@ -14,7 +14,7 @@ from concord import calibrate as cal
 from concord.errors import ConcordError, InvalidInput
 from concord.locking import get_strategy
 from concord.race.scenarios import Fixture
-from concord.race.scenarios.counter import Counter
+from concord.race.scenarios.counter.scenario import Counter
 
 
 def test_the_pgbench_script_is_concords_own_prepared_statements_with_pgbench_variables():

@@ -32,8 +32,8 @@ from concord.race import Experiment, run_experiment
 from concord.race.executors import Death
 from concord.race.executors.processes import ProcessExecutor
 from concord.race.libpq_async import AsyncLibpqSession
-from concord.race.scenarios import Tally
-from concord.race.scenarios.counter import Counter
+from concord.race.results import CellTotals
+from concord.race.scenarios.counter.scenario import Counter
 from concord.race.worker import WorkerJob, retry_kinds
 
 RC = "read committed"
@@ -144,7 +144,7 @@ def test_a_worker_killed_at_the_start_line_holds_up_neither_the_start_nor_the_ot
     assert [(r.worker, r.done, r.error) for r in reports] == [(1, 10, None), (2, 10, None)]
     assert deaths == [Death(0, "worker process exited with signal SIGKILL")]
     with engine.begin() as conn:
-        assert Counter().check(conn, fixture, Tally(20, 0, [], 0)).violations == 0
+        assert Counter().check(conn, fixture, CellTotals(done=20)).violations == 0
     engine.dispose()
 
 
@@ -321,21 +321,21 @@ def test_a_row_held_past_the_race_timeout_is_counted_as_that_timeout_and_retried
 
 
 def test_timeouts_come_from_the_command_line_or_the_experiment_file_and_bad_ones_are_refused(tmp_path):
-    from concord.cli.race import build_experiment
+    from concord.cli.race import build_plan
     from concord.errors import InvalidInput
 
     given = dict.fromkeys(("scenario", "strategy", "isolation", "workers", "executor", "duration", "ops"))
-    plan = build_experiment(None, **given, max_tries=None, lock_timeout="50ms", statement_timeout="1s")
+    plan = build_plan(None, **given, max_tries=None, lock_timeout="50ms", statement_timeout="1s").experiment
     assert plan.session_settings() == (("lock_timeout", "50ms"), ("statement_timeout", "1s"))
     path = tmp_path / "x.toml"
     path.write_text('scenario = "counter"\nlock_timeout = 250\nstatement_timeout = "2 min"\n')
-    plan = build_experiment(path, **given, max_tries=None)
+    plan = build_plan(path, **given, max_tries=None).experiment
     assert (plan.lock_timeout, plan.statement_timeout) == ("250ms", "2min")
     assert Experiment().validated().session_settings() == ()
     with pytest.raises(
         InvalidInput, match=r"lock_timeout must be a positive duration such as 50ms or 1s, not 'soon'"
     ):
-        build_experiment(None, **given, max_tries=None, lock_timeout="soon")
+        build_plan(None, **given, max_tries=None, lock_timeout="soon")
 
 
 def _alive(process: psutil.Process) -> bool:

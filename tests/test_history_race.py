@@ -20,7 +20,7 @@ from test_race_support import url_text
 
 from concord.history import check_history, load_history
 from concord.race import Experiment, run_experiment
-from concord.race.scenarios.list_append import ListAppend
+from concord.race.scenarios.list_append.scenario import ListAppend
 
 RC, RR, SER = "read committed", "repeatable read", "serializable"
 

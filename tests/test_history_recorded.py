@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from concord.history import check_history, parse_history
 from concord.history.recorded import assemble
-from concord.race.program import Fetch, Sql, Status
-from concord.race.programs.base import Fixture, Traits
-from concord.race.programs.list_append import ListAppendProgram
+from concord.race.scenarios.list_append.program import ListAppendProgram
+from concord.race.scenarios.program import CompiledStrategy, Fixture
+from concord.race.steps import Fetch, Sql, Status
 
-TRAITS = Traits("none", False, False, None, None)
+STRATEGY = CompiledStrategy("none", False, False, None, None)
 
 
 def test_each_worker_keeps_its_order_and_every_invocation_precedes_its_completion():
@@ -39,7 +39,7 @@ def test_an_observed_append_nobody_reported_becomes_an_info_transaction_of_its_w
 def test_a_retried_attempt_is_reported_failed_with_the_attempt_that_committed():
     sql = Sql("SELECT 1", Fetch.SCALAR)
     program = ListAppendProgram(
-        TRAITS, Fixture(board_id=0, workers=1), appends=[sql], reads=[sql], keys=1,
+        STRATEGY, Fixture(board_id=0, workers=1), appends=[sql], reads=[sql], keys=1,
         writes_per_key=8, max_mops=1, seed=1,
     )  # fmt: skip
 

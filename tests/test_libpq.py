@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from test_race_support import dsn
 
 from concord.race.libpq import LibpqSession
-from concord.race.program import Fetch, Sql
+from concord.race.steps import Fetch, Sql
 
 
 def test_a_column_of_a_type_psycopg_has_no_loader_for_reads_as_its_text(database_url):

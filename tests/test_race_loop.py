@@ -10,7 +10,7 @@ from concord.errors import LockNotAvailable, SerializationFailure
 from concord.locking.retry import RetryPolicy
 from concord.race.job import WorkerReport
 from concord.race.loop import Abandoned, Fatal, Ledger, race_loop, retry_kinds
-from concord.race.program import DECLINED, DONE, EXHAUSTED
+from concord.race.steps import DECLINED, DONE, EXHAUSTED
 
 
 class Script:

@@ -17,8 +17,9 @@ from sqlalchemy import URL
 
 from concord.locking import get_strategy
 from concord.race.libpq import LibpqSession
-from concord.race.program import Outcome
-from concord.race.scenarios import Fixture, Program, Tally, get_scenario
+from concord.race.results import CellTotals
+from concord.race.scenarios import Fixture, Program, get_scenario
+from concord.race.steps import Outcome
 
 
 def dsn(url: URL) -> str:
@@ -112,14 +113,14 @@ class Cell:
     def check(self, outcomes: dict[int, list[Outcome]], exhausted: int = 0):
         """The invariant, given what each worker was told."""
         done = [(w, o) for w, told in outcomes.items() for o in told if o.status.value == "done"]
-        tally = Tally(
+        totals = CellTotals(
             done=len(done),
             declined=sum(1 for told in outcomes.values() for o in told if o.status.value == "declined"),
             payloads=[(w, o.payload) for w, o in done if o.payload is not None],
             exhausted_workers=exhausted,
         )
         with self.engine.connect() as conn:
-            return self.scenario.check(conn, self.fixture, tally)
+            return self.scenario.check(conn, self.fixture, totals)
 
     def close(self) -> None:
         self.engine.dispose()

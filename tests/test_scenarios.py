@@ -13,7 +13,7 @@ from test_race_support import Cell, Racer, in_thread, wait_until_blocked
 
 from concord.errors import StaleVersion
 from concord.locking import classify
-from concord.race.program import DECLINED, DONE, Status
+from concord.race.steps import DECLINED, DONE, Status
 
 RC, RR, SER = "read committed", "repeatable read", "serializable"
 

@@ -16,7 +16,7 @@ import pytest
 from test_race_support import sessions_left, url_text
 
 from concord.race import Experiment, run_experiment
-from concord.race.scenarios import claim_queue
+from concord.race.scenarios.claim_queue import scenario as claim_queue
 
 SOAK_S = 300.0
 MIB = 1024 * 1024

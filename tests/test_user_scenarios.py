@@ -21,8 +21,8 @@ from user_scenario_files import write
 from concord.locking import get_strategy
 from concord.locking.retry import RetryPolicy
 from concord.race.executors.processes import PRELOAD
-from concord.race.programs import Fixture
 from concord.race.scenarios import get_scenario
+from concord.race.scenarios.program import Fixture
 from concord.race.worker import WorkerJob
 
 

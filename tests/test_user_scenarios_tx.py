@@ -14,7 +14,7 @@ from user_scenario_files import write
 
 from concord.locking import get_strategy
 from concord.locking.keys import advisory_key
-from concord.race.scenarios.user import row_lock_clause
+from concord.race.scenarios.user.scenario import row_lock_clause
 from concord.testing import race
 
 COUNTER = """

@@ -18,11 +18,19 @@ import pytest
 from concord.locking import STRATEGIES, get_strategy
 from concord.locking.retry import RetryPolicy
 from concord.race.executors.processes import PRELOAD
-from concord.race.programs import Fixture
-from concord.race.scenarios import SCENARIOS
+from concord.race.scenarios import PROGRAMS, SCENARIOS
+from concord.race.scenarios.program import Fixture
 from concord.race.worker import WorkerJob
 
-HEAVY = ("sqlalchemy", "concord.models", "concord.cli", "concord.race.scenarios", "typer", "rich", "alembic")
+HEAVY = ("sqlalchemy", "concord.models", "concord.cli", "typer", "rich", "alembic")
+#: Of the scenarios' modules, a worker loads the packages and their worker's halves only.
+WORKER_SIDE = {
+    "concord.race.scenarios",
+    "concord.race.scenarios.program",
+    "concord.race.scenarios.user.tx",
+    *PROGRAMS,
+    *(program.rpartition(".")[0] for program in PROGRAMS),
+}
 #: hdrhistogram declares these as requirements; a worker (which records latencies with it) must not
 #: load them.
 HDRHISTOGRAM_DECLARED = ("pbr", "setuptools", "pkg_resources")
@@ -73,13 +81,32 @@ def test_a_worker_process_unpickles_and_starts_every_program_without_sqlalchemy_
     modules = json.loads(child.stdout)
     loaded = modules["preloaded"] + modules["after"]
     assert [m for m in loaded if m.startswith(HEAVY + HDRHISTOGRAM_DECLARED)] == []
+    coordinator = [m for m in loaded if m.startswith("concord.race.scenarios") and m not in WORKER_SIDE]
+    assert coordinator == []
     assert "hdrh.histogram" in loaded  # the latency histogram is there, preloaded
     # The fork server's preload is complete: unpickling and starting a program imports nothing.
     assert modules["after"] == []
 
 
-@pytest.mark.parametrize("module", ["concord", "concord.race", "concord.locking"])
-def test_importing_a_package_loads_none_of_its_heavy_modules(module):
-    code = f"import sys, {module}; print([m for m in sys.modules if m.startswith({HEAVY!r})])"
+@pytest.mark.parametrize(
+    ("module", "heavy"),
+    [
+        ("concord", (*HEAVY, "concord.race.scenarios")),
+        ("concord.race", (*HEAVY, "concord.race.scenarios")),
+        ("concord.locking", HEAVY),
+        ("concord.race.scenarios", (*HEAVY, "concord.race.scenarios.")),  # no scenario, no half
+        ("concord.race.scenarios.user", (*HEAVY, "concord.race.scenarios.user.")),
+    ],
+)
+def test_importing_a_package_loads_none_of_its_heavy_modules(module, heavy):
+    code = f"import sys, {module}; print([m for m in sys.modules if m.startswith({heavy!r})])"
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert child.stdout.strip() == "[]"
+
+
+def test_the_registry_names_each_built_in_scenario_by_its_own_name_and_finds_its_program():
+    assert {name: cls.name for name, cls in SCENARIOS.items()} == {name: name for name in SCENARIOS}
+    assert len(PROGRAMS) == len(SCENARIOS) + 1  # and the user scenario's
+    for name in SCENARIOS:
+        package = SCENARIOS[name].__module__.rpartition(".")[0]
+        assert f"{package}.program" in PROGRAMS

@@ -11,7 +11,7 @@ import psycopg
 from psycopg import pq
 
 from concord.errors import ConcordError
-from concord.race.program import Sql
+from concord.race.steps import Sql
 
 _COMMAND_OK, _TUPLES_OK = int(pq.ExecStatus.COMMAND_OK), int(pq.ExecStatus.TUPLES_OK)
 

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from concord.errors import ConcordError
 from concord.models import Task
 from concord.nouns import count
-from concord.race.programs.base import Fixture
-from concord.race.scenarios.counter import POINTS_BEFORE, Counter
+from concord.race.scenarios.counter.scenario import POINTS_BEFORE, Counter
+from concord.race.scenarios.program import Fixture
 
 if TYPE_CHECKING:
     from concord.race.results import CellResult

@@ -17,11 +17,11 @@ from concord.calibrate.pgbench import find_pgbench, pgbench_script, run_pgbench
 from concord.calibrate.plan import Calibration
 from concord.calibrate.report import CalibrationReport, Row
 from concord.nouns import count
-from concord.race.programs.base import Fixture
-from concord.race.scenarios.counter import Counter
+from concord.race.scenarios.counter.scenario import Counter
+from concord.race.scenarios.program import Fixture
 
 if TYPE_CHECKING:
-    from concord.race.programs.counter import CounterProgram
+    from concord.race.scenarios.counter.program import CounterProgram
 
 
 def _first_contact(engine: sa.Engine, url: sa.URL) -> None:

@@ -33,7 +33,16 @@ from concord.cli.table import rich_table
 from concord.cli.waits import print_waits, print_warnings, top_wait
 from concord.errors import InvalidInput
 from concord.nouns import count
-from concord.race import Experiment, Progress, RaceResult, load_experiment, run_experiment, write_results
+from concord.race import (
+    Experiment,
+    Progress,
+    RaceResult,
+    RunPlan,
+    load_experiment,
+    plan_run,
+    run_experiment,
+    write_results,
+)
 from concord.race.experiment import parse_workers, split_list
 from concord.race.http import http_default_strategies, run_http_experiment
 from concord.reports.cells import RACE_NARROW, RACE_TERMINAL, per_cell_unit, verdict_style
@@ -111,7 +120,7 @@ def race(
     if via and strategy is None:  # through HTTP some scenarios have a narrower default set
         named = scenario or (load_experiment(experiment).scenario if experiment else Experiment().scenario)
         strategy = ",".join(http_default_strategies(named)) or None
-    plan = build_experiment(
+    plan = build_plan(
         experiment,
         scenario=scenario,
         strategy=strategy,
@@ -127,9 +136,11 @@ def race(
     )
     if waits and no_waits:
         raise UsageError("--waits prints the wait samples that --no-waits turns off: give one of them")
-    recorder = history_scenario(plan, history, via)
+    recorder = history_scenario(plan.experiment, history, via)
+    if recorder is not None:  # the planned scenario itself, recording its histories
+        plan = replace(plan, scenario=recorder)
     check_writable(out / "results", out / "logs")  # before the run, not after its last cell
-    result = run_with_live_display(plan, database_url, via=via, scenario=recorder)
+    result = run_with_live_display(plan, database_url, via=via)
     result = replace(result, files=write_results(result, out))  # the run as written, with its files
     render(
         result.document(), as_json=as_json, human=lambda console: print_result(console, result, waits=waits)
@@ -156,8 +167,9 @@ def exit_on_failed_cells(errors: list[str | None]) -> None:
         raise typer.Exit(EXIT_ERROR)
 
 
-def build_experiment(path: Path | None, **given) -> Experiment:
-    """The experiment file (or the defaults) with every option the user gave laid over it."""
+def build_plan(path: Path | None, **given) -> RunPlan:
+    """The experiment file (or the defaults) with every option the user gave laid over it,
+    planned: validated, its names resolved (a usage error, exit 2, when it does not plan)."""
     try:
         base = load_experiment(path) if path is not None else Experiment()
         changes: dict = {}
@@ -184,27 +196,23 @@ def build_experiment(path: Path | None, **given) -> Experiment:
         for timeout in ("lock_timeout", "statement_timeout"):
             if given.get(timeout) is not None:
                 changes[timeout] = given[timeout]
-        from dataclasses import replace
-
-        return replace(base, **changes).validated()
+        return plan_run(replace(base, **changes))
     except InvalidInput as exc:
         raise UsageError(exc.message) from exc
 
 
-def history_scenario(plan: Experiment, path: Path | None, via: str | None):
+def history_scenario(experiment: Experiment, path: Path | None, via: str | None):
     """The list-append scenario writing its histories to ``path`` (None without --history)."""
     if path is None:
         return None
-    if plan.scenario != "list-append" or via:
+    if experiment.scenario != "list-append" or via:
         raise UsageError("--history records list-append races run over SQL: add --scenario list-append")
-    from concord.race.scenarios.list_append import ListAppend
+    from concord.race.scenarios.list_append.scenario import ListAppend
 
     return ListAppend(history=path)
 
 
-def run_with_live_display(
-    plan: Experiment, database_url: str | None, *, via: str | None = None, scenario=None
-) -> RaceResult:
+def run_with_live_display(plan: RunPlan, database_url: str | None, *, via: str | None = None) -> RaceResult:
     """Run the race, with a live display on stderr whenever stderr is a terminal: `--json` or a
     redirected stdout changes what goes to stdout, not whether the person at the terminal sees
     the run moving."""
@@ -212,8 +220,8 @@ def run_with_live_display(
 
     def run(on_progress=None) -> RaceResult:
         if via:
-            return run_http_experiment(plan, via, on_progress=on_progress)
-        return run_experiment(plan, database_url=database_url, on_progress=on_progress, scenario=scenario)
+            return run_http_experiment(plan.experiment, via, on_progress=on_progress)
+        return run_experiment(plan, database_url=database_url, on_progress=on_progress)
 
     stderr = Console(stderr=True, highlight=False)
     try:

@@ -33,7 +33,7 @@ from concord.cli.matrix import (
     ShowWaits,
     Strategy,
 )
-from concord.cli.race import WIDE, build_experiment, exit_on_failed_cells
+from concord.cli.race import WIDE, build_plan, exit_on_failed_cells
 from concord.cli.table import rich_table
 from concord.cli.waits import print_waits, print_warnings
 from concord.errors import InvalidInput
@@ -84,7 +84,7 @@ def sweep(
     """Run a scaling study: every cell `--repeats` times; one result with medians and spread."""
     if workers is None and experiment is None:
         workers = ",".join(map(str, DEFAULT_WORKERS))
-    plan = build_experiment(
+    plan = build_plan(
         experiment,
         scenario=scenario,
         strategy=strategy,
@@ -99,7 +99,7 @@ def sweep(
     if waits and no_waits:
         raise UsageError("--waits prints the wait samples that --no-waits turns off: give one of them")
     try:
-        study = Sweep(plan, repeats).validated()
+        study = Sweep(plan.experiment, repeats).validated()
     except InvalidInput as exc:
         raise UsageError(exc.message) from exc
     check_writable(out / "results")  # before the sweep, not after its last run

@@ -1,4 +1,4 @@
-"""An Elle history from what racing workers reported (`concord.race.programs.list_append`).
+"""An Elle history from what racing workers reported (`concord.race.scenarios.list_append.program`).
 
 Each worker reports its attempts in order: (type, started, ended, micro-operations). Each
 becomes an invocation (reads null) and a completion (``ok`` with the values read, ``fail`` with

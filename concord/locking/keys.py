@@ -1,7 +1,7 @@
 """What a lock is taken on, and the advisory-lock key of an entity; no SQLAlchemy here.
 
 These are the parts of the locking strategies a racing worker needs at run time (see
-`concord.race.programs`): worker processes import this module, never the strategies' statement
+the scenarios' ``program`` modules): worker processes import this module, never the strategies' statement
 builders, so they stay lean. The key scheme is explained in `concord.locking.advisory`.
 """
 

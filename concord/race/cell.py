@@ -14,12 +14,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from concord.errors import ConcordError, translate
-from concord.locking import RetryPolicy, get_strategy
+from concord.locking import RetryPolicy
 from concord.race.executors import RunningCell, get_executor
-from concord.race.experiment import Cell, Experiment
-from concord.race.results import CellResult, Totals, verdict
-from concord.race.scenarios import Check, Scenario, Tally, get_scenario
-from concord.race.scenarios.base import BrokenContract, CellRefused
+from concord.race.experiment import Cell
+from concord.race.plan import PlannedCell, RunPlan
+from concord.race.results import CellResult, CellTotals, verdict
+from concord.race.scenarios.scenario import BrokenContract, CellRefused, InvariantVerdict
 from concord.race.waits.server import FORCE_FLUSH, flush_statistics
 from concord.race.waits.watch import Waits
 from concord.race.worker import WorkerJob, WorkerReport, retry_kinds
@@ -53,26 +53,19 @@ class CellRunner:
 
     def __init__(
         self,
-        experiment: Experiment,
-        cell: Cell,
+        plan: RunPlan,
+        planned: PlannedCell,
         engine: sa.Engine,
         dsn: str,
         control: psycopg.Connection,
-        scenario: Scenario | None = None,
         waits: Waits | None = None,
     ) -> None:
-        self.experiment, self.cell, self.engine, self.dsn, self.control = (
-            experiment,
-            cell,
-            engine,
-            dsn,
-            control,
-        )
-        self.scenario = scenario or get_scenario(experiment.scenario_source or cell.scenario)
-        self.strategy = get_strategy(cell.strategy)
-        self.waits = waits.cell(experiment.executor, self.strategy.name) if waits else None
+        self.experiment, self.scenario = plan.experiment, plan.scenario
+        self.cell, self.strategy = planned.cell, planned.strategy
+        self.engine, self.dsn, self.control = engine, dsn, control
+        self.waits = waits.cell(self.experiment.executor, self.strategy.name) if waits else None
 
-    def run(self, index: int, cells: int, on_progress, on_running) -> tuple[CellResult, list[tuple]]:
+    def run(self, index: int, cells: int, on_progress, on_running) -> CellResult:
         try:
             with self.engine.begin() as conn:
                 fixture = self.scenario.setup(conn, self.cell.workers, self.experiment.ops)
@@ -170,23 +163,14 @@ class CellRunner:
         interrupted: bool,
         *,
         refused: str | None = None,
-    ) -> tuple[CellResult, list[tuple]]:
-        dead = frozenset(d.worker for d in deaths)
-        tally = Tally(
-            done=sum(r.done for r in reports),
-            declined=sum(r.declined for r in reports),
-            payloads=[(r.worker, p) for r in reports for p in r.payloads],
-            exhausted_workers=sum(1 for r in reports if r.exhausted),
-            dead_workers=dead,
-            worker_errors=tuple(r.error for r in reports if r.error),
-        )
-        totals = Totals.of(reports)
+    ) -> CellResult:
+        totals = CellTotals.of(reports, dead_workers=frozenset(d.worker for d in deaths))
         # Before the check: the server's counters cover the workers, not the check's own reads.
         waits, server = self.waits.finish(reports, totals, hurry=interrupted) if self.waits else (None, None)
         if refused is None:
-            found = self.check(fixture, tally)
+            found = self.check(fixture, totals)
         else:
-            found = Check(None, f"refused: {refused}", error=refused)
+            found = InvariantVerdict(None, f"refused: {refused}", error=refused)
         violations, finding, details = found.violations, found.finding, found.details
         if found.error:
             judged = finding if refused else f"error: {found.error}"
@@ -194,7 +178,7 @@ class CellRunner:
             judged = verdict(
                 violations, finding, totals.conflicts, retries=totals.retries, failures=totals.failures
             )
-        cell = CellResult(
+        return CellResult(
             scenario=self.cell.scenario,
             strategy=self.cell.strategy,
             isolation=self.cell.isolation,
@@ -212,9 +196,9 @@ class CellRunner:
             latency_ms=totals.latency.percentiles_ms(),
             verdict=judged,
             finding=finding,
-            operations={"done": tally.done, "declined": tally.declined, "gave_up": totals.failures},
+            operations={"done": totals.done, "declined": totals.declined, "gave_up": totals.failures},
             details=details,
-            worker_errors=[r.error for r in reports if r.error],
+            worker_errors=list(totals.worker_errors),
             dead_workers=[{"worker": d.worker, "reason": d.reason} for d in deaths],
             interrupted=interrupted,
             trace=totals.trace(trace_cap(self.cell.workers)),
@@ -222,21 +206,21 @@ class CellRunner:
             error=found.error,
             waits=waits,
             server=server,
+            traces=totals.traces,
         )
-        return cell, totals.traces
 
-    def check(self, fixture, tally: Tally) -> Check:
+    def check(self, fixture, totals: CellTotals) -> InvariantVerdict:
         try:
             with self.engine.begin() as conn:
                 # Bounded: a session the stop could not end must not hang the run here.
                 conn.execute(sa.text("SELECT set_config('lock_timeout', '10s', true)"))
-                found = self.scenario.check(conn, fixture, tally)
+                found = self.scenario.check(conn, fixture, totals)
                 self.scenario.teardown(conn, fixture)
         except BrokenContract:  # a user scenario's check returned no list: the run stops (exit 2)
             raise
         except (DBAPIError, ConcordError) as exc:
             error = translate(exc)
-            return Check(None, f"could not read the database ({error})")
+            return InvariantVerdict(None, f"could not read the database ({error})")
         return found
 
 

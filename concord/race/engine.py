@@ -34,6 +34,7 @@ from concord.race.cell import CellRunner, ProgressCallback
 from concord.race.executors import RunningCell
 from concord.race.executors.aio import event_loop_parameter
 from concord.race.experiment import Experiment, load_experiment
+from concord.race.plan import RunPlan, plan_run
 from concord.race.results import RaceResult
 from concord.race.scenarios import Scenario
 from concord.race.waits.server import flush_statistics
@@ -52,26 +53,29 @@ SETTINGS = (
 
 
 def run_experiment(
-    experiment: Experiment | str | Path,
+    experiment: Experiment | RunPlan | str | Path,
     *,
     database_url: str | None = None,
     on_progress: ProgressCallback | None = None,
     on_running: Callable[[RunningCell], None] | None = None,
     scenario: Scenario | None = None,
 ) -> RaceResult:
-    """Run every cell of ``experiment`` (or of the experiment file it names) and return the result.
+    """Run every cell of ``experiment`` (a plan, an experiment, or the experiment file it names)
+    and return the result. An experiment is planned here (`concord.race.plan.plan_run`); a plan
+    was planned by the caller, once, and runs as it is.
 
     ``on_progress`` is called from the calling thread about ten times a second while a cell runs;
     ``on_running`` once per cell, with the running executor, right after the workers are released.
     ``scenario``, when given, is the object every cell runs instead of the one registered under
-    ``experiment.scenario`` (calibrate races the counter on a row it shares with pgbench).
+    ``experiment.scenario`` (calibrate races the counter on a row it shares with pgbench); a plan
+    holds its scenario already.
     """
     from concord import __version__
 
-    if not isinstance(experiment, Experiment):
+    if isinstance(experiment, (str, Path)):
         experiment = load_experiment(experiment)
-    experiment = experiment.validated(scenario)
-    scenario = scenario or experiment.resolve_scenario()
+    plan = experiment if isinstance(experiment, RunPlan) else plan_run(experiment, scenario)
+    experiment, scenario = plan.experiment, plan.scenario
     # Which loop ran it, for asyncio (a bad CONCORD_EVENT_LOOP stops the run here).
     parameters = {**experiment.parameters(), **event_loop_parameter((experiment.executor,))}
     url = race_url(database_url, scenario)
@@ -92,7 +96,7 @@ def run_experiment(
             if waits:
                 flush_statistics(control)  # its statements so far count before the first cell
             try:
-                run_cells(experiment, result, engine, dsn, control, on_progress, on_running, scenario, waits)
+                run_cells(plan, result, engine, dsn, control, on_progress, on_running, waits)
             finally:
                 if waits:
                     waits.close()
@@ -122,17 +126,16 @@ def race_url(database_url: str | None, scenario: Scenario) -> sa.URL:
     return url.set(database=USER_DATABASE)
 
 
-def run_cells(experiment, result, engine, dsn, control, on_progress, on_running, scenario, waits) -> None:
-    cells = experiment.cells()
+def run_cells(plan: RunPlan, result, engine, dsn, control, on_progress, on_running, waits) -> None:
+    cells = plan.cells()
     for index, cell in enumerate(cells):
-        runner = CellRunner(experiment, cell, engine, dsn, control, scenario, waits)
+        runner = CellRunner(plan, cell, engine, dsn, control, waits)
         try:
-            outcome, traces = runner.run(index, len(cells), on_progress, on_running)
+            outcome = runner.run(index, len(cells), on_progress, on_running)
         except KeyboardInterrupt:
             result.interrupted = True
             return
         result.cells.append(outcome)
-        result.traces.append(traces)
         if outcome.interrupted:
             result.interrupted = True
             return

@@ -1,8 +1,8 @@
 """An experiment: one scenario and the matrix of strategies x isolation levels x worker counts.
 
 Experiments are declared in TOML (``experiments/*.toml``) or built in code; the command line
-builds one from its options. Validation happens here, once, with `InvalidInput` for anything a
-user could mistype.
+builds one from its options. `concord.race.plan.plan_run` validates it once, with `InvalidInput`
+for anything a user could mistype, and resolves its names into the objects that run.
 
     scenario   = "counter"
     strategies = ["none", "pessimistic"]        # or "all": every strategy that fits the scenario
@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from concord.db.engine import Isolation
 from concord.errors import InvalidInput
-from concord.locking import STRATEGIES, get_strategy
-from concord.race.executors import EXECUTORS
 from concord.race.scenarios import Scenario, get_scenario
 
 DEFAULT_SCENARIO = "counter"
@@ -79,43 +77,12 @@ class Experiment:
         """This experiment with names normalised and defaults filled; `InvalidInput` if malformed.
 
         ``scenario``, when given, is the object the cells run (instead of looking up the name).
+        What runs is planned by `concord.race.plan.plan_run`, which this calls: use it to keep the
+        objects the names resolve to.
         """
-        scenario = scenario or self.resolve_scenario()
-        strategies = self.strategies or scenario.default_strategies
-        isolations = self.isolations or scenario.default_isolations
-        executor = self.executor.strip().lower()
-        if executor not in EXECUTORS:
-            raise InvalidInput(f"unknown executor {self.executor!r}: choose one of {', '.join(EXECUTORS)}")
-        refusal = scenario.executor_refusal(executor)
-        if refusal:
-            raise InvalidInput(refusal)
-        for count in self.workers:
-            if not isinstance(count, int) or count < 1:
-                raise InvalidInput(f"workers must be at least 1, not {count!r}")
-        if not self.workers:
-            raise InvalidInput("workers: give at least one worker count")
-        if self.duration_s is not None and self.ops is not None:
-            raise InvalidInput("give either a duration or a number of operations, not both")
-        if self.duration_s is not None and not self.duration_s > 0:
-            raise InvalidInput(f"duration must be positive, not {self.duration_s!r}")
-        if self.ops is not None and self.ops < 1:
-            raise InvalidInput(f"ops must be at least 1, not {self.ops!r}")
-        if self.max_tries < 1:
-            raise InvalidInput(f"max tries must be at least 1, not {self.max_tries!r}")
-        names = expand_strategies(strategies, scenario)
-        return replace(
-            self,
-            scenario=scenario.name,
-            scenario_source=scenario.source,
-            strategies=names,
-            isolations=expand_isolations(isolations),
-            executor=self.executor.strip().lower(),
-            lock_timeout=parse_timeout("lock_timeout", self.lock_timeout),
-            statement_timeout=parse_timeout("statement_timeout", self.statement_timeout),
-            duration_s=self.duration_s
-            if self.duration_s is not None or self.ops is not None
-            else DEFAULT_DURATION_S,
-        )
+        from concord.race.plan import plan_run
+
+        return plan_run(self, scenario).experiment
 
     def resolve_scenario(self) -> Scenario:
         """The scenario object this experiment names (a user's is imported once per process)."""
@@ -147,22 +114,8 @@ class Experiment:
         return out
 
 
-def expand_strategies(names: tuple[str, ...] | list[str], scenario) -> tuple[str, ...]:
-    """Strategy names checked and normalised; 'all' means every strategy the scenario accepts."""
-    if [n.strip().lower() for n in names] == ["all"]:
-        return tuple(n for n in STRATEGIES if scenario.refusal(get_strategy(n)) is None)
-    out: list[str] = []
-    for name in names:
-        strategy = get_strategy(name)
-        refusal = scenario.refusal(strategy)
-        if refusal:
-            raise InvalidInput(refusal)
-        if strategy.name not in out:
-            out.append(strategy.name)
-    return tuple(out)
-
-
 def expand_isolations(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Isolation level names checked and normalised; 'all' means every level."""
     if [n.strip().lower() for n in names] == ["all"]:
         return tuple(level.value for level in Isolation)
     out: list[str] = []

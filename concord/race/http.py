@@ -31,10 +31,12 @@ from concord.race.capacity import TooManyWorkers
 from concord.race.cell import Progress, trace_cap
 from concord.race.executors.base import sum_progress
 from concord.race.experiment import Experiment
-from concord.race.http_scenarios import ASSIGN, COUNTER, RETRYABLE, Attempt
 from concord.race.job import WorkerReport
 from concord.race.loop import Abandoned, Ledger, race_loop
-from concord.race.results import CellResult, RaceResult, Totals, verdict
+from concord.race.results import CellResult, CellTotals, RaceResult, verdict
+from concord.race.scenarios.assign.http import ASSIGN
+from concord.race.scenarios.counter.http import COUNTER
+from concord.race.scenarios.http import RETRYABLE, Attempt
 
 ISOLATION = "read committed"
 #: What a race through HTTP retries: every conflict the API answers with a retryable 409.
@@ -102,7 +104,7 @@ async def _run(experiment: Experiment, base: str, version: str, on_progress) -> 
             try:
                 found, traces = await _run_cell(client, experiment, cell, index, len(cells), on_progress)
                 result.cells.append(found)
-                result.traces.append(traces)
+                found.traces = traces
             except asyncio.CancelledError:
                 result.interrupted = True
                 break
@@ -250,7 +252,7 @@ def _share(ops: int | None, workers: int) -> list[int | None]:
 
 
 def _cell_result(cell, reports, statuses, elapsed, violations, finding, details, invariant) -> HttpCellResult:
-    totals = Totals.of(reports)
+    totals = CellTotals.of(reports)
     # Through HTTP a declined assign is a 409 whose transaction rolled back: commits are the
     # operations done, as the API's responses say (a direct race's declines commit).
     done = sum(report.done for report in reports)

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from concord.locking.retry import RetryPolicy
 from concord.race.latency import Latencies
-from concord.race.programs.base import Program
+from concord.race.scenarios.program import Program
 
 
 @dataclass

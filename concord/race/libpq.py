@@ -32,7 +32,7 @@ from psycopg import postgres, pq
 from psycopg.abc import Buffer
 from psycopg.errors import error_from_result
 
-from concord.race.program import Fetch, Sql
+from concord.race.steps import Fetch, Sql
 
 _OK = frozenset({int(pq.ExecStatus.COMMAND_OK), int(pq.ExecStatus.TUPLES_OK)})
 #: Enum members are module constants here: reading ``Fetch.ROW`` goes through the enum's

@@ -16,7 +16,7 @@ import psycopg
 from psycopg import pq
 
 from concord.race.libpq import BEGIN, COMMIT, TRANSACTION_CONTROL, Plan, Statements
-from concord.race.program import Sql
+from concord.race.steps import Sql
 
 #: What an `AsyncLibpqSession` hands to the callback waiting for a command: the command's last
 #: result (an error result too: the callback checks it), or the exception that broke the

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from concord.errors import ConcordError, LockTimeout, StatementTimeout, kind_of
 from concord.locking.retry import ALWAYS_RETRIED, RetryPolicy
 from concord.race.job import Control, WorkerJob, WorkerReport
-from concord.race.program import Outcome, RowMissed, Status
+from concord.race.steps import Outcome, RowMissed, Status
 
 #: Retried whatever the strategy: SKIP LOCKED (or a FOR UPDATE whose row was taken while it
 #: waited) found no free row although the backlog is not empty.

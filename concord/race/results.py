@@ -16,9 +16,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from concord.race.latency import Latencies
+
+if TYPE_CHECKING:
+    from concord.race.job import WorkerReport
 
 CONFLICT_KEYS = ("serialization_failure", "deadlock", "lock_not_available", "stale_version", "row_missed")
 
@@ -57,9 +60,15 @@ class CellResult:
     #: None when sampling was off.
     waits: dict[str, Any] | None = None
     server: dict[str, Any] | None = None
+    #: The cell's attempt traces (worker, seq, attempt, start, end, outcome, sqlstate), each
+    #: worker's first ``trace.cap_per_worker``: written to the run's JSON Lines file, not in the
+    #: document (its ``trace`` entry counts them).
+    traces: list[tuple] = field(default_factory=list, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The cell as the results document holds it (without its traces)."""
         out = dict(self.__dict__)
+        del out["traces"]
         if out["error"] is None:
             del out["error"]
         return out
@@ -77,8 +86,6 @@ class RaceResult:
     #: Where `concord.race.write_results` wrote the run (by kind), once it did; it returns them, and
     #: the command line puts them here with `dataclasses.replace` (the writer changes nothing).
     files: dict[str, str] = field(default_factory=dict)
-    #: Per-cell attempt traces (worker, seq, attempt, start, end, outcome, sqlstate); not in the document.
-    traces: list[list[tuple]] = field(default_factory=list, repr=False)
 
     def document(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -100,34 +107,48 @@ class RaceResult:
 
 
 @dataclass(frozen=True)
-class Totals:
-    """What a cell's workers did, summed from their `WorkerReport`s (a direct race's or a race
-    through HTTP's: both are filled by the one race loop, `concord.race.loop`)."""
+class CellTotals:
+    """What a cell's workers did, summed once from their `WorkerReport`s (a direct race's or a
+    race through HTTP's: both are filled by the one race loop, `concord.race.loop`): the counters
+    of the cell's result and what the scenario's check reads (`Scenario.check` gets it)."""
 
-    attempts: int
-    commits: int
-    retries: int
-    failures: int
-    conflicts: dict[str, int]  # every kind of CONFLICT_KEYS (0 when none), then any other seen
-    latency: Latencies  # every worker's, merged
-    traces: list[tuple]
-    traces_dropped: int
+    attempts: int = 0
+    commits: int = 0
+    retries: int = 0
+    failures: int = 0
+    conflicts: dict[str, int] = field(default_factory=dict)  # every kind of CONFLICT_KEYS, then others
+    latency: Latencies = field(default_factory=Latencies)  # every worker's, merged
+    traces: list[tuple] = field(default_factory=list)
+    traces_dropped: int = 0
+    done: int = 0  # operations that did what they set out to do
+    declined: int = 0
+    payloads: list[tuple[int, Any]] = field(default_factory=list)  # (worker, payload) of each DONE
+    exhausted_workers: int = 0  # workers that stopped because nothing was left
+    dead_workers: frozenset[int] = frozenset()  # workers that died without reporting
+    worker_errors: tuple[str, ...] = ()  # what ended workers early (a bug, a statement refused)
 
     @classmethod
-    def of(cls, accounts: Sequence[Any]) -> Totals:
+    def of(cls, reports: Sequence[WorkerReport], *, dead_workers: frozenset[int] = frozenset()) -> CellTotals:
+        """Sum ``reports``; ``dead_workers`` are those that died without one."""
         found: Counter[str] = Counter()
-        for account in accounts:
-            found.update(account.conflicts)
+        for report in reports:
+            found.update(report.conflicts)
         kinds = [*CONFLICT_KEYS, *sorted(k for k in found if k not in CONFLICT_KEYS)]
         return cls(
-            attempts=sum(a.attempts for a in accounts),
-            commits=sum(a.commits for a in accounts),
-            retries=sum(a.retries for a in accounts),
-            failures=sum(a.failures for a in accounts),
+            attempts=sum(r.attempts for r in reports),
+            commits=sum(r.commits for r in reports),
+            retries=sum(r.retries for r in reports),
+            failures=sum(r.failures for r in reports),
             conflicts={kind: found.get(kind, 0) for kind in kinds},
-            latency=Latencies.merged([a.latency for a in accounts]),
-            traces=[line for a in accounts for line in a.traces],
-            traces_dropped=sum(a.traces_dropped for a in accounts),
+            latency=Latencies.merged([r.latency for r in reports]),
+            traces=[line for r in reports for line in r.traces],
+            traces_dropped=sum(r.traces_dropped for r in reports),
+            done=sum(r.done for r in reports),
+            declined=sum(r.declined for r in reports),
+            payloads=[(r.worker, p) for r in reports for p in r.payloads],
+            exhausted_workers=sum(1 for r in reports if r.exhausted),
+            dead_workers=dead_workers,
+            worker_errors=tuple(r.error for r in reports if r.error),
         )
 
     def throughput(self, elapsed_s: float) -> float:

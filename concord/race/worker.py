@@ -22,7 +22,7 @@ import psycopg
 from concord.race.job import Control, WorkerJob, WorkerReport
 from concord.race.libpq import LibpqSession
 from concord.race.loop import Fatal, Ledger, Stopped, first_line, race_loop, retry_kinds
-from concord.race.program import drive
+from concord.race.steps import drive
 
 __all__ = [
     "Control",

@@ -54,9 +54,8 @@ def write_results(result: RaceResult, out_dir: str | Path = ".") -> dict[str, st
 
 def write_traces(path: Path, result: RaceResult) -> None:
     with path.open("w") as out:
-        for index, traces in enumerate(result.traces):
-            cell = result.cells[index]
-            for worker, op, attempt, start, end, outcome, state in traces:
+        for index, cell in enumerate(result.cells):
+            for worker, op, attempt, start, end, outcome, state in cell.traces:
                 out.write(
                     json.dumps(
                         {

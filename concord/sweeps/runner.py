@@ -5,9 +5,10 @@ every other round runs the cells in reverse order. Drift over a long sweep (a wa
 growing table, a noisy neighbour on a shared machine) then falls on every cell alike instead of
 on whichever cells happened to run last, and the medians are not skewed by it.
 
-Each run is `run_experiment` on a one-cell experiment, so a sweep measures exactly what
-`concord race` measures. Ctrl-C (or a server that goes away) ends the sweep with the runs
-completed so far; a run cut short is left out of the medians.
+Each run is `run_experiment` on the sweep's plan narrowed to one cell (`RunPlan.only`: planned
+once, not once per run), so a sweep measures exactly what `concord race` measures. Ctrl-C (or a
+server that goes away) ends the sweep with the runs completed so far; a run cut short is left out
+of the medians.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import psycopg
 
 from concord.errors import InvalidInput, translate
-from concord.race import Cell, CellResult, Experiment, Progress, run_experiment
+from concord.race import Cell, CellResult, Experiment, Progress, RunPlan, plan_run, run_experiment
 from concord.race.capacity import ensure_capacity
 from concord.sweeps.aggregate import aggregate_cell
 
@@ -36,9 +37,15 @@ class Sweep:
     repeats: int = DEFAULT_REPEATS
 
     def validated(self) -> Sweep:
+        """This sweep with its experiment validated; `InvalidInput` if malformed."""
+        return self.planned()[0]
+
+    def planned(self) -> tuple[Sweep, RunPlan]:
+        """This sweep validated, and the plan its runs share."""
         if not isinstance(self.repeats, int) or self.repeats < 1:
             raise InvalidInput(f"repeats must be at least 1, not {self.repeats!r}")
-        return replace(self, experiment=self.experiment.validated())
+        plan = plan_run(self.experiment)
+        return replace(self, experiment=plan.experiment), plan
 
     def schedule(self) -> list[tuple[int, Cell]]:
         """(repeat, cell) in the order they run: rounds of the matrix, every other one reversed."""
@@ -107,7 +114,7 @@ def run_sweep(
     """Run the sweep's schedule; stop early (``interrupted``) on Ctrl-C, keeping what completed."""
     from concord import __version__
 
-    sweep = sweep.validated()
+    sweep, plan = sweep.planned()
     check_capacity(database_url, max(sweep.experiment.workers))
     result = SweepResult(__version__, _now(), sweep.parameters())
     result.runs = {cell: [] for cell in sweep.experiment.cells()}
@@ -115,7 +122,7 @@ def run_sweep(
     try:
         for number, (repeat, cell) in enumerate(schedule, 1):
             if not run_one(
-                sweep.experiment,
+                plan,
                 cell,
                 result,
                 database_url,
@@ -128,12 +135,9 @@ def run_sweep(
     return result
 
 
-def run_one(experiment: Experiment, cell: Cell, result: SweepResult, database_url, on_progress) -> bool:
+def run_one(plan: RunPlan, cell: Cell, result: SweepResult, database_url, on_progress) -> bool:
     """Run one cell once and keep its outcome; False when the sweep must stop."""
-    one = replace(
-        experiment, strategies=(cell.strategy,), isolations=(cell.isolation,), workers=(cell.workers,)
-    )
-    race = run_experiment(one, database_url=database_url, on_progress=on_progress)
+    race = run_experiment(plan.only(cell), database_url=database_url, on_progress=on_progress)
     result.database = result.database or race.database
     completed = [c for c in race.cells if not c.interrupted]
     result.runs[cell].extend(completed)

@@ -101,7 +101,7 @@ def race(
 
 def _scenario(scenario: Any):
     from concord.race.scenarios import Scenario, get_scenario
-    from concord.race.scenarios.user import UserScenario, target_of
+    from concord.race.scenarios.user.scenario import UserScenario, target_of
 
     if isinstance(scenario, (str, Scenario)):
         return get_scenario(scenario)

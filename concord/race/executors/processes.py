@@ -30,13 +30,15 @@ from multiprocessing.connection import Connection, wait
 from typing import cast
 
 from concord.race.executors.base import Death, sum_progress, wait_until
+from concord.race.scenarios import PROGRAMS
 from concord.race.worker import WorkerJob, WorkerReport, run_worker
 
 #: What the fork server imports once, before it forks any worker: the main script (without it,
 #: every child would run it again; concord's own is lean, see `concord.__main__`), this module
-#: (psycopg and the worker loop) and every scenario's program. Children then share those pages
-#: copy-on-write and import nothing of their own: no SQLAlchemy, no ORM, no command line.
-PRELOAD = ["__main__", "concord.race.executors.processes", "concord.race.programs"]
+#: (psycopg and the worker loop) and every scenario's program (`concord.race.scenarios.PROGRAMS`).
+#: Children then share those pages copy-on-write and import nothing of their own: no SQLAlchemy,
+#: no ORM, no command line.
+PRELOAD = ["__main__", "concord.race.executors.processes", *PROGRAMS]
 #: How a worker process ends when its coordinator is gone (EX_SOFTWARE; no one reads it).
 ORPHANED_EXIT = 70
 

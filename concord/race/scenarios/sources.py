@@ -21,8 +21,8 @@ from importlib import metadata
 from pathlib import Path
 
 from concord.errors import InvalidInput
-from concord.race.programs.user import Target
-from concord.race.scenarios.user import UserScenario
+from concord.race.scenarios.user.program import Target
+from concord.race.scenarios.user.scenario import UserScenario
 
 GROUP = "concord.scenarios"
 _loaded: dict[Target, UserScenario] = {}

@@ -10,7 +10,7 @@ not help: the snapshot the count reads was taken by the locking statement itself
 lock was granted, so the count misses the previous holder's move.
 
 Invariant: no list holds more tasks than its limit. The workers' side is
-`concord.race.programs.wip_limit`.
+`concord.race.scenarios.wip_limit.program`.
 """
 
 from __future__ import annotations
@@ -22,20 +22,20 @@ import sqlalchemy as sa
 from concord.locking import LockingStrategy
 from concord.models import Task, TaskList
 from concord.nouns import count
-from concord.race.program import Fetch, Sql
-from concord.race.programs.base import Traits
-from concord.race.programs.wip_limit import WipLimitProgram
-from concord.race.scenarios.base import (
-    Check,
+from concord.race.results import CellTotals
+from concord.race.scenarios.program import CompiledStrategy
+from concord.race.scenarios.scenario import (
     Fixture,
+    InvariantVerdict,
     Scenario,
-    Tally,
     cell_tag,
     make_board,
     make_list,
     make_lists,
     make_tasks,
 )
+from concord.race.scenarios.wip_limit.program import WipLimitProgram
+from concord.race.steps import Fetch, Sql
 
 TASKS = Task.__table__
 LISTS = TaskList.__table__
@@ -83,14 +83,14 @@ class WipLimit(Scenario):
             .values(list_id=sa.bindparam("list_id"), version=TASKS.c.version + sa.literal_column("1"))
         )
         return WipLimitProgram(
-            Traits.of(strategy),
+            CompiledStrategy.of(strategy),
             fixture,
             read_limit=Sql.of(strategy.read(limit), Fetch.SCALAR),
             count=Sql.of(count, Fetch.SCALAR),
             move=Sql.of(move, Fetch.ROWCOUNT),
         )
 
-    def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
+    def check(self, conn: sa.Connection, fixture: Fixture, totals: CellTotals) -> InvariantVerdict:
         counts = conn.execute(
             sa.select(LISTS.c.wip_limit, sa.func.count(TASKS.c.id))
             .select_from(LISTS.outerjoin(TASKS, TASKS.c.list_id == LISTS.c.id))
@@ -107,13 +107,13 @@ class WipLimit(Scenario):
         else:
             finding = (
                 f"{count(len(counts), 'list')}, none over its limit of {WIP_LIMIT}; "
-                f"{count(tally.declined, 'move')} refused"
+                f"{count(totals.declined, 'move')} refused"
             )
         details = {
             "lists": len(counts),
             "lists_over_limit": len(over),
             "tasks_over_limit": excess,
-            "moves": tally.done,
-            "refused_moves": tally.declined,
+            "moves": totals.done,
+            "refused_moves": totals.declined,
         }
-        return Check(excess, finding, details)
+        return InvariantVerdict(excess, finding, details)

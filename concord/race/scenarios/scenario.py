@@ -5,8 +5,8 @@ A scenario is used in three steps for each cell of a matrix:
 1. `Scenario.setup` creates the cell's own rows (a board of its own, lists, tasks, users) in the
    target database and returns a picklable `Fixture`; cells never share rows.
 2. `Scenario.program` compiles the statements for one locking strategy into a picklable
-   `Program` (`concord.race.programs`), whose ``operation(worker, seq)`` is the generator each
-   worker runs (see `concord.race.program`); None means the worker has nothing left to do.
+   `Program` (the scenario's ``program`` module), whose ``operation(worker, seq)`` is the generator each
+   worker runs (see `concord.race.steps`); None means the worker has nothing left to do.
 3. `Scenario.check` reads the database after the run and compares it with what the workers
    reported: the number of invariant breaches and a plain-language account.
 """
@@ -23,24 +23,13 @@ import sqlalchemy as sa
 from concord.errors import ConcordError, InvalidInput
 from concord.locking import LockingStrategy
 from concord.models import Board, Task, TaskList, User
-from concord.race.program import Fetch, Sql
-from concord.race.programs.base import Fixture, Program
+from concord.race.results import CellTotals
+from concord.race.scenarios.program import Fixture, Program
+from concord.race.steps import Fetch, Sql
 
 
 @dataclass(frozen=True)
-class Tally:
-    """What the workers of a cell reported, summed, as a scenario's check needs it."""
-
-    done: int  # operations that did what they set out to do
-    declined: int
-    payloads: list[tuple[int, Any]]  # (worker, payload) of every DONE operation
-    exhausted_workers: int  # workers that stopped because nothing was left
-    dead_workers: frozenset[int] = frozenset()  # workers that died without reporting
-    worker_errors: tuple[str, ...] = ()  # what ended workers early (a bug, a statement refused)
-
-
-@dataclass(frozen=True)
-class Check:
+class InvariantVerdict:
     """The invariant's verdict: breaches (0 when it held, None when not checked) and what was
     found; ``error`` when the cell itself failed (a user scenario's code raised)."""
 
@@ -103,7 +92,7 @@ class Scenario:
     def program(self, strategy: LockingStrategy, fixture: Fixture) -> Program:
         raise NotImplementedError
 
-    def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
+    def check(self, conn: sa.Connection, fixture: Fixture, totals: CellTotals) -> InvariantVerdict:
         raise NotImplementedError
 
     def teardown(self, conn: sa.Connection, fixture: Fixture) -> None:

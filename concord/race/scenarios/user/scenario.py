@@ -1,21 +1,5 @@
-"""A user's scenario on the coordinator: the contract checked once, then set up, raced, checked.
-
-The contract (stable public API; README "Race your own code" has a walk-through):
-
-- ``name`` (str: letters, digits, ``-``, ``_``, ``.``; it names the result files) and
-  ``invariant`` (str, one sentence); optionally ``summary`` (str), ``default_strategies``
-  (strategy names) and ``refused`` (strategy name -> why it makes no sense);
-- ``setup(conn)``: create and fill what the race needs on a psycopg connection to the target
-  database; concord commits it. It runs once per cell and must leave a known starting state
-  (truncate or recreate). An exception refuses the cell with its message;
-- ``transaction(tx)``: one attempt of the user's work (`concord.race.programs.tx.Tx`), run by
-  every worker again and again inside a transaction at the cell's isolation level;
-- ``check(conn)``: the invariant's violations as a list of sentences (empty when it holds), or
-  ``(count, sentences)`` when there are more violations than sentences. It also runs right after
-  ``setup``: a starting state that already breaks the invariant refuses the cell.
-
-concord never adds its own tables to the user's database (`needs_schema` is False).
-"""
+"""A user's scenario on the coordinator: the contract (`concord.race.scenarios.user`) checked once,
+then set up, raced, checked."""
 
 from __future__ import annotations
 
@@ -31,9 +15,10 @@ from sqlalchemy.dialects import postgresql
 from concord.errors import InvalidInput
 from concord.locking import LockingStrategy
 from concord.nouns import count
-from concord.race.programs.base import Fixture, Traits
-from concord.race.programs.user import Target, UserProgram, describe
-from concord.race.scenarios.base import BrokenContract, CellRefused, Check, Scenario, Tally
+from concord.race.results import CellTotals
+from concord.race.scenarios.program import CompiledStrategy, Fixture
+from concord.race.scenarios.scenario import BrokenContract, CellRefused, InvariantVerdict, Scenario
+from concord.race.scenarios.user.program import Target, UserProgram, describe
 
 REQUIRED = ("setup", "transaction", "check")
 DEFAULT_STRATEGIES = ("none", "pessimistic", "optimistic", "advisory")
@@ -113,37 +98,37 @@ class UserScenario(Scenario):
 
     def program(self, strategy: LockingStrategy, fixture: Fixture) -> UserProgram:
         return UserProgram(
-            Traits.of(strategy),
+            CompiledStrategy.of(strategy),
             fixture,
             row_lock=row_lock_clause(strategy),
             scenario=self.obj,
             target=self.target,
         )
 
-    def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
+    def check(self, conn: sa.Connection, fixture: Fixture, totals: CellTotals) -> InvariantVerdict:
         found = self._check(_driver(conn))
-        if tally.worker_errors and not found.error:
-            return Check(
-                found.violations, found.finding, found.details, error=_worker_error(tally.worker_errors)
+        if totals.worker_errors and not found.error:
+            return InvariantVerdict(
+                found.violations, found.finding, found.details, error=_worker_error(totals.worker_errors)
             )
         return found
 
     def teardown(self, conn: sa.Connection, fixture: Fixture) -> None:
         """Nothing: the user's setup brings the next cell back to its starting state."""
 
-    def _check(self, raw: Any) -> Check:
+    def _check(self, raw: Any) -> InvariantVerdict:
         try:
             result = self.obj.check(raw)
         except Exception as exc:
             error = f"check failed: {describe(exc)}"
-            return Check(None, error, error=error)
+            return InvariantVerdict(None, error, error=error)
         violations, sentences = self._read(result)
         if not violations:
-            return Check(0, "the invariant held")
+            return InvariantVerdict(0, "the invariant held")
         shown = "; ".join(sentences[:3]) or f"{count(violations, 'violation')}"
         more = len(sentences) - 3
         finding = shown + (f" (and {more:,} more)" if more > 0 else "")
-        return Check(violations, finding, {"violations": sentences[:SHOWN_VIOLATIONS]})
+        return InvariantVerdict(violations, finding, {"violations": sentences[:SHOWN_VIOLATIONS]})
 
     def _read(self, result: Any) -> tuple[int, list[str]]:
         """``[sentences]`` or ``(count, [sentences])``; anything else breaks the contract (exit 2)."""

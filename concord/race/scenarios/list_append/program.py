@@ -23,8 +23,8 @@ import random
 import time
 from typing import Any
 
-from concord.race.program import Operation, Outcome, Sql, Status
-from concord.race.programs.base import Fixture, Program, Traits
+from concord.race.scenarios.program import CompiledStrategy, Fixture, Program
+from concord.race.steps import Operation, Outcome, Sql, Status
 
 #: A recorded attempt: (type, started, ended, micro-operations); a read's value is None until run.
 Record = tuple[str, float, float, tuple[tuple[str, int, Any], ...]]
@@ -55,7 +55,7 @@ class _Worker:
 class ListAppendProgram(Program):
     def __init__(
         self,
-        traits: Traits,
+        strategy: CompiledStrategy,
         fixture: Fixture,
         *,
         appends: list[Sql],
@@ -65,7 +65,7 @@ class ListAppendProgram(Program):
         max_mops: int,
         seed: int,
     ) -> None:
-        super().__init__(traits, fixture)
+        super().__init__(strategy, fixture)
         self.appends, self.reads = appends, reads
         self.keys, self.writes_per_key, self.max_mops, self.seed = keys, writes_per_key, max_mops, seed
         self.workers = max(1, fixture.workers)

@@ -2,7 +2,7 @@
 
 Invariant: the final value equals the number of committed increments; the difference is the
 number of lost updates. The workers' side, the read-modify-write itself, is
-`concord.race.programs.counter`.
+`concord.race.scenarios.counter.program`.
 """
 
 from __future__ import annotations
@@ -13,20 +13,20 @@ import sqlalchemy as sa
 
 from concord.locking import LockingStrategy
 from concord.models import Task
-from concord.race.program import Fetch, Sql
-from concord.race.programs.base import Traits
-from concord.race.programs.counter import CounterProgram
-from concord.race.scenarios.base import (
-    Check,
+from concord.race.results import CellTotals
+from concord.race.scenarios.counter.program import CounterProgram
+from concord.race.scenarios.program import CompiledStrategy
+from concord.race.scenarios.scenario import (
     Fixture,
+    InvariantVerdict,
     Scenario,
-    Tally,
     cell_tag,
     make_board,
     make_list,
     make_tasks,
     task_write,
 )
+from concord.race.steps import Fetch, Sql
 
 TASKS = Task.__table__
 #: ``Fixture.extra`` key: the counter's points when the cell started, for a row it did not create.
@@ -57,22 +57,22 @@ class Counter(Scenario):
     def program(self, strategy: LockingStrategy, fixture: Fixture) -> CounterProgram:
         read = sa.select(TASKS.c.points, TASKS.c.version).where(TASKS.c.id == sa.bindparam("task_id"))
         return CounterProgram(
-            Traits.of(strategy),
+            CompiledStrategy.of(strategy),
             fixture,
             read=Sql.of(strategy.read(read), Fetch.ROW),
             write=task_write(strategy, points="points"),
         )
 
-    def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
+    def check(self, conn: sa.Connection, fixture: Fixture, totals: CellTotals) -> InvariantVerdict:
         points = conn.execute(sa.select(TASKS.c.points).where(TASKS.c.id == fixture.tasks[0])).scalar_one()
         points -= fixture.extra.get(POINTS_BEFORE, 0)  # a row the race did not start at 0
-        lost = max(0, tally.done - points)
-        details = {"expected": tally.done, "actual": points, "lost_updates": lost}
-        if points > tally.done:
+        lost = max(0, totals.done - points)
+        details = {"expected": totals.done, "actual": points, "lost_updates": lost}
+        if points > totals.done:
             # Only possible when a worker died between its COMMIT and its report.
-            details["unreported_increments"] = points - tally.done
+            details["unreported_increments"] = points - totals.done
         if lost:
-            finding = f"lost {lost:,} of {tally.done:,} updates (counter at {points:,})"
+            finding = f"lost {lost:,} of {totals.done:,} updates (counter at {points:,})"
         else:
-            finding = f"counter at {points:,} after {tally.done:,} committed increments"
-        return Check(lost, finding, details)
+            finding = f"counter at {points:,} after {totals.done:,} committed increments"
+        return InvariantVerdict(lost, finding, details)

@@ -1,4 +1,4 @@
-"""What every program shares: the fixture it runs on, the strategy's run-time traits, guards.
+"""What every program shares: the fixture it runs on, the strategy's run-time strategy, guards.
 
 A `Program` is built by its scenario on the coordinator (which compiles the statements with
 SQLAlchemy) and runs in a worker, possibly another process. Everything here, and in the
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from concord.errors import StaleVersion
 from concord.locking.keys import EXPECTED_VERSION, EntityKey, lock_order
-from concord.race.program import Fetch, Operation, Sql
+from concord.race.steps import Fetch, Operation, Sql
 
 if TYPE_CHECKING:
     from concord.locking.base import LockingStrategy
@@ -33,7 +33,7 @@ class Fixture:
 
 
 @dataclass(frozen=True)
-class Traits:
+class CompiledStrategy:
     """What a worker needs of a locking strategy at run time, without the strategy's class."""
 
     name: str
@@ -43,7 +43,7 @@ class Traits:
     guard_key: Callable[[str, int], int] | None
 
     @classmethod
-    def of(cls, strategy: LockingStrategy) -> Traits:
+    def of(cls, strategy: LockingStrategy) -> CompiledStrategy:
         guard = strategy.guard_statement()
         return cls(
             name=strategy.name,
@@ -57,10 +57,10 @@ class Traits:
 class Program:
     """The compiled operation of one scenario under one strategy (picklable)."""
 
-    def __init__(self, traits: Traits, fixture: Fixture) -> None:
-        self.traits = traits
+    def __init__(self, strategy: CompiledStrategy, fixture: Fixture) -> None:
+        self.strategy = strategy
         self.fixture = fixture
-        self.compares_version = traits.compares_version  # read twice per write: one lookup
+        self.compares_version = strategy.compares_version  # read twice per write: one lookup
 
     def attach(self, worker: int, session: Any, seed: int) -> None:
         """Called once in each worker, with its libpq session (``session.conn`` is its psycopg
@@ -74,17 +74,17 @@ class Program:
 
     @property
     def guards(self) -> bool:
-        return self.traits.guard_sql is not None
+        return self.strategy.guard_sql is not None
 
     def guard(self, *keys: EntityKey) -> list[tuple[Sql, dict[str, Any]]]:
         """The guard steps (advisory locks) for ``keys``, in the strategy's lock order."""
-        sql, key_of = self.traits.guard_sql, self.traits.guard_key
+        sql, key_of = self.strategy.guard_sql, self.strategy.guard_key
         if sql is None or key_of is None:
             return []
         return [(sql, {"key": key_of(k.namespace, k.id)}) for k in self.order(keys)]
 
     def order(self, keys: Sequence[EntityKey]) -> list[EntityKey]:
-        return lock_order(keys, ascending=self.traits.orders_keys)
+        return lock_order(keys, ascending=self.strategy.orders_keys)
 
     def write_params(self, params: dict[str, Any], version: int) -> dict[str, Any]:
         """``params`` plus the version to compare with, when the strategy writes compare-and-set."""

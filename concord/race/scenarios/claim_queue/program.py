@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from concord.locking.keys import EntityKey
-from concord.race.program import EXHAUSTED, Operation, Outcome, RowMissed, Sql, Status
-from concord.race.programs.base import Fixture, Program, Traits
+from concord.race.scenarios.program import CompiledStrategy, Fixture, Program
+from concord.race.steps import EXHAUSTED, Operation, Outcome, RowMissed, Sql, Status
 
 
 class ClaimProgram(Program):
-    def __init__(self, traits: Traits, fixture: Fixture, *, claim: Sql, any_left: Sql, write: Sql) -> None:
-        super().__init__(traits, fixture)
+    def __init__(
+        self, strategy: CompiledStrategy, fixture: Fixture, *, claim: Sql, any_left: Sql, write: Sql
+    ) -> None:
+        super().__init__(strategy, fixture)
         self.backlog = fixture.lists["backlog"]
         self.claim, self.any_left, self.write = claim, any_left, write
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from concord.locking.keys import EntityKey
-from concord.race.program import DECLINED, DONE, Operation, Sql
-from concord.race.programs.base import Fixture, Program, Traits
+from concord.race.scenarios.program import CompiledStrategy, Fixture, Program
+from concord.race.steps import DECLINED, DONE, Operation, Sql
 
 
 class WipLimitProgram(Program):
-    def __init__(self, traits: Traits, fixture: Fixture, *, read_limit: Sql, count: Sql, move: Sql) -> None:
-        super().__init__(traits, fixture)
+    def __init__(
+        self, strategy: CompiledStrategy, fixture: Fixture, *, read_limit: Sql, count: Sql, move: Sql
+    ) -> None:
+        super().__init__(strategy, fixture)
         self.read_limit, self.count, self.move = read_limit, count, move
 
     def operation(self, worker: int, seq: int) -> Operation | None:

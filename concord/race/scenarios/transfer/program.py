@@ -8,15 +8,15 @@ nothing).
 from __future__ import annotations
 
 from concord.locking.keys import EntityKey
-from concord.race.program import DECLINED, Operation, Outcome, Sql, Status
-from concord.race.programs.base import Fixture, Program, Traits
+from concord.race.scenarios.program import CompiledStrategy, Fixture, Program
+from concord.race.steps import DECLINED, Operation, Outcome, Sql, Status
 
 
 class TransferProgram(Program):
     def __init__(
-        self, traits: Traits, fixture: Fixture, *, lock_list: Sql | None, head: Sql, write: Sql
+        self, strategy: CompiledStrategy, fixture: Fixture, *, lock_list: Sql | None, head: Sql, write: Sql
     ) -> None:
-        super().__init__(traits, fixture)
+        super().__init__(strategy, fixture)
         self.lock_list, self.head, self.write = lock_list, head, write
 
     def operation(self, worker: int, seq: int) -> Operation:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from concord.locking.keys import EntityKey
-from concord.race.program import DECLINED, Operation, Outcome, Sql, Status
-from concord.race.programs.base import Fixture, Program, Traits
+from concord.race.scenarios.program import CompiledStrategy, Fixture, Program
+from concord.race.steps import DECLINED, Operation, Outcome, Sql, Status
 
 
 class AssignProgram(Program):
-    def __init__(self, traits: Traits, fixture: Fixture, *, read: Sql, write: Sql) -> None:
-        super().__init__(traits, fixture)
+    def __init__(self, strategy: CompiledStrategy, fixture: Fixture, *, read: Sql, write: Sql) -> None:
+        super().__init__(strategy, fixture)
         self.read, self.write = read, write
 
     def operation(self, worker: int, seq: int) -> Operation | None:

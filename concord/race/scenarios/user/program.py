@@ -2,7 +2,7 @@
 
 `UserProgram` is an ordinary `Program` whose operation has no steps for the driver: it calls the
 user's ``transaction(tx)``, which runs its statements on the worker's connection through `Tx`
-(`concord.race.programs.tx`) between the ``BEGIN`` and ``COMMIT`` the worker's session sends. So
+(`concord.race.scenarios.user.tx`) between the ``BEGIN`` and ``COMMIT`` the worker's session sends. So
 the worker loop, the retry policy and the accounting of the built-in scenarios apply unchanged:
 a serialization failure (40001), a deadlock (40P01), a lock not available (55P03) or a stale
 version raised inside the user's code is classified by SQLSTATE and retried like any other.
@@ -32,11 +32,11 @@ from typing import Any
 import psycopg
 
 from concord.errors import Conflict, InvalidInput
-from concord.race.program import DONE, Operation
-from concord.race.programs.base import Fixture, Program, Traits
-from concord.race.programs.tx import Tx, TxMisuse
+from concord.race.scenarios.program import CompiledStrategy, Fixture, Program
+from concord.race.scenarios.user.tx import Tx, TxMisuse
+from concord.race.steps import DONE, Operation
 
-_CONCORD = str(Path(__file__).resolve().parents[2]) + os.sep
+_CONCORD = str(Path(__file__).resolve().parents[3]) + os.sep  # concord/
 _PSYCOPG = str(Path(psycopg.__file__).resolve().parent) + os.sep
 _STDLIB = tuple({sysconfig.get_paths()[k] + os.sep for k in ("stdlib", "platstdlib")})
 
@@ -139,9 +139,15 @@ class UserProgram(Program):
     """The user's ``transaction(tx)`` as the operation every worker runs (picklable by `Target`)."""
 
     def __init__(
-        self, traits: Traits, fixture: Fixture, *, row_lock: str, scenario: Any, target: Target | None
+        self,
+        strategy: CompiledStrategy,
+        fixture: Fixture,
+        *,
+        row_lock: str,
+        scenario: Any,
+        target: Target | None,
     ) -> None:
-        super().__init__(traits, fixture)
+        super().__init__(strategy, fixture)
         self.row_lock, self.target = row_lock, target
         self._scenario = scenario
         self._txs: dict[int, Tx] = {}
@@ -151,7 +157,7 @@ class UserProgram(Program):
         return {**self.__dict__, "_scenario": None, "_txs": {}}
 
     def attach(self, worker: int, session: Any, seed: int) -> None:
-        self._txs[worker] = Tx(session.conn, worker, seed, self.traits, self.row_lock, run=session.execute)
+        self._txs[worker] = Tx(session.conn, worker, seed, self.strategy, self.row_lock, run=session.execute)
         if self._scenario is None and self.target is not None:
             # A worker process imports the user's module before the start signal, so the import
             # is not timed as its first transaction; a failure is raised there, with its line.

@@ -13,7 +13,7 @@ nothing. Each move's write reports the list its task was in at the moment of the
 (`move_write`), so the check counts exactly those moves, whichever directions they went (counting
 only the lists' net sizes let lost moves in opposite directions cancel out). The lists' final
 sizes must also match the moves that did move something; a mismatch is reported too. The
-workers' side is `concord.race.programs.transfer`.
+workers' side is `concord.race.scenarios.transfer.program`.
 """
 
 from __future__ import annotations
@@ -25,19 +25,19 @@ import sqlalchemy as sa
 from concord.locking import LockingStrategy
 from concord.models import Task, TaskList
 from concord.nouns import count
-from concord.race.program import Fetch, Sql
-from concord.race.programs.base import Traits
-from concord.race.programs.transfer import TransferProgram
-from concord.race.scenarios.base import (
-    Check,
+from concord.race.results import CellTotals
+from concord.race.scenarios.program import CompiledStrategy
+from concord.race.scenarios.scenario import (
     Fixture,
+    InvariantVerdict,
     Scenario,
-    Tally,
     cell_tag,
     make_board,
     make_list,
     make_tasks,
 )
+from concord.race.scenarios.transfer.program import TransferProgram
+from concord.race.steps import Fetch, Sql
 
 TASKS = Task.__table__
 LISTS = TaskList.__table__
@@ -73,14 +73,14 @@ class Transfer(Scenario):
             .limit(sa.literal_column("1"))
         )
         return TransferProgram(
-            Traits.of(strategy),
+            CompiledStrategy.of(strategy),
             fixture,
             lock_list=Sql.of(strategy.read(lock), Fetch.NOTHING) if strategy.locks else None,
             head=Sql.of(head, Fetch.ROW),
             write=Sql.of(move_write(strategy), Fetch.SCALAR),
         )
 
-    def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
+    def check(self, conn: sa.Connection, fixture: Fixture, totals: CellTotals) -> InvariantVerdict:
         a, b = fixture.lists["a"], fixture.lists["b"]
         held: dict[int, int] = dict(
             conn.execute(
@@ -89,14 +89,14 @@ class Transfer(Scenario):
                 .group_by(TASKS.c.list_id)
             ).all()
         )
-        moves = [move for _, move in tally.payloads]
+        moves = [move for _, move in totals.payloads]
         lost = sum(1 for _, target, prior in moves if prior == target)
         into_a = sum(1 for _, target, prior in moves if prior != target and target == a)
         out_of_a = sum(1 for _, target, prior in moves if prior != target and target == b)
         expected_a, actual_a, actual_b = TASKS_PER_LIST + into_a - out_of_a, held.get(a, 0), held.get(b, 0)
         unaccounted = abs(actual_a - expected_a)
-        if tally.dead_workers:
-            unaccounted = max(0, unaccounted - len(tally.dead_workers))  # each may have died after COMMIT
+        if totals.dead_workers:
+            unaccounted = max(0, unaccounted - len(totals.dead_workers))  # each may have died after COMMIT
         details = {
             "moves": len(moves),
             "lost_moves": lost,
@@ -104,7 +104,7 @@ class Transfer(Scenario):
             "list_b": actual_b,
             "expected_list_a": expected_a,
         }
-        return Check(
+        return InvariantVerdict(
             lost + unaccounted,
             _finding(len(moves), lost, unaccounted, actual_a, actual_b, expected_a),
             details,

@@ -31,8 +31,8 @@ import psycopg
 from psycopg import sql
 
 from concord.errors import StaleVersion
-from concord.race.program import Fetch, Sql
-from concord.race.programs.base import Traits
+from concord.race.scenarios.program import CompiledStrategy
+from concord.race.steps import Fetch, Sql
 
 #: Parameter types `Tx` sends through the worker's prepared libpq path (as text the server casts
 #: to the column's type, as concord's own steps are sent); anything else goes through psycopg's
@@ -77,13 +77,13 @@ class Tx:
         conn: psycopg.Connection,
         worker: int,
         seed: int,
-        traits: Traits,
+        strategy: CompiledStrategy,
         row_lock: str,
         run: Run | None = None,
     ) -> None:
         self.worker = worker
         self.rng = random.Random(seed)
-        self._conn, self._traits, self._row_lock, self._run = conn, traits, row_lock, run
+        self._conn, self._strategy, self._row_lock, self._run = conn, strategy, row_lock, run
         self._tables: dict[str, Table] = {}
         self._statements: dict[tuple[Any, ...], Sql] = {}
         self._versions: dict[tuple[str, Any], int] = {}
@@ -102,8 +102,8 @@ class Tx:
         order: ascending under ``ordered``, as given otherwise)."""
         if not keys:
             raise TxMisuse("tx.lock(table, key, ...) needs at least one key")
-        ordered = sorted(keys) if self._traits.orders_keys else keys
-        guard, key_of = self._traits.guard_sql, self._traits.guard_key
+        ordered = sorted(keys) if self._strategy.orders_keys else keys
+        guard, key_of = self._strategy.guard_sql, self._strategy.guard_key
         if guard is not None and key_of is not None:
             for key in ordered:
                 self._step(guard, {**guard.defaults, "key": key_of(table, key)})
@@ -116,7 +116,7 @@ class Tx:
         """The row's ``columns`` as a tuple (None when there is no such row); under optimistic,
         also the version the next `write` of the row compares with."""
         names = (columns,) if isinstance(columns, str) else tuple(columns)
-        cas = self._traits.compares_version
+        cas = self._strategy.compares_version
         info = self._table(table, needs_version=cas)
         statement = self._statement(
             ("read", table, names, cas), Fetch.ROW, lambda: _read_sql(info, names, cas)
@@ -135,7 +135,7 @@ class Tx:
         if not values:
             raise TxMisuse("tx.write(table, key, values) needs at least one column to set")
         names = tuple(values)
-        cas = self._traits.compares_version
+        cas = self._strategy.compares_version
         info = self._table(table, needs_version=cas)
         statement = self._statement(
             ("write", table, names, cas), Fetch.ROWCOUNT, lambda: _write_sql(info, names, cas)

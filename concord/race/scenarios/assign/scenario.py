@@ -3,7 +3,7 @@
 The tasks are raced in order: every worker tries task 0, then task 1, and so on, so each task
 has all the workers contending for it. Invariant: each task has exactly one winner (a worker
 told "assigned to you"), every other worker was told it lost, and the winner is the assignee
-the database shows. The workers' side is `concord.race.programs.assign`.
+the database shows. The workers' side is `concord.race.scenarios.assign.program`.
 """
 
 from __future__ import annotations
@@ -16,18 +16,18 @@ import sqlalchemy as sa
 from concord.locking import LockingStrategy
 from concord.models import Task
 from concord.nouns import count
-from concord.race.program import Fetch, Sql
-from concord.race.programs.assign import AssignProgram
-from concord.race.programs.base import Traits
-from concord.race.scenarios.base import (
-    Check,
+from concord.race.results import CellTotals
+from concord.race.scenarios.assign.program import AssignProgram
+from concord.race.scenarios.program import CompiledStrategy
+from concord.race.scenarios.scenario import (
     Fixture,
+    InvariantVerdict,
     Scenario,
-    Tally,
     backlog_assignees,
     backlog_fixture,
     task_write,
 )
+from concord.race.steps import Fetch, Sql
 
 TASKS = Task.__table__
 DEFAULT_TASKS = 2000
@@ -50,18 +50,18 @@ class Assign(Scenario):
     def program(self, strategy: LockingStrategy, fixture: Fixture) -> AssignProgram:
         read = sa.select(TASKS.c.assignee_id, TASKS.c.version).where(TASKS.c.id == sa.bindparam("task_id"))
         return AssignProgram(
-            Traits.of(strategy),
+            CompiledStrategy.of(strategy),
             fixture,
             read=Sql.of(strategy.read(read), Fetch.ROW),
             write=task_write(strategy, assignee_id="user_id"),
         )
 
-    def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
+    def check(self, conn: sa.Connection, fixture: Fixture, totals: CellTotals) -> InvariantVerdict:
         assignee = backlog_assignees(conn, fixture)
         user_of = dict(enumerate(fixture.users))
-        dead_users = {user_of[w] for w in tally.dead_workers}
+        dead_users = {user_of[w] for w in totals.dead_workers}
         winners: dict[int, list[int]] = {}
-        for worker, task_id in tally.payloads:
+        for worker, task_id in totals.payloads:
             winners.setdefault(task_id, []).append(user_of[worker])
         extra_winners = sum(len(users) - 1 for users in winners.values())
         wrong = sum(1 for task_id, users in winners.items() if assignee[task_id] not in users)
@@ -80,11 +80,13 @@ class Assign(Scenario):
                 + (f"; {wrong + silent:,} assignees disagree" if wrong + silent else "")
             )
         else:
-            finding = f"{count(tasks_won, 'task')}, one winner each; {count(tally.declined, 'loser')} told so"
+            finding = (
+                f"{count(tasks_won, 'task')}, one winner each; {count(totals.declined, 'loser')} told so"
+            )
         details = {
             "tasks_raced": tasks_won,
             "extra_winners": extra_winners,
             "assignee_mismatches": wrong + silent,
-            "losers_told": tally.declined,
+            "losers_told": totals.declined,
         }
-        return Check(violations, finding, details)
+        return InvariantVerdict(violations, finding, details)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from concord.locking.keys import EntityKey
-from concord.race.program import DONE, Operation, Sql
-from concord.race.programs.base import Fixture, Program, Traits
+from concord.race.scenarios.program import CompiledStrategy, Fixture, Program
+from concord.race.steps import DONE, Operation, Sql
 
 
 class CounterProgram(Program):
-    def __init__(self, traits: Traits, fixture: Fixture, *, read: Sql, write: Sql) -> None:
-        super().__init__(traits, fixture)
+    def __init__(self, strategy: CompiledStrategy, fixture: Fixture, *, read: Sql, write: Sql) -> None:
+        super().__init__(strategy, fixture)
         self.task_id = fixture.tasks[0]
         self.guards_first = self.guard(EntityKey("tasks", self.task_id))  # the same every time
         self.read, self.write = read, write

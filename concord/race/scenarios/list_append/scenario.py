@@ -2,7 +2,7 @@
 
 Each cell gets tables of its own (``id int primary key, val text``), created at setup and
 dropped at teardown. Workers run transactions of appends and reads over a few active keys
-(`concord.race.programs.list_append`); every attempt is a transaction of the history. The check
+(`concord.race.scenarios.list_append.program`); every attempt is a transaction of the history. The check
 assembles the history from what the workers reported, writes it when asked (Elle's JSON, or
 JSON Lines for a ``.jsonl`` file), and runs `concord.history` over it: ``violations`` is the
 number of anomalies found, and the finding names them, with the cycles in the details.
@@ -19,10 +19,11 @@ import sqlalchemy as sa
 from concord.history import check_history, parse_history
 from concord.history.recorded import assemble
 from concord.locking import LockingStrategy
-from concord.race.program import Fetch, Sql
-from concord.race.programs.base import Traits
-from concord.race.programs.list_append import ListAppendProgram
-from concord.race.scenarios.base import Check, Fixture, Scenario, Tally, cell_tag
+from concord.race.results import CellTotals
+from concord.race.scenarios.list_append.program import ListAppendProgram
+from concord.race.scenarios.program import CompiledStrategy
+from concord.race.scenarios.scenario import Fixture, InvariantVerdict, Scenario, cell_tag
+from concord.race.steps import Fetch, Sql
 
 #: Cycles explained in a cell's details (all of them are in the history file and its check).
 EXPLAINED = 3
@@ -62,7 +63,7 @@ class ListAppend(Scenario):
     def program(self, strategy: LockingStrategy, fixture: Fixture) -> ListAppendProgram:
         tables = _tables(fixture.extra.get("tag", "0"), self.tables)
         return ListAppendProgram(
-            Traits.of(strategy),
+            CompiledStrategy.of(strategy),
             fixture,
             # Jepsen's statements for PostgreSQL: an upsert that appends, a read by primary key.
             appends=[
@@ -82,8 +83,8 @@ class ListAppend(Scenario):
             seed=int(fixture.extra.get("tag", "0"), 16),
         )
 
-    def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
-        ops = assemble(tally.payloads, fixture.workers)
+    def check(self, conn: sa.Connection, fixture: Fixture, totals: CellTotals) -> InvariantVerdict:
+        ops = assemble(totals.payloads, fixture.workers)
         self.cells += 1
         written = self._write(ops)
         result = check_history(parse_history(ops, "list-append"))
@@ -103,11 +104,13 @@ class ListAppend(Scenario):
         if written is not None:
             details["history"] = str(written)
         if result.valid is True:
-            return Check(0, f"valid: {result.stats['transactions']:,} transactions, no anomaly", details)
+            return InvariantVerdict(
+                0, f"valid: {result.stats['transactions']:,} transactions, no anomaly", details
+            )
         found = ", ".join(f"{kind} x{n:,}" for kind, n in details["anomalies"].items())
         ruled_out = ", ".join(result.document()["not"])
         finding = f"{found} in {result.stats['transactions']:,} transactions (not {ruled_out})"
-        return Check(result.anomaly_count, finding, details)
+        return InvariantVerdict(result.anomaly_count, finding, details)
 
     def _write(self, ops: list[dict[str, Any]]) -> Path | None:
         """The history, to ``history`` for the first cell and ``stem.N.suffix`` for cell N > 1."""

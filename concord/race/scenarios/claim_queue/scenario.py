@@ -8,7 +8,7 @@ it counts as no attempt, commit or latency sample.
 
 Invariant: no task claimed twice (two workers told "yours"), none lost (every assigned task was
 reported by its claimer, and a drained backlog has no unassigned task left). The workers' side
-is `concord.race.programs.claim_queue`.
+is `concord.race.scenarios.claim_queue.program`.
 """
 
 from __future__ import annotations
@@ -20,18 +20,18 @@ import sqlalchemy as sa
 from concord.locking import LockingStrategy
 from concord.models import Task
 from concord.nouns import count
-from concord.race.program import Fetch, Sql
-from concord.race.programs.base import Traits
-from concord.race.programs.claim_queue import ClaimProgram
-from concord.race.scenarios.base import (
-    Check,
+from concord.race.results import CellTotals
+from concord.race.scenarios.claim_queue.program import ClaimProgram
+from concord.race.scenarios.program import CompiledStrategy
+from concord.race.scenarios.scenario import (
     Fixture,
+    InvariantVerdict,
     Scenario,
-    Tally,
     backlog_assignees,
     backlog_fixture,
     task_write,
 )
+from concord.race.steps import Fetch, Sql
 
 TASKS = Task.__table__
 DEFAULT_TASKS = 3000
@@ -62,24 +62,24 @@ class ClaimQueue(Scenario):
             sa.exists().where(TASKS.c.list_id == sa.bindparam("list_id"), TASKS.c.assignee_id.is_(None))
         )
         return ClaimProgram(
-            Traits.of(strategy),
+            CompiledStrategy.of(strategy),
             fixture,
             claim=Sql.of(strategy.read(next_unassigned()), Fetch.ROW),
             any_left=Sql.of(left, Fetch.SCALAR),
             write=task_write(strategy, assignee_id="user_id"),
         )
 
-    def check(self, conn: sa.Connection, fixture: Fixture, tally: Tally) -> Check:
+    def check(self, conn: sa.Connection, fixture: Fixture, totals: CellTotals) -> InvariantVerdict:
         assignee = backlog_assignees(conn, fixture)
-        dead_users = {fixture.users[w] for w in tally.dead_workers}
-        claims = Counter(task_id for _, task_id in tally.payloads)
+        dead_users = {fixture.users[w] for w in totals.dead_workers}
+        claims = Counter(task_id for _, task_id in totals.payloads)
         twice = sum(n - 1 for n in claims.values() if n > 1)
         unreported = sum(
             1
             for task_id, user in assignee.items()
             if user is not None and task_id not in claims and user not in dead_users
         )
-        drained = tally.exhausted_workers > 0
+        drained = totals.exhausted_workers > 0
         left = sum(1 for user in assignee.values() if user is None)
         lost = unreported + (left if drained else 0)
         violations = twice + lost
@@ -103,4 +103,4 @@ class ClaimQueue(Scenario):
             "unclaimed": left,
             "drained": drained,
         }
-        return Check(violations, finding, details)
+        return InvariantVerdict(violations, finding, details)
