@@ -47,6 +47,14 @@ class BrokenContract(InvalidInput):
     """A user scenario did not keep its contract (``check`` returned no list): the run stops, exit 2."""
 
 
+def task_read(strategy: LockingStrategy, column: str) -> Sql:
+    """``SELECT column, version FROM tasks WHERE id = :task_id``, as the strategy reads (``FOR
+    UPDATE``, ``NOWAIT``...): the first half of a read-modify-write of one task."""
+    tasks = Task.__table__
+    read = sa.select(tasks.c[column], tasks.c.version).where(tasks.c.id == sa.bindparam("task_id"))
+    return Sql.of(strategy.read(read), Fetch.ROW)
+
+
 def task_write(strategy: LockingStrategy, **columns: str) -> Sql:
     """``UPDATE tasks SET column = :param, ... WHERE id = :task_id`` that bumps the version, as a
     compare-and-set when the strategy wants one; ``columns`` maps each column to its parameter."""

@@ -25,9 +25,9 @@ from concord.race.scenarios.scenario import (
     Scenario,
     backlog_assignees,
     backlog_fixture,
+    task_read,
     task_write,
 )
-from concord.race.steps import Fetch, Sql
 
 TASKS = Task.__table__
 DEFAULT_TASKS = 2000
@@ -48,11 +48,10 @@ class Assign(Scenario):
         return backlog_fixture(conn, "assign", "unassigned", "assign me", count, workers)
 
     def program(self, strategy: LockingStrategy, fixture: Fixture) -> AssignProgram:
-        read = sa.select(TASKS.c.assignee_id, TASKS.c.version).where(TASKS.c.id == sa.bindparam("task_id"))
         return AssignProgram(
             CompiledStrategy.of(strategy),
             fixture,
-            read=Sql.of(strategy.read(read), Fetch.ROW),
+            read=task_read(strategy, "assignee_id"),
             write=task_write(strategy, assignee_id="user_id"),
         )
 

@@ -24,9 +24,9 @@ from concord.race.scenarios.scenario import (
     make_board,
     make_list,
     make_tasks,
+    task_read,
     task_write,
 )
-from concord.race.steps import Fetch, Sql
 
 TASKS = Task.__table__
 #: ``Fixture.extra`` key: the counter's points when the cell started, for a row it did not create.
@@ -55,11 +55,10 @@ class Counter(Scenario):
         )
 
     def program(self, strategy: LockingStrategy, fixture: Fixture) -> CounterProgram:
-        read = sa.select(TASKS.c.points, TASKS.c.version).where(TASKS.c.id == sa.bindparam("task_id"))
         return CounterProgram(
             CompiledStrategy.of(strategy),
             fixture,
-            read=Sql.of(strategy.read(read), Fetch.ROW),
+            read=task_read(strategy, "points"),
             write=task_write(strategy, points="points"),
         )
 
