@@ -220,7 +220,7 @@ def run_with_live_display(plan: RunPlan, database_url: str | None, *, via: str |
 
     def run(on_progress=None) -> RaceResult:
         if via:
-            return run_http_experiment(plan.experiment, via, on_progress=on_progress)
+            return run_http_experiment(plan, via, on_progress=on_progress)
         return run_experiment(plan, database_url=database_url, on_progress=on_progress)
 
     stderr = Console(stderr=True, highlight=False)

@@ -33,6 +33,7 @@ from concord.race.executors.base import sum_progress
 from concord.race.experiment import Experiment
 from concord.race.job import WorkerReport
 from concord.race.loop import Abandoned, Ledger, race_loop
+from concord.race.plan import RunPlan, plan_run
 from concord.race.results import CellResult, CellTotals, RaceResult, verdict
 from concord.race.scenarios.assign.http import ASSIGN
 from concord.race.scenarios.counter.http import COUNTER
@@ -56,11 +57,15 @@ def http_default_strategies(scenario: str) -> tuple[str, ...]:
     return COUNTER_STRATEGIES if scenario == "counter" else ()
 
 
-def check_experiment(experiment: Experiment) -> Experiment:
-    """Refuse what cannot run through HTTP, with the reason; fill the defaults."""
-    if not experiment.strategies and http_default_strategies(experiment.scenario):
-        experiment = replace(experiment, strategies=http_default_strategies(experiment.scenario))
-    experiment = experiment.validated()
+def check_experiment(experiment: Experiment | RunPlan) -> Experiment:
+    """Refuse what cannot run through HTTP, with the reason; fill the defaults. A `RunPlan` is
+    validated already (its strategies chosen with `http_default_strategies` in mind)."""
+    if isinstance(experiment, RunPlan):
+        experiment = experiment.experiment
+    else:
+        if not experiment.strategies and http_default_strategies(experiment.scenario):
+            experiment = replace(experiment, strategies=http_default_strategies(experiment.scenario))
+        experiment = plan_run(experiment).experiment
     if experiment.scenario not in ("assign", "counter"):
         raise InvalidInput(f"--via races the assign and counter scenarios, not {experiment.scenario}")
     if set(experiment.isolations) - {ISOLATION}:
@@ -76,7 +81,7 @@ def check_experiment(experiment: Experiment) -> Experiment:
 
 
 def run_http_experiment(
-    experiment: Experiment, base_url: str, *, on_progress: Callable[[Progress], None] | None = None
+    experiment: Experiment | RunPlan, base_url: str, *, on_progress: Callable[[Progress], None] | None = None
 ) -> RaceResult:
     """Run every cell of ``experiment`` against the API at ``base_url``."""
     from concord import __version__
