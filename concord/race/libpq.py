@@ -192,10 +192,14 @@ class LibpqSession(Statements):
             self._command(command)
 
     def begin(self) -> None:
-        self._check(self.pgconn.exec_prepared(BEGIN, None))
+        result = self.pgconn.exec_prepared(BEGIN, None)  # psycopg raises when libpq returns none
+        if result.status not in _OK:  # `_check`, inlined: this runs once per transaction
+            raise error_from_result(result, encoding=self.encoding)
 
     def commit(self) -> None:
-        self._check(self.pgconn.exec_prepared(COMMIT, None))
+        result = self.pgconn.exec_prepared(COMMIT, None)
+        if result.status not in _OK:
+            raise error_from_result(result, encoding=self.encoding)
 
     def rollback(self) -> None:
         """Roll back the open transaction; nothing when none is open (see `_OPEN`)."""

@@ -98,10 +98,11 @@ class RowMissed(Conflict):
 
 def drive(run: Callable[[Sql, dict[str, Any]], Any], operation: Operation) -> Outcome:
     """Run every step of ``operation`` with ``run(sql, params)``; return its outcome."""
+    send = operation.send
     try:
         sql, params = next(operation)
         while True:
-            sql, params = operation.send(run(sql, params))
+            sql, params = send(run(sql, params))
     except StopIteration as done:
         return done.value
 
