@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 
 from concord.race.executors.base import Death, sum_progress, wait_until
 from concord.race.worker import WorkerJob, WorkerReport, run_worker
@@ -20,6 +21,8 @@ class ThreadControl:
         self.go_event = threading.Event()
         self.stop_event = threading.Event()
         self.announced: queue.SimpleQueue[tuple[int, int | None]] = queue.SimpleQueue()
+        #: Read by every worker before every operation: the event's own method, one call less.
+        self.stopping: Callable[[], bool] = self.stop_event.is_set
 
     def ready(self, worker: int, backend_pid: int | None) -> None:
         self.announced.put((worker, backend_pid))
@@ -27,9 +30,6 @@ class ThreadControl:
     def wait_go(self) -> bool:
         self.go_event.wait()
         return not self.stop_event.is_set()
-
-    def stopping(self) -> bool:
-        return self.stop_event.is_set()
 
     def pause(self, seconds: float) -> bool:
         return self.stop_event.wait(seconds)
