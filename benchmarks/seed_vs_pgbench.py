@@ -17,9 +17,11 @@ round. On a shared machine the figures move from minute to minute: only the side
 means much. When the server runs on this machine it also prints the CPU seconds each side took,
 client and server together (the server's from /proc: the postmaster's tree, its exited backends
 included), which a busy machine disturbs less than the wall time, and the seed's CPU seconds
-phase by phase (read at each phase change the seed's progress reports; the last phase, ``keys``,
-runs to the end of the commit). The load average is printed before every round and at the end:
-on a shared machine it says how many cores the others were using. ``--database-url`` takes
+phase by phase and object by object (a table copied or analyzed, an index, a key: read at each
+step the seed's progress reports, as the command line's progress bar hears them, its poller's
+connection included; the last object of ``keys`` runs to the end of the commit). The load average
+is printed before every round and at the end: on a shared machine it says how busy the others
+kept the cores. ``--database-url`` takes
 another server (its user must be allowed to create a database).
 """
 
@@ -73,19 +75,23 @@ def settled(postmaster: int | None, before: set[int]) -> None:
 
 def server_cpu(postmaster: int | None) -> float:
     """CPU seconds of the server so far: the postmaster and its live children, plus the children it
-    has reaped (cutime, cstime), which is where a closed connection's backend ends up."""
+    has reaped (cutime, cstime), which is where a closed connection's backend ends up. A child
+    reaped while /proc is scanned would be counted in neither, so the scan is taken again until
+    the reaped children's total stays the same across it."""
     if postmaster is None:
         return 0.0
-    fields = _stat(postmaster)
-    total = sum(int(value) for value in fields[11:15])
-    for child in Path("/proc").glob("[0-9]*"):
-        try:
-            stat = _stat(int(child.name))
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if int(stat[1]) == postmaster:
-            total += int(stat[11]) + int(stat[12])
-    return total / TICKS
+    while True:
+        reaped = sum(int(value) for value in _stat(postmaster)[13:15])
+        total = reaped + sum(int(value) for value in _stat(postmaster)[11:13])
+        for child in Path("/proc").glob("[0-9]*"):
+            try:
+                stat = _stat(int(child.name))
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if int(stat[1]) == postmaster:
+                total += int(stat[11]) + int(stat[12])
+        if sum(int(value) for value in _stat(postmaster)[13:15]) == reaped:
+            return total / TICKS
 
 
 def find_postmaster(dsn: str) -> int | None:
@@ -153,7 +159,7 @@ def load_average() -> str:
 
 BASELINE = """
 import json, sys
-from concord.seed import ExistingData, SeedPlan, Step, seed
+from concord.seed import ExistingData, SeedPlan, seed
 report = seed(sys.argv[1], SeedPlan(tasks=int(sys.argv[2])), existing=ExistingData.RESET)
 print(json.dumps(report.as_dict()))
 """
@@ -213,6 +219,7 @@ def main() -> None:
             elif what == "seed":
                 watch = PhaseCpu(postmaster)
                 report = seed(url, plan, existing=ExistingData.RESET, progress=watch)
+                settled(postmaster, alive)  # the seed's backends have exited: their CPU is in
                 watch.close()
                 wall[what].append(report.seconds)
                 for name, value in report.phases.items():
