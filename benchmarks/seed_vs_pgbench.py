@@ -16,7 +16,12 @@ phases, then the medians and the ratio seed/pgbench of the medians and of each
 round. On a shared machine the figures move from minute to minute: only the side-by-side ratio
 means much. When the server runs on this machine it also prints the CPU seconds each side took,
 client and server together (the server's from /proc: the postmaster's tree, its exited backends
-included), which a busy machine disturbs less than the wall time. ``--database-url`` takes
+included), which a busy machine disturbs less than the wall time, and the seed's CPU seconds
+phase by phase and object by object (a table copied or analyzed, an index, a key: read at each
+step the seed's progress reports, as the command line's progress bar hears them, its poller's
+connection included; the last object of ``keys`` runs to the end of the commit). The load average
+is printed before every round and at the end: on a shared machine it says how busy the others
+kept the cores. ``--database-url`` takes
 another server (its user must be allowed to create a database).
 """
 
@@ -29,6 +34,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -37,7 +43,7 @@ from psycopg import sql
 
 from concord.calibrate import find_pgbench, pgbench_connection
 from concord.db.urls import libpq_dsn, resolve_url
-from concord.seed import ExistingData, SeedPlan, seed
+from concord.seed import ExistingData, SeedPlan, Step, seed
 
 PGBENCH_DATABASE = "concord_pgbench"
 
@@ -69,19 +75,23 @@ def settled(postmaster: int | None, before: set[int]) -> None:
 
 def server_cpu(postmaster: int | None) -> float:
     """CPU seconds of the server so far: the postmaster and its live children, plus the children it
-    has reaped (cutime, cstime), which is where a closed connection's backend ends up."""
+    has reaped (cutime, cstime), which is where a closed connection's backend ends up. A child
+    reaped while /proc is scanned would be counted in neither, so the scan is taken again until
+    the reaped children's total stays the same across it."""
     if postmaster is None:
         return 0.0
-    fields = _stat(postmaster)
-    total = sum(int(value) for value in fields[11:15])
-    for child in Path("/proc").glob("[0-9]*"):
-        try:
-            stat = _stat(int(child.name))
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if int(stat[1]) == postmaster:
-            total += int(stat[11]) + int(stat[12])
-    return total / TICKS
+    while True:
+        reaped = sum(int(value) for value in _stat(postmaster)[13:15])
+        total = reaped + sum(int(value) for value in _stat(postmaster)[11:13])
+        for child in Path("/proc").glob("[0-9]*"):
+            try:
+                stat = _stat(int(child.name))
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if int(stat[1]) == postmaster:
+                total += int(stat[11]) + int(stat[12])
+        if sum(int(value) for value in _stat(postmaster)[13:15]) == reaped:
+            return total / TICKS
 
 
 def find_postmaster(dsn: str) -> int | None:
@@ -107,6 +117,44 @@ def client_cpu() -> float:
     """CPU seconds of this process and of its finished children (pgbench)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+class PhaseCpu:
+    """A seed's progress listener that notes the CPU seconds (client and server) at each step to a
+    new object: a table copied or analyzed, an index or key built. ``spent`` holds each
+    ``(phase, object)``'s CPU once `close` has ended the last one; the object ``""`` is what follows
+    a phase's last object (for ``keys``: the sequences and the commit)."""
+
+    def __init__(self, postmaster: int | None) -> None:
+        self.postmaster = postmaster
+        self.unit: tuple[str, str] | None = None
+        self.mark = 0.0
+        self.spent: dict[tuple[str, str], float] = {}
+
+    def _now(self) -> float:
+        return client_cpu() + server_cpu(self.postmaster)
+
+    def __call__(self, step: Step) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # the progress poller, repeating the current step with a fraction
+        if (step.phase, step.what) != self.unit:
+            self.close()
+            self.unit, self.mark = (step.phase, step.what), self._now()
+
+    def close(self) -> None:
+        if self.unit is not None:
+            self.spent[self.unit] = self.spent.get(self.unit, 0.0) + self._now() - self.mark
+            self.unit = None
+
+    def phases(self) -> dict[str, float]:
+        by_phase: dict[str, float] = {}
+        for (phase, _), value in self.spent.items():
+            by_phase[phase] = by_phase.get(phase, 0.0) + value
+        return by_phase
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 BASELINE = """
@@ -157,7 +205,10 @@ def main() -> None:
     wall: dict[str, list[float]] = {name: [] for name in contenders}
     cpu: dict[str, list[float]] = {name: [] for name in contenders}
     phases: dict[str, list[float]] = {}
+    phase_cpu: dict[str, list[float]] = {}
+    object_cpu: dict[tuple[str, str], list[float]] = {}
     for round_ in range(args.rounds):
+        print(f"round {round_ + 1}: load average {load_average()}", flush=True)
         shift = round_ % len(contenders)  # each contender goes first in turn
         for what in contenders[shift:] + contenders[:shift]:
             alive = children(postmaster) if postmaster is not None else set()
@@ -166,12 +217,20 @@ def main() -> None:
                 wall[what].append(pgbench_init(pgbench_dsn, args.scale))
                 line = f"pgbench -i -s {args.scale}  {wall[what][-1]:6.2f} s"
             elif what == "seed":
-                report = seed(url, plan, existing=ExistingData.RESET)
+                watch = PhaseCpu(postmaster)
+                report = seed(url, plan, existing=ExistingData.RESET, progress=watch)
+                settled(postmaster, alive)  # the seed's backends have exited: their CPU is in
+                watch.close()
                 wall[what].append(report.seconds)
                 for name, value in report.phases.items():
                     phases.setdefault(name, []).append(value)
+                for name, value in watch.phases().items():
+                    phase_cpu.setdefault(name, []).append(value)
+                for unit, value in watch.spent.items():
+                    object_cpu.setdefault(unit, []).append(value)
                 shown = ", ".join(f"{name} {value:.2f}" for name, value in report.phases.items())
-                line = f"seed --tasks {args.tasks:,}  {report.seconds:6.2f} s ({shown})"
+                spent = ", ".join(f"{name} {value:.2f}" for name, value in watch.phases().items())
+                line = f"seed --tasks {args.tasks:,}  {report.seconds:6.2f} s ({shown}; cpu {spent})"
             else:
                 document = baseline_seed(
                     args.baseline_src, url.render_as_string(hide_password=False), args.tasks
@@ -183,6 +242,14 @@ def main() -> None:
             cpu[what].append(client_cpu() + server_cpu(postmaster) - before)
             print(f"round {round_ + 1}: {line}; cpu {cpu[what][-1]:.2f} s", flush=True)
     summary(wall, cpu if postmaster is not None else None, phases)
+    if postmaster is not None:
+        print(
+            "seed cpu by phase, medians: "
+            + ", ".join(f"{n} {statistics.median(v):.2f}" for n, v in phase_cpu.items())
+        )
+        for (phase, what), values in object_cpu.items():
+            print(f"  {phase:8s} {what or '(after the last)':40s} cpu {statistics.median(values):6.2f} s")
+    print(f"load average at the end: {load_average()}")
 
 
 def summary(wall: dict[str, list[float]], cpu: dict[str, list[float]] | None, phases: dict) -> None:
