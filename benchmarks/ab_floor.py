@@ -2,11 +2,14 @@
 
     python benchmarks/ab_floor.py OLD_DIR NEW_DIR [rounds] [workers,...] [seconds]
 
-Each round runs ``concord calibrate --floor -r 1 -e threads -w W`` from each checkout in turn
+Each round runs ``concord calibrate --floor -r 2 -e threads -w W`` from each checkout in turn
 (``PYTHONPATH``; which goes first alternates), against the same embedded server. One calibrate
 run is pgbench, the floor (psycopg's libpq calls in a loop, no concord code) and concord, back to
 back, so each side's concord/floor pairs its own concord with a floor measured seconds apart: a
-neighbour's load moves both. Prints every round's concord/floor per side, the medians, and the
+neighbour's load moves both. Two calibrate rounds, because calibrate reverses the order of its
+clients every other round: with one, concord always ran last, on the shared row after the
+others had left the most dead versions on its page (concord/floor 0.72 to 0.76 at one worker
+where two rounds give about 0.9). Prints every round's concord/floor per side, the medians, and the
 median of the rounds' new/old ratios of concord/floor.
 """
 
@@ -20,7 +23,7 @@ import sys
 
 
 def calibrate(source: str, workers: int, seconds: float) -> dict:
-    command = [sys.executable, "-m", "concord", "calibrate", "--floor", "-r", "1", "-e", "threads"]
+    command = [sys.executable, "-m", "concord", "calibrate", "--floor", "-r", "2", "-e", "threads"]
     command += ["-w", str(workers), "-d", str(seconds), "--json"]
     env = {**os.environ, "PYTHONPATH": source}
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True, cwd=source)

@@ -53,19 +53,24 @@ _INTEGERS = frozenset(postgres.types[name].oid for name in ("int2", "int4", "int
 class Plan:
     """One prepared statement of a session, with what running it repeatedly needs hoisted.
 
-    The parameters' constants (``Sql.defaults``) are encoded once, and the result's loaders are
-    looked up on the first result (a prepared statement's columns never change), so a step costs
-    a dictionary lookup, the encoding of its variable parameters and libpq's own call.
+    The parameters' constants (``Sql.defaults``) are encoded once, and ``load`` (what turns a
+    checked result into what the step's ``fetch`` asks for) is chosen once per statement, its
+    column loaders looked up on the first result (a prepared statement's columns never change):
+    a step costs a dictionary lookup, the encoding of its variable parameters, libpq's own call
+    and one call that loads exactly what was asked for.
     """
 
-    __slots__ = ("constants", "fetch", "loads", "name", "names")
+    __slots__ = ("constants", "fetch", "load", "loads", "name", "names")
 
-    def __init__(self, name: bytes, sql: Sql) -> None:
+    def __init__(
+        self, name: bytes, sql: Sql, columns: Callable[[Plan, pq.abc.PGresult], tuple[Any, ...]]
+    ) -> None:
         self.name = name
         self.names = sql.names
         self.constants = {k: _encode(v) for k, v in sql.defaults.items()}
         self.fetch = sql.fetch
         self.loads: tuple[Any, ...] | None = None  # the columns' loader functions, once known
+        self.load: Callable[[pq.abc.PGresult], Any] = _loader(self, columns)
 
     def args(self, params: dict[str, Any]) -> list[bytes | None]:
         """The statement's parameters as text, in ``$n`` order: ``params`` win over constants.
@@ -82,6 +87,36 @@ class Plan:
             else:
                 out.append(constants[name])
         return out
+
+
+def _loader(
+    plan: Plan, columns: Callable[[Plan, pq.abc.PGresult], tuple[Any, ...]]
+) -> Callable[[pq.abc.PGresult], Any]:
+    """The one function that loads ``plan``'s results, for its ``fetch``; ``columns`` finds the
+    column loaders from the first result that has rows."""
+    fetch = plan.fetch
+    if fetch is _ROWCOUNT:
+        return lambda result: result.command_tuples or 0
+    if fetch is _NOTHING:
+        return lambda result: None
+
+    def scalar(result: pq.abc.PGresult) -> Any:
+        if not result.ntuples:
+            return None
+        value = result.get_value(0, 0)
+        return None if value is None else (plan.loads or columns(plan, result))[0](value)
+
+    def row(result: pq.abc.PGresult) -> Any:
+        if not result.ntuples:
+            return None
+        get = result.get_value
+        out = []
+        for column, load in enumerate(plan.loads or columns(plan, result)):
+            value = get(0, column)
+            out.append(None if value is None else load(value))
+        return tuple(out)
+
+    return scalar if fetch is _SCALAR else row
 
 
 class Statements:
@@ -120,25 +155,7 @@ class Statements:
         return self.pgconn.transaction_status in _OPEN
 
     def _new_plan(self, sql: Sql) -> Plan:
-        return Plan(f"concord_{len(self.plans)}".encode(), sql)
-
-    def _value(self, plan: Plan, result: pq.abc.PGresult) -> Any:
-        """What the step's ``fetch`` asks for, from a checked result."""
-        fetch = plan.fetch
-        if fetch is _ROWCOUNT:
-            return result.command_tuples or 0
-        if fetch is _NOTHING or result.ntuples == 0:
-            return None
-        loads = plan.loads or self._loaders(plan, result)
-        get = result.get_value
-        if fetch is _SCALAR:
-            value = get(0, 0)
-            return None if value is None else loads[0](value)
-        row = []
-        for column, load in enumerate(loads):
-            value = get(0, column)
-            row.append(None if value is None else load(value))
-        return tuple(row)
+        return Plan(f"concord_{len(self.plans)}".encode(), sql, self._loaders)
 
     def _loaders(self, plan: Plan, result: pq.abc.PGresult) -> tuple[Any, ...]:
         adapters = self.conn.adapters
@@ -214,7 +231,7 @@ class LibpqSession(Statements):
         result = self.pgconn.exec_prepared(plan.name, plan.args(params))  # type: ignore[arg-type]
         if result.status not in _OK:
             raise error_from_result(result, encoding=self.encoding)
-        return self._value(plan, result)
+        return plan.load(result)
 
     def _prepare(self, sql: Sql) -> Plan:
         plan = self._new_plan(sql)

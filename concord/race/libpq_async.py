@@ -129,7 +129,7 @@ class AsyncLibpqSession(Statements):
 
     def value(self, plan: Plan, result: pq.abc.PGresult) -> Any:
         """What a step's ``fetch`` asks for, from a result `failure` found nothing wrong with."""
-        return self._value(plan, result)
+        return plan.load(result)
 
     async def result(self) -> pq.abc.PGresult | None:
         """Wait for the command just sent; its last result (raises if the connection broke)."""
