@@ -30,7 +30,6 @@ from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
 from concord.race.libpq import LibpqSession
 from concord.race.scenarios.counter.program import CounterProgram
-from concord.race.steps import drive
 
 
 def bare_loop(dsn: str, program: CounterProgram, seconds: float, workers: int) -> float:
@@ -43,9 +42,7 @@ def bare_loop(dsn: str, program: CounterProgram, seconds: float, workers: int) -
             go.wait()
             done, deadline = 0, time.perf_counter() + seconds
             while time.perf_counter() < deadline:
-                session.begin()
-                drive(session.execute, program.operation(worker, done))
-                session.commit()
+                session.transaction(program.operation(worker, done))
                 done += 1
             counts[worker] = done
 

@@ -74,6 +74,7 @@ def main() -> None:
         session.commit()
         server = InstantServer(session.plans[program.read.text].name)
         session.pgconn = server
+        session._run = server.exec_prepared  # the session binds its libpq call once
     task_id = str(fixture.tasks[0]).encode()
 
     def raw() -> None:

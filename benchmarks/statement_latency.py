@@ -31,7 +31,7 @@ from concord.db.engine import create_engine
 from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
 from concord.race import libpq
-from concord.race.steps import Fetch
+from concord.race.steps import Fetch, drive
 
 SAMPLES: dict[str, list[float]] = {"BEGIN": [], "SELECT ... FOR UPDATE": [], "UPDATE": [], "COMMIT": []}
 GAPS: dict[str, list[float]] = {"read result -> UPDATE sent": [], "UPDATE result -> COMMIT sent": []}
@@ -63,7 +63,14 @@ def instrument() -> None:
         commit(self)
         SAMPLES["COMMIT"].append(clock() - started)
 
+    def timed_transaction(self, operation):  # the worker's one-frame transaction, step by step
+        self.begin()
+        outcome = drive(self.execute, operation)
+        self.commit()
+        return outcome
+
     session.execute, session.begin, session.commit = timed_execute, timed_begin, timed_commit
+    session.transaction = timed_transaction
 
 
 def pgbench_latencies(dsn: str, script: str, task_id: int, workers: int, seconds: float) -> str:

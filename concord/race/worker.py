@@ -22,7 +22,6 @@ import psycopg
 from concord.race.job import Control, WorkerJob, WorkerReport
 from concord.race.libpq import LibpqSession
 from concord.race.loop import Fatal, Ledger, Stopped, first_line, race_loop, retry_kinds
-from concord.race.steps import drive
 
 __all__ = [
     "Control",
@@ -80,7 +79,7 @@ def how_it_ended(job: WorkerJob, report: WorkerReport, control: Control) -> Iter
 def _race(job: WorkerJob, session: LibpqSession, control: Control, report: WorkerReport) -> None:
     """Run the race loop's attempts, each in a transaction, until it ends."""
     steps = race_loop(job.program, job.ops, Ledger.for_job(job, report, control))
-    begin, execute, commit, pause = session.begin, session.execute, session.commit, control.pause
+    transaction, pause = session.transaction, control.pause
     try:
         step = next(steps)
         while True:
@@ -88,9 +87,7 @@ def _race(job: WorkerJob, session: LibpqSession, control: Control, report: Worke
                 step = steps.send(pause(step))
                 continue
             try:
-                begin()
-                outcome = drive(execute, step)
-                commit()
+                outcome = transaction(step)
             except Exception as exc:
                 _rollback(session)
                 step = steps.throw(exc)
