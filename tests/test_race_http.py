@@ -214,3 +214,15 @@ def _wait_for_lines(log, needle: str, count: int, process) -> None:
         if not line:
             time.sleep(0.01)  # waiting for the server to write, not lining anything up
         seen += needle in line
+
+
+def test_a_race_via_without_the_api_extra_says_how_to_install_it_with_exit_2(monkeypatch, tmp_path):
+    from cli_runner import run
+
+    monkeypatch.setitem(sys.modules, "httpx2", None)  # what `pip install .` without [api] leaves
+    outcome = run("race", "--via", "http://127.0.0.1:1", "--ops", "4", "--out", str(tmp_path))
+    assert outcome.exit_code == 2
+    assert outcome.stderr.strip().splitlines() == [
+        "concord: racing through HTTP needs the api extra: pip install 'concord[api]'"
+    ]
+    assert not (tmp_path / "results").exists()

@@ -44,7 +44,7 @@ from concord.race import (
     write_results,
 )
 from concord.race.experiment import parse_workers, split_list
-from concord.race.http import http_default_strategies, run_http_experiment
+from concord.race.http import http_default_strategies, require_http_client, run_http_experiment
 from concord.reports.cells import RACE_NARROW, RACE_TERMINAL, per_cell_unit, verdict_style
 from concord.reports.files import check_writable
 from concord.reports.table import CellTable
@@ -117,6 +117,11 @@ def race(
     no_waits: NoWaits = False,
 ) -> None:
     """Race workers against the board; report throughput, latency, conflicts and anomalies per cell."""
+    if via:
+        try:
+            require_http_client()
+        except InvalidInput as exc:
+            raise UsageError(exc.message) from exc
     if via and strategy is None:  # through HTTP some scenarios have a narrower default set
         named = scenario or (load_experiment(experiment).scenario if experiment else Experiment().scenario)
         strategy = ",".join(http_default_strategies(named)) or None

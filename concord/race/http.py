@@ -80,12 +80,21 @@ def check_experiment(experiment: Experiment | RunPlan) -> Experiment:
     return experiment
 
 
+def require_http_client() -> None:
+    """`InvalidInput` with the fix when the HTTP client (the ``api`` extra) is not installed."""
+    try:
+        import httpx2  # noqa: F401
+    except ImportError as exc:
+        raise InvalidInput("racing through HTTP needs the api extra: pip install 'concord[api]'") from exc
+
+
 def run_http_experiment(
     experiment: Experiment | RunPlan, base_url: str, *, on_progress: Callable[[Progress], None] | None = None
 ) -> RaceResult:
     """Run every cell of ``experiment`` against the API at ``base_url``."""
     from concord import __version__
 
+    require_http_client()
     experiment = check_experiment(experiment)
     return asyncio.run(_run(experiment, base_url.rstrip("/"), __version__, on_progress))
 
