@@ -14,7 +14,7 @@ from concord.race.waits.profile import (
     IDLE_IN_TRANSACTION,
     NO_SESSION,
     Row,
-    Tally,
+    WaitTally,
     key_of,
     longest_chain,
 )
@@ -38,7 +38,7 @@ def test_each_backend_state_gets_its_own_key_with_the_clients_time_kept_apart():
 
 
 def test_shares_are_slots_over_samples_times_workers_and_a_missing_backend_is_no_session():
-    tally = Tally(WORKERS)
+    tally = WaitTally(WORKERS)
     tally.add(
         0.00, [lock(101, 102), Row(102, None, None, "active"), Row(103, "Client", "ClientRead", "idle")]
     )
@@ -57,7 +57,7 @@ def test_shares_are_slots_over_samples_times_workers_and_a_missing_backend_is_no
 
 
 def test_blocking_edges_name_workers_and_count_the_samples_that_saw_them():
-    tally = Tally(WORKERS)
+    tally = WaitTally(WORKERS)
     tally.add(0.00, [lock(101, 102), lock(103, 101, 102), Row(102, None, None, "active")])
     tally.add(0.01, [lock(101, 102), Row(102, None, None, "active"), Row(103, None, None, "active")])
     tally.add(0.02, [lock(101, 999)])  # a session that is no worker of the cell
@@ -75,7 +75,7 @@ def test_blocking_edges_name_workers_and_count_the_samples_that_saw_them():
 
 
 def test_the_longest_wait_runs_from_first_to_last_sample_of_one_statement_plus_an_interval():
-    tally = Tally(WORKERS)
+    tally = WaitTally(WORKERS)
     for n in range(4):  # one wait of worker 0, seen four times
         tally.add(n * 0.01, [lock(101, 102), Row(102, None, None, "active")])
     tally.add(0.04, [lock(101, 102, started="t2")])  # a new statement: a new wait

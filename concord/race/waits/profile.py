@@ -1,7 +1,7 @@
 """Where a cell's worker-time went, from samples of its backends: a profile and a blocking graph.
 
-Pure bookkeeping, no database: `Tally.add` takes one sample (one row per worker backend seen,
-as `concord.race.waits.sampler` reads them from ``pg_stat_activity``) and `Tally.summary` turns
+Pure bookkeeping, no database: `WaitTally.add` takes one sample (one row per worker backend seen,
+as `concord.race.waits.sampler` reads them from ``pg_stat_activity``) and `WaitTally.summary` turns
 them into the cell's ``waits`` entry. Each worker contributes one slot to each sample, so a
 key's share is its slots over ``samples x workers``: samples x interval per key, divided by
 workers x the time sampled.
@@ -73,7 +73,7 @@ def group_of(key: str) -> str:
     return next((name for prefix, name in GROUPS if key.startswith(prefix)), "other")
 
 
-class Tally:
+class WaitTally:
     """The samples of one cell, summed as they arrive (constant memory however long the cell)."""
 
     def __init__(self, workers: dict[int, int]) -> None:

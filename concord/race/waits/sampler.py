@@ -19,7 +19,7 @@ from psycopg.errors import error_from_result
 from psycopg.pq.abc import PGresult
 
 from concord.race.waits.cpu import CpuWatch
-from concord.race.waits.profile import Row, Tally
+from concord.race.waits.profile import Row, WaitTally
 
 SAMPLE = b"""
 SELECT pid, wait_event_type, wait_event, state, query_start, NULL::int[]
@@ -48,11 +48,11 @@ def interval_for(workers: int) -> float:
 
 
 class Sampler:
-    """Samples ``workers`` (backend pid -> worker) until `stop`; sums them in a `Tally`."""
+    """Samples ``workers`` (backend pid -> worker) until `stop`; sums them in a `WaitTally`."""
 
     def __init__(self, query: Query, workers: dict[int, int], interval_s: float, cpu: CpuWatch) -> None:
         self.query, self.interval_s, self.cpu = query, interval_s, cpu
-        self.tally = Tally(workers)
+        self.tally = WaitTally(workers)
         self.pids = list(workers)
         self.error: str | None = None
         self.cpu_s = 0.0
