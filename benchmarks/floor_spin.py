@@ -83,9 +83,8 @@ def main() -> None:
         longer = 1e6 / statistics.median(tps) - base
         added = 4 * (spin - spins[0])
         per = f", {longer / added:.1f} µs longer per µs added" if added else ""
-        print(
-            f"spin {spin:g} µs x 4 statements: {statistics.median(tps):,.0f} tps{per}  {[round(t) for t in tps]}"
-        )
+        rounds_tps = [round(t) for t in tps]
+        print(f"spin {spin:g} µs x 4 statements: {statistics.median(tps):,.0f} tps{per}  {rounds_tps}")
     engine.dispose()
 
 
