@@ -226,3 +226,36 @@ def test_a_race_via_without_the_api_extra_says_how_to_install_it_with_exit_2(mon
         "concord: racing through HTTP needs the api extra: pip install 'concord[api]'"
     ]
     assert not (tmp_path / "results").exists()
+
+
+def test_an_answer_the_race_cannot_read_stops_that_worker_and_the_report_says_why():
+    import asyncio
+    from collections import Counter
+
+    from concord.locking import RetryPolicy
+    from concord.race.http import HTTP_RETRIES, _Clock, _worker
+    from concord.race.job import WorkerReport
+    from concord.race.loop import Ledger
+
+    class Unreadable:
+        def operation(self, worker, seq):
+            async def attempt(statuses):
+                statuses["200"] += 1
+                raise ValueError("Expecting value: line 1 column 1 (char 0)")  # what .json() raises
+
+            return attempt
+
+    report = WorkerReport(0)
+    ledger = Ledger(
+        report, seed=1, policy=RetryPolicy(), retry_on=HTTP_RETRIES, trace_cap=10,
+        progress=[0, 0], stopping=lambda: False,
+    )  # fmt: skip
+
+    async def run() -> Counter:
+        statuses: Counter = Counter()
+        await _worker(Unreadable(), 5, ledger, statuses, asyncio.Barrier(1), _Clock(None))
+        return statuses
+
+    statuses = asyncio.run(run())
+    assert statuses == {"200": 1} and (report.attempts, report.done) == (1, 0)
+    assert report.error == "worker 0: error: Expecting value: line 1 column 1 (char 0)"

@@ -32,7 +32,7 @@ from concord.race.cell import Progress, trace_cap
 from concord.race.executors.base import sum_progress
 from concord.race.experiment import Experiment
 from concord.race.job import WorkerReport
-from concord.race.loop import Abandoned, Ledger, race_loop
+from concord.race.loop import Abandoned, Fatal, Ledger, race_loop
 from concord.race.plan import RunPlan, plan_run
 from concord.race.results import CellResult, CellTotals, RaceResult, verdict
 from concord.race.scenarios.assign.http import ASSIGN
@@ -116,9 +116,7 @@ async def _run(experiment: Experiment, base: str, version: str, on_progress) -> 
     async with httpx2.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
         for index, cell in enumerate(cells):
             try:
-                found, traces = await _run_cell(client, experiment, cell, index, len(cells), on_progress)
-                result.cells.append(found)
-                found.traces = traces
+                result.cells.append(await _run_cell(client, experiment, cell, index, len(cells), on_progress))
             except asyncio.CancelledError:
                 result.interrupted = True
                 break
@@ -158,7 +156,7 @@ def _ensure_served_at_once(health: dict[str, Any], base: str, workers: int) -> N
 
 async def _run_cell(
     client, experiment: Experiment, cell, index: int, cells: int, on_progress
-) -> tuple[HttpCellResult, list[tuple]]:
+) -> HttpCellResult:
     scenario = ASSIGN if cell.scenario == "assign" else COUNTER
     fixture = await scenario.setup(client, cell.workers, experiment.ops)
     program = _HttpProgram(scenario, client, cell.strategy, fixture)
@@ -190,8 +188,7 @@ async def _run_cell(
     watcher.cancel()
     elapsed = clock.elapsed()
     violations, finding, details = await scenario.check(client, fixture, reports)
-    result = _cell_result(cell, reports, statuses, elapsed, violations, finding, details, scenario.invariant)
-    return result, [line for report in reports for line in report.traces]
+    return _cell_result(cell, reports, statuses, elapsed, violations, finding, details, scenario.invariant)
 
 
 class _HttpProgram:
@@ -248,6 +245,8 @@ async def _worker(program, ops, ledger: Ledger, statuses: Counter[str], barrier,
                 step = steps.send(outcome)
     except StopIteration:
         pass
+    except Fatal as exc:  # an answer the race cannot read: this worker stops, the cell says why
+        ledger.report.error = f"worker {ledger.worker}: {exc}"
     finally:
         steps.close()
 
@@ -269,7 +268,7 @@ def _cell_result(cell, reports, statuses, elapsed, violations, finding, details,
     totals = CellTotals.of(reports)
     # Through HTTP a declined assign is a 409 whose transaction rolled back: commits are the
     # operations done, as the API's responses say (a direct race's declines commit).
-    done = sum(report.done for report in reports)
+    done = totals.done
     answers: Counter[str] = Counter()
     for counted in statuses:
         answers.update(counted)
@@ -295,12 +294,13 @@ def _cell_result(cell, reports, statuses, elapsed, violations, finding, details,
         finding=finding,
         operations={
             "done": done,
-            "declined": sum(report.declined for report in reports),
+            "declined": totals.declined,
             "gave_up": totals.failures,
         },
         details=details,
-        worker_errors=[e for report in reports for e in report.errors][:20],
+        worker_errors=[*totals.worker_errors, *(e for report in reports for e in report.errors)][:20],
         http_status=dict(sorted(answers.items())),
         trace=totals.trace(trace_cap(cell.workers)),
         latency_hdr=totals.latency.document(),
+        traces=totals.traces,
     )
