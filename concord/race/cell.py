@@ -17,6 +17,7 @@ from concord.errors import ConcordError, translate
 from concord.locking import RetryPolicy
 from concord.race.executors import RunningCell, get_executor
 from concord.race.experiment import Cell
+from concord.race.job import ops_shares
 from concord.race.plan import PlannedCell, RunPlan
 from concord.race.results import CellResult, CellTotals, verdict
 from concord.race.scenarios.scenario import BrokenContract, CellRefused, InvariantVerdict
@@ -105,8 +106,8 @@ class CellRunner:
 
     def jobs(self, fixture) -> list[WorkerJob]:
         program = self.scenario.program(self.strategy, fixture)
-        workers, ops = self.cell.workers, self.experiment.ops
-        cap = trace_cap(workers)
+        workers = self.cell.workers
+        cap, shares = trace_cap(workers), ops_shares(self.experiment.ops, workers)
         settings = self.experiment.session_settings()
         if self.waits:
             settings += self.waits.settings()
@@ -118,7 +119,7 @@ class CellRunner:
                 program=program,
                 policy=RetryPolicy(max_tries=self.experiment.max_tries),
                 retry_on=retry_kinds(self.strategy.retries),
-                ops=None if ops is None else ops // workers + (1 if w < ops % workers else 0),
+                ops=shares[w],
                 trace_cap=cap,
                 seed=self.experiment.seed * 100_003 + w,
                 settings=settings,

@@ -31,7 +31,7 @@ from concord.race.capacity import TooManyWorkers
 from concord.race.cell import Progress, trace_cap
 from concord.race.executors.base import sum_progress
 from concord.race.experiment import Experiment
-from concord.race.job import WorkerReport
+from concord.race.job import WorkerReport, ops_shares
 from concord.race.loop import Abandoned, Fatal, Ledger, race_loop
 from concord.race.plan import RunPlan, plan_run
 from concord.race.results import CellResult, CellTotals, RaceResult, verdict
@@ -178,7 +178,7 @@ async def _run_cell(
         for report in reports
     ]
     barrier = asyncio.Barrier(cell.workers)
-    ops = _share(experiment.ops, cell.workers)
+    ops = ops_shares(experiment.ops, cell.workers)
     workers = [
         asyncio.create_task(_worker(program, ops[w], ledgers[w], statuses[w], barrier, clock))
         for w in range(cell.workers)
@@ -256,12 +256,6 @@ async def _watch(workers, progress, clock: _Clock, index, cells, cell, on_progre
         commits, conflicts = sum_progress(progress)
         on_progress(Progress(index, cells, cell, clock.elapsed(), clock.duration_s, commits, conflicts))
         await asyncio.sleep(0.1)
-
-
-def _share(ops: int | None, workers: int) -> list[int | None]:
-    if ops is None:
-        return [None] * workers
-    return [ops // workers + (1 if w < ops % workers else 0) for w in range(workers)]
 
 
 def _cell_result(cell, reports, statuses, elapsed, violations, finding, details, invariant) -> HttpCellResult:

@@ -31,6 +31,14 @@ class WorkerJob:
     settings: tuple[tuple[str, str], ...] = ()  # session settings (lock_timeout, statement_timeout)
 
 
+def ops_shares(ops: int | None, workers: int) -> list[int | None]:
+    """Each worker's share of ``ops`` operations (the first ``ops % workers`` take one more);
+    None for each when the run is timed instead."""
+    if ops is None:
+        return [None] * workers
+    return [ops // workers + (1 if w < ops % workers else 0) for w in range(workers)]
+
+
 @dataclass
 class WorkerReport:
     """What one worker did, summed; sent back to the coordinator when the worker ends."""
