@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 from hdrh.histogram import HdrHistogram
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from concord.race.latency import (
@@ -110,6 +110,10 @@ def test_a_cells_document_round_trips_and_refuses_another_layout():
 
 
 @given(microseconds)
+@example(0)
+@example(2047)  # the last value `record` counts on its first-bucket shortcut
+@example(2048)
+@example(HIGHEST_US)
 def test_a_value_lands_in_the_counter_hdrhistogram_itself_would_use(us):
     reference = HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
     assert _index_of(us) == reference._counts_index_for(us)

@@ -49,6 +49,8 @@ LAYOUT = {"unit": "us", "lowest": LOWEST_US, "highest": HIGHEST_US, "significant
 _HALF_MAGNITUDE = 10
 _HALF_COUNT = 1 << _HALF_MAGNITUDE
 _SUB_BUCKET_MASK = (1 << (_HALF_MAGNITUDE + 1)) - 1
+#: The values of the first bucket, one microsecond per counter, at counters 0 to 2,047.
+_FIRST_BUCKET = _SUB_BUCKET_MASK + 1
 
 
 def _histogram() -> HdrHistogram:
@@ -87,6 +89,9 @@ class Latencies:
     def record(self, seconds: float) -> None:
         """Record an operation that committed, ``seconds`` (>= 0) after its first attempt started."""
         us = int(seconds * 1_000_000 + 0.5)  # rounded: int() alone cuts 2.9999999999999996 µs to 2
+        if us < _FIRST_BUCKET:  # most operations: below 2,048 µs a value is its own counter's index
+            self._counts[us] += 1
+            return
         if us > HIGHEST_US:
             us = HIGHEST_US  # past the range: counted at its top
         bucket = (us | _SUB_BUCKET_MASK).bit_length() - (_HALF_MAGNITUDE + 1)  # `_index_of`, inlined
