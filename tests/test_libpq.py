@@ -34,13 +34,14 @@ def _steps():
     return Outcome(Status.DONE, (row, missing, total, written, nothing)) if row else DONE
 
 
-def test_a_whole_transaction_in_one_call_loads_each_step_as_asked_and_commits(database_url):
+@pytest.mark.parametrize("early", [False, True])
+def test_a_whole_transaction_in_one_call_loads_each_step_as_asked_and_commits(database_url, early):
     with psycopg.connect(dsn(database_url), autocommit=True) as conn:
         conn.execute("CREATE TABLE t (n int)")
         conn.execute("INSERT INTO t VALUES (1), (2)")
         session = LibpqSession(conn, "read committed")
-        outcome = session.transaction(_steps())
-        again = session.transaction(_steps())  # the plans prepared the first time
+        outcome = session.transaction(_steps(), early)
+        again = session.transaction(_steps(), early)  # the plans prepared the first time
         assert not session.in_transaction()
         assert conn.execute("SELECT sum(n) FROM t").fetchone() == (7,)
     assert outcome.payload == ((1, None, "a"), None, 3, 2, None)
@@ -61,3 +62,61 @@ def test_a_failing_step_leaves_the_transaction_open_for_the_caller_to_roll_back(
         assert session.in_transaction()
         session.rollback()
         assert conn.execute("SELECT n FROM t").fetchone() == (1,)
+
+
+def test_the_first_step_is_made_before_begin_only_when_the_program_says_it_may(database_url):
+    """A built-in program's first step is computed before BEGIN; a user scenario's first step
+    runs the user's statements, so it must come after BEGIN (`Program.first_step_offline`)."""
+    from concord.race.steps import Outcome, Status
+
+    with psycopg.connect(dsn(database_url), autocommit=True) as conn:
+        session = LibpqSession(conn, "read committed")
+
+        def seen():
+            opened = session.in_transaction()  # libpq's status, as the generator starts
+            pid = yield Sql.of(sa.text("SELECT pg_backend_pid()"), Fetch.SCALAR), {}
+            return Outcome(Status.DONE, (opened, pid == conn.info.backend_pid))
+
+        def no_steps():
+            return Outcome(Status.DONE, session.in_transaction())
+            yield  # a generator with no step, as a user scenario's operation is
+
+        assert session.transaction(seen(), True).payload == (False, True)
+        assert session.transaction(seen(), False).payload == (True, True)
+        assert session.transaction(no_steps(), False).payload is True
+        assert session.transaction(no_steps(), True).payload is False
+        assert not session.in_transaction()
+
+
+def test_rows_of_one_two_and_more_columns_load_with_their_nulls(database_url):
+    row = lambda text: Sql.of(sa.text(text), Fetch.ROW)  # noqa: E731
+    with psycopg.connect(dsn(database_url), autocommit=True) as conn:
+        session = LibpqSession(conn, "read committed")
+        session.begin()
+        found = [
+            session.execute(row(text), {})
+            for text in (
+                "SELECT 5::int8",
+                "SELECT NULL::int4",
+                "SELECT 1::int2, 'x'::text",
+                "SELECT NULL::int4, NULL::text",
+                "SELECT 1, NULL::int4, 'a'::text, true",
+                "SELECT 1 WHERE false",
+            )
+            for _ in range(2)  # the loader unrolled for the columns, from the second result on
+        ]
+        session.commit()
+    assert found[::2] == found[1::2]
+    assert found[::2] == [(5,), (None,), (1, "x"), (None, None), (1, None, "a", True), None]
+
+
+def test_parameters_encode_from_the_step_over_the_statements_constants():
+    from concord.race.plans import _arguments
+
+    assert _arguments(("a",), {})({"a": 7}) == [b"7"]
+    assert _arguments(("a", "b"), {})({"a": None, "b": True}) == [None, b"t"]
+    assert _arguments(("a", "b"), {"b": b"9"})({"a": "x"}) == [b"x", b"9"]
+    assert _arguments(("a", "b"), {"b": b"9"})({"a": 1, "b": False}) == [b"1", b"f"]
+    assert _arguments(("a", "b", "c"), {})({"a": 1, "b": 2, "c": 3.5}) == [b"1", b"2", b"3.5"]
+    with pytest.raises(KeyError):
+        _arguments(("a",), {})({})

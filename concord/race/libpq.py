@@ -32,12 +32,10 @@ from psycopg import postgres, pq
 from psycopg.abc import Buffer
 from psycopg.errors import error_from_result
 
-from concord.race.steps import Fetch, Operation, Outcome, Sql
+from concord.race.plans import Plan
+from concord.race.steps import Operation, Outcome, Sql
 
 _OK = frozenset({int(pq.ExecStatus.COMMAND_OK), int(pq.ExecStatus.TUPLES_OK)})
-#: Enum members are module constants here: reading ``Fetch.ROW`` goes through the enum's
-#: descriptor (80 ns on CPython 3.11), a global does not, and these are read on every step.
-_SCALAR, _ROWCOUNT, _NOTHING = Fetch.SCALAR, Fetch.ROWCOUNT, Fetch.NOTHING
 #: BEGIN and COMMIT are prepared statements too, as pgbench -M prepared runs them.
 BEGIN, COMMIT = b"concord_begin", b"concord_commit"
 TRANSACTION_CONTROL = ((BEGIN, b"BEGIN"), (COMMIT, b"COMMIT"))
@@ -48,75 +46,6 @@ _OPEN = frozenset({pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR})
 #: Integer columns load with ``int`` itself (their text form is plain decimal): a builtin call
 #: instead of a loader object's method, on every row a step reads.
 _INTEGERS = frozenset(postgres.types[name].oid for name in ("int2", "int4", "int8"))
-
-
-class Plan:
-    """One prepared statement of a session, with what running it repeatedly needs hoisted.
-
-    The parameters' constants (``Sql.defaults``) are encoded once, and ``load`` (what turns a
-    checked result into what the step's ``fetch`` asks for) is chosen once per statement, its
-    column loaders looked up on the first result (a prepared statement's columns never change):
-    a step costs a dictionary lookup, the encoding of its variable parameters, libpq's own call
-    and one call that loads exactly what was asked for.
-    """
-
-    __slots__ = ("constants", "fetch", "load", "loads", "name", "names")
-
-    def __init__(
-        self, name: bytes, sql: Sql, columns: Callable[[Plan, pq.abc.PGresult], tuple[Any, ...]]
-    ) -> None:
-        self.name = name
-        self.names = sql.names
-        self.constants = {k: _encode(v) for k, v in sql.defaults.items()}
-        self.fetch = sql.fetch
-        self.loads: tuple[Any, ...] | None = None  # the columns' loader functions, once known
-        self.load: Callable[[pq.abc.PGresult], Any] = _loader(self, columns)
-
-    def args(self, params: dict[str, Any]) -> list[bytes | None]:
-        """The statement's parameters as text, in ``$n`` order: ``params`` win over constants.
-
-        A plain loop with integers encoded inline: this runs for every statement of every
-        transaction, and a comprehension calling `_encode` costs twice as much.
-        """
-        out: list[bytes | None] = []
-        constants = self.constants
-        for name in self.names:
-            if name in params:
-                value = params[name]
-                out.append(str(value).encode() if type(value) is int else _encode(value))
-            else:
-                out.append(constants[name])
-        return out
-
-
-def _loader(
-    plan: Plan, columns: Callable[[Plan, pq.abc.PGresult], tuple[Any, ...]]
-) -> Callable[[pq.abc.PGresult], Any]:
-    """The one function that loads ``plan``'s results, for its ``fetch``; ``columns`` finds the
-    column loaders from the first result that has rows."""
-    fetch = plan.fetch
-    if fetch is _ROWCOUNT:
-        return lambda result: result.command_tuples or 0
-    if fetch is _NOTHING:
-        return lambda result: None
-
-    def scalar(result: pq.abc.PGresult) -> Any:
-        if not result.ntuples:
-            return None
-        value = result.get_value(0, 0)
-        return None if value is None else (plan.loads or columns(plan, result))[0](value)
-
-    def row(result: pq.abc.PGresult) -> Any:
-        if not result.ntuples:
-            return None
-        get = result.get_value
-        out = []
-        for column, load in enumerate(plan.loads or columns(plan, result)):
-            value = get(0, column)
-            out.append(None if value is None else load(value))
-        return tuple(out)
-
-    return scalar if fetch is _SCALAR else row
 
 
 class Statements:
@@ -219,29 +148,50 @@ class LibpqSession(Statements):
         if result.status not in _OK:
             raise error_from_result(result, encoding=self.encoding)
 
-    def transaction(self, operation: Operation) -> Outcome:
+    def transaction(self, operation: Operation, first_step_early: bool = False) -> Outcome:
         """``BEGIN``, every step of ``operation``, ``COMMIT``; the operation's outcome.
 
         `begin`, `drive` over `execute`, and `commit` in one frame, with what they look up
         bound once per session: this is the blocking workers' whole transaction, and each
-        Python call it saves is client CPU taken from the server on the same cores. An error
-        leaves the transaction open (or ended by a failed COMMIT) for the caller to roll back.
+        Python call it saves is client CPU taken from the server on the same cores.
+
+        With ``first_step_early`` (a program whose generator reaches its first step without
+        touching the server, `Program.first_step_offline`), that step is made and its
+        parameters encoded before ``BEGIN`` is sent, so the first statement follows ``BEGIN``'s
+        answer at once: a backend kept waiting a few microseconds between statements costs
+        several times that where idle CPUs sleep (benchmarks/README.md, "the gaps between
+        statements"). An error leaves the transaction open (or ended by a failed COMMIT) for
+        the caller to roll back.
         """
         run, plans, encoding = self._run, self.plans, self.encoding
-        result = run(BEGIN, None)
-        if result.status not in _OK:
-            raise error_from_result(result, encoding=encoding)
+        if not first_step_early:
+            result = run(BEGIN, None)
+            if result.status not in _OK:
+                raise error_from_result(result, encoding=encoding)
         send = operation.send
         try:
             sql, params = next(operation)
-            while True:
-                plan = plans.get(sql.text) or self._prepare(sql)
-                result = run(plan.name, plan.args(params))  # type: ignore[arg-type]
-                if result.status not in _OK:
-                    raise error_from_result(result, encoding=encoding)
-                sql, params = send(plan.load(result))
-        except StopIteration as done:
+        except StopIteration as done:  # no step at all: still a transaction, as it always was
+            steps = None
             outcome: Outcome = done.value
+        else:
+            plan = plans.get(sql.text) or self._prepare(sql)
+            steps = plan.args(params)
+        if first_step_early:
+            result = run(BEGIN, None)
+            if result.status not in _OK:
+                raise error_from_result(result, encoding=encoding)
+        if steps is not None:
+            try:
+                while True:
+                    result = run(plan.name, steps)  # type: ignore[arg-type]
+                    if result.status not in _OK:
+                        raise error_from_result(result, encoding=encoding)
+                    sql, params = send(plan.load(result))
+                    plan = plans.get(sql.text) or self._prepare(sql)
+                    steps = plan.args(params)
+            except StopIteration as done:
+                outcome = done.value
         result = run(COMMIT, None)
         if result.status not in _OK:
             raise error_from_result(result, encoding=encoding)
@@ -270,11 +220,3 @@ class LibpqSession(Statements):
 
     def _command(self, command: bytes) -> None:
         self._check(self.pgconn.exec_(command))
-
-
-def _encode(value: Any) -> bytes | None:
-    if value is None:
-        return None
-    if value is True or value is False:
-        return b"t" if value else b"f"
-    return str(value).encode()

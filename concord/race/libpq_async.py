@@ -15,7 +15,8 @@ from typing import Any
 import psycopg
 from psycopg import pq
 
-from concord.race.libpq import BEGIN, COMMIT, TRANSACTION_CONTROL, Plan, Statements
+from concord.race.libpq import BEGIN, COMMIT, TRANSACTION_CONTROL, Statements
+from concord.race.plans import Plan
 from concord.race.steps import Sql
 
 #: What an `AsyncLibpqSession` hands to the callback waiting for a command: the command's last

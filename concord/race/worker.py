@@ -79,7 +79,7 @@ def how_it_ended(job: WorkerJob, report: WorkerReport, control: Control) -> Iter
 def _race(job: WorkerJob, session: LibpqSession, control: Control, report: WorkerReport) -> None:
     """Run the race loop's attempts, each in a transaction, until it ends."""
     steps = race_loop(job.program, job.ops, Ledger.for_job(job, report, control))
-    transaction, pause = session.transaction, control.pause
+    transaction, pause, early = session.transaction, control.pause, job.program.first_step_offline
     try:
         step = next(steps)
         while True:
@@ -87,7 +87,7 @@ def _race(job: WorkerJob, session: LibpqSession, control: Control, report: Worke
                 step = steps.send(pause(step))
                 continue
             try:
-                outcome = transaction(step)
+                outcome = transaction(step, early)
             except Exception as exc:
                 _rollback(session)
                 step = steps.throw(exc)

@@ -17,9 +17,9 @@ import psycopg
 from psycopg.pq.abc import PGresult
 
 from concord.race.job import WorkerJob, WorkerReport
-from concord.race.libpq import Plan
 from concord.race.libpq_async import AsyncLibpqSession
 from concord.race.loop import Fatal, Ledger, first_line, race_loop
+from concord.race.plans import Plan
 from concord.race.steps import Operation, Outcome
 from concord.race.worker import application_name, how_it_ended
 

@@ -57,6 +57,12 @@ class CompiledStrategy:
 class Program:
     """The compiled operation of one scenario under one strategy (picklable)."""
 
+    #: Whether the operation's generator reaches its first step without touching the server, so
+    #: a blocking session may make that step before it sends ``BEGIN``
+    #: (`concord.race.libpq.LibpqSession.transaction`). Built-in programs only compute their
+    #: steps; a user scenario's runs the user's code on the connection in its first step: False.
+    first_step_offline: bool = True
+
     def __init__(self, strategy: CompiledStrategy, fixture: Fixture) -> None:
         self.strategy = strategy
         self.fixture = fixture

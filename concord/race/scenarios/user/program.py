@@ -138,6 +138,8 @@ def _candidates(module: Any) -> str:
 class UserProgram(Program):
     """The user's ``transaction(tx)`` as the operation every worker runs (picklable by `Target`)."""
 
+    first_step_offline = False  # the user's statements run in the generator, after BEGIN
+
     def __init__(
         self,
         strategy: CompiledStrategy,
