@@ -1,0 +1,177 @@
+"""Where a transaction's time goes: each statement's round trip, and the client's gaps between.
+
+    python benchmarks/gaps.py [seconds] [rounds] [OTHER_CHECKOUT]
+
+Runs the calibration transaction (counter, pessimistic: BEGIN, SELECT ... FOR UPDATE, UPDATE,
+COMMIT) at one worker on the embedded server, twice per round: the plain floor of
+`concord calibrate --floor` and `concord race` itself (threads). Every libpq call of each is
+timed: a *call* is from the command's sending to its result (the server's work and both wake-ups),
+a *gap* from one result to the next command (the client's own time, the backend waiting). Prints
+the mean of each call and gap per transaction, and transactions per second.
+
+With OTHER_CHECKOUT (a directory holding another version of concord, e.g. a ``git worktree`` of
+main), each round also runs that version's race, in a child process with ``PYTHONPATH`` set to
+it, and the sides alternate: an A/B of the gaps that survives a neighbour's load better than
+throughput does.
+
+The timing wraps libpq's call in a Python function, which adds about half a microsecond to every
+gap of both clients alike.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+
+from concord.calibrate import prepare, run_concord
+from concord.db.engine import create_engine
+from concord.db.migrate import ensure_schema
+from concord.db.urls import libpq_dsn, resolve_url
+from concord.race import libpq
+
+Calls = list[tuple[bytes, int, int]]  # (statement, sent at, answered at) in perf_counter_ns
+
+
+def timed(run: Callable[..., Any], calls: Calls) -> Callable[..., Any]:
+    """``run`` (a libpq ``exec_prepared``) that records each call's start and end."""
+    clock, record = time.perf_counter_ns, calls.append
+
+    def call(name: bytes, args: Any) -> Any:
+        sent = clock()
+        result = run(name, args)
+        record((name, sent, clock()))
+        return result
+
+    return call
+
+
+def floor(dsn: str, program: Any, task_id: int, seconds: float, calls: Calls) -> float:
+    """The floor's loop (`concord.calibrate.floor`, checks left out) with its calls timed."""
+    read, write = program.read, program.write
+    constants = {"task_id": str(task_id).encode(), **{k: str(v).encode() for k, v in write.defaults.items()}}
+    read_args = [constants[name] for name in read.names]
+    args = [None if name == "points" else constants[name] for name in write.names]
+    at = write.names.index("points")
+    with psycopg.connect(dsn, autocommit=True, application_name="concord gaps floor") as conn:
+        pgconn = conn.pgconn
+        for name, text in (
+            (b"b", b"BEGIN"),
+            (b"r", read.numbered),
+            (b"w", write.numbered),
+            (b"c", b"COMMIT"),
+        ):
+            pgconn.prepare(name, text)
+        execute = timed(pgconn.exec_prepared, calls)
+        done, ends = 0, time.perf_counter() + seconds
+        while time.perf_counter() < ends:
+            execute(b"b", None)
+            result = execute(b"r", read_args)
+            args[at] = str(int(result.get_value(0, 0)) + 1).encode()
+            execute(b"w", args)
+            execute(b"c", None)
+            done += 1
+    return done / seconds
+
+
+def race(url: str, seconds: float, calls: Calls) -> float:
+    """`concord race` (threads, one worker) with its session's libpq calls timed."""
+    opened = libpq.LibpqSession.__init__
+
+    def session(self: libpq.LibpqSession, *args: Any, **kwargs: Any) -> None:
+        opened(self, *args, **kwargs)
+        self._run = timed(self._run, calls)
+
+    libpq.LibpqSession.__init__ = session  # type: ignore[method-assign]
+    try:
+        return run_concord(url, 1, "threads", seconds)
+    finally:
+        libpq.LibpqSession.__init__ = opened  # type: ignore[method-assign]
+
+
+def summary(calls: Calls, tps: float) -> dict[str, Any]:
+    """Mean µs per transaction of each call and of each gap (named by the calls around it)."""
+    names = _short_names(calls)
+    spent: dict[str, list[float]] = {}
+    for (name, sent, answered), (following, next_sent, _) in itertools.pairwise(calls):
+        spent.setdefault(names[name], []).append((answered - sent) / 1000)
+        spent.setdefault(f"{names[name]}>{names[following]}", []).append((next_sent - answered) / 1000)
+    commits = max(1, len(spent.get("commit", ())))
+    means = {key: sum(values) / commits for key, values in spent.items() if len(values) * 10 >= commits}
+    gaps = sum(value for key, value in means.items() if ">" in key)
+    return {"tps": tps, "gaps_us": gaps, **means}
+
+
+def _short_names(calls: Calls) -> dict[bytes, str]:
+    """begin, read, write, commit, whichever prepared names the client gave them."""
+    order = list(dict.fromkeys(name for name, _, _ in calls[:8]))
+    return dict(zip(order, _CALLS, strict=False))
+
+
+def measure(kind: str, seconds: float) -> dict[str, Any]:
+    url = resolve_url(None)
+    engine = create_engine(url, poolclass=sa.NullPool)
+    ensure_schema(engine)
+    _, fixture, program = prepare(engine, 1)
+    calls: Calls = []
+    if kind == "floor":
+        tps = floor(libpq_dsn(url), program, fixture.tasks[0], seconds, calls)
+    else:
+        tps = race(str(url), seconds, calls)
+    engine.dispose()
+    return summary(calls, tps)
+
+
+def elsewhere(checkout: str, seconds: float) -> dict[str, Any]:
+    """The race measured by another checkout's concord (this script run under its PYTHONPATH)."""
+    command = [sys.executable, __file__, "--one", "race", str(seconds)]
+    done = subprocess.run(
+        command, env={**os.environ, "PYTHONPATH": checkout}, capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout)
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--one"]:
+        print(json.dumps(measure(sys.argv[2], float(sys.argv[3]))))
+        return
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    other = sys.argv[3] if len(sys.argv) > 3 else None
+    sides: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        ("floor", lambda: measure("floor", seconds)),
+        ("race", lambda: measure("race", seconds)),
+    ]
+    if other:
+        sides.append(("other race", lambda: elsewhere(other, seconds)))
+    found: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in sides}
+    for number in range(rounds):
+        for name, run in sides if number % 2 == 0 else sides[::-1]:
+            found[name].append(run())
+            print(f"round {number + 1} {name:10} {_line(found[name][-1])}", flush=True)
+    for name, rows in found.items():
+        medians = {key: statistics.median(row[key] for row in rows if key in row) for key in rows[0]}
+        print(f"median     {name:10} {_line(medians)}")
+
+
+def _line(row: dict[str, Any]) -> str:
+    parts = [f"{row['tps']:7,.0f} tps  gaps {row['gaps_us']:5.1f} µs:"]
+    parts += [f"{key} {value:.1f}" for key, value in row.items() if ">" in key]
+    parts += ["| calls:"] + [f"{key} {value:.1f}" for key, value in row.items() if key in _CALLS]
+    return " ".join(parts)
+
+
+_CALLS = ("begin", "read", "write", "commit")
+
+
+if __name__ == "__main__":
+    main()
