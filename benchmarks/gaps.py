@@ -9,10 +9,10 @@ timed: a *call* is from the command's sending to its result (the server's work a
 a *gap* from one result to the next command (the client's own time, the backend waiting). Prints
 the mean of each call and gap per transaction, and transactions per second.
 
-With OTHER_CHECKOUT (a directory holding another version of concord, e.g. a ``git worktree`` of
-main), each round also runs that version's race, in a child process with ``PYTHONPATH`` set to
-it, and the sides alternate: an A/B of the gaps that survives a neighbour's load better than
-throughput does.
+Each client runs in a fresh interpreter, and the order alternates round by round. With
+OTHER_CHECKOUT (a directory holding another version of concord, e.g. a ``git worktree`` of main)
+each round also runs that version's race (``PYTHONPATH`` set to it): an A/B of the gaps, which
+survives a neighbour's load better than throughput does (the COMMIT's flush swings by 10%).
 
 The timing wraps libpq's call in a Python function, which adds about half a microsecond to every
 gap of both clients alike.
@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -131,9 +132,9 @@ def measure(kind: str, seconds: float) -> dict[str, Any]:
     return summary(calls, tps)
 
 
-def elsewhere(checkout: str, seconds: float) -> dict[str, Any]:
-    """The race measured by another checkout's concord (this script run under its PYTHONPATH)."""
-    command = [sys.executable, __file__, "--one", "race", str(seconds)]
+def child(kind: str, checkout: str, seconds: float) -> dict[str, Any]:
+    """One client measured in a fresh interpreter that imports concord from ``checkout``."""
+    command = [sys.executable, __file__, "--one", kind, str(seconds)]
     done = subprocess.run(
         command, env={**os.environ, "PYTHONPATH": checkout}, capture_output=True, text=True, check=True
     )
@@ -146,17 +147,14 @@ def main() -> None:
         return
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    other = sys.argv[3] if len(sys.argv) > 3 else None
-    sides: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-        ("floor", lambda: measure("floor", seconds)),
-        ("race", lambda: measure("race", seconds)),
-    ]
-    if other:
-        sides.append(("other race", lambda: elsewhere(other, seconds)))
+    here = str(Path(__file__).resolve().parents[1])
+    sides = [("floor", here), ("race", here)]
+    if len(sys.argv) > 3:
+        sides.append(("other race", sys.argv[3]))
     found: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in sides}
     for number in range(rounds):
-        for name, run in sides if number % 2 == 0 else sides[::-1]:
-            found[name].append(run())
+        for name, checkout in sides if number % 2 == 0 else sides[::-1]:
+            found[name].append(child(name.split()[-1], checkout, seconds))
             print(f"round {number + 1} {name:10} {_line(found[name][-1])}", flush=True)
     for name, rows in found.items():
         medians = {key: statistics.median(row[key] for row in rows if key in row) for key in rows[0]}

@@ -117,3 +117,19 @@ def test_traces_get_wall_clock_times_when_the_loop_ends():
     [(worker, seq, attempt, started, ended, outcome, state)] = report.traces
     assert (worker, seq, attempt, outcome, state) == (2, 0, 1, "committed", None)
     assert before - 1 < started <= ended <= time.time() + 1
+
+
+def test_every_latency_is_counted_across_the_batches_and_every_trace_line_is_whole():
+    from concord.race.loop import LATENCY_BATCH
+
+    operations = 2 * LATENCY_BATCH + 3  # two full batches, then the rest when the loop ends
+    outcomes = [LockNotAvailable("held"), *[DONE] * operations]
+    report, _, pauses, _ = drive(outcomes, ops=operations)
+    assert (report.done, report.attempts, report.latency.count, len(pauses)) == (
+        operations, operations + 1, operations, 1,
+    )  # fmt: skip
+    assert len(report.traces) == 100 and report.traces_dropped == operations + 1 - 100
+    first, second = report.traces[:2]
+    assert (first[:3], first[5:]) == ((2, 0, 1), ("lock_not_available", "55P03"))
+    assert (second[:3], second[5:]) == ((2, 0, 2), ("committed", None))
+    assert all(len(line) == 7 and line[0] == 2 for line in report.traces)

@@ -26,6 +26,7 @@ imported at run time).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from hdrh.histogram import HdrHistogram  # hdrh ships no types: ignore_missing_imports in pyproject
@@ -70,11 +71,11 @@ def _index_of(us: int) -> int:
 class Latencies:
     """One worker's (or a merged cell's) operation latencies, and how many of them gave up.
 
-    Recording only adds one to a counter (`record`, about a quarter of a microsecond; hdrh's own
-    ``record_value`` costs four times that, in a worker's hot path); the histogram's total, least
-    and greatest value are brought up to date from the counters before it is read, encoded or
-    merged (`_settle`). Pickled (a worker process's report on its way back), it travels encoded:
-    a kilobyte or so, where the raw samples were a float object each.
+    Recording only adds one to a counter (`record_all`, which a racing worker calls with a batch
+    of its latencies: 0.35 µs a value, where hdrh's own ``record_value`` costs 1.9); the
+    histogram's total, least and greatest value are brought up to date from the counters before
+    it is read, encoded or merged (`_settle`). Pickled (a worker process's report on its way
+    back), it travels encoded: a kilobyte or so, where the raw samples were a float object each.
     """
 
     __slots__ = ("_counts", "gave_up", "histogram")
@@ -88,14 +89,21 @@ class Latencies:
 
     def record(self, seconds: float) -> None:
         """Record an operation that committed, ``seconds`` (>= 0) after its first attempt started."""
-        us = int(seconds * 1_000_000 + 0.5)  # rounded: int() alone cuts 2.9999999999999996 µs to 2
-        if us < _FIRST_BUCKET:  # most operations: below 2,048 µs a value is its own counter's index
-            self._counts[us] += 1
-            return
-        if us > HIGHEST_US:
-            us = HIGHEST_US  # past the range: counted at its top
-        bucket = (us | _SUB_BUCKET_MASK).bit_length() - (_HALF_MAGNITUDE + 1)  # `_index_of`, inlined
-        self._counts[((bucket + 1) << _HALF_MAGNITUDE) + (us >> bucket) - _HALF_COUNT] += 1
+        self.record_all((seconds,))
+
+    def record_all(self, seconds: Iterable[float]) -> None:
+        """Record operations that committed, each ``seconds`` (>= 0) after its first attempt
+        started: one loop over the counters (a racing worker counts its latencies in batches)."""
+        counts = self._counts
+        for value in seconds:
+            us = int(value * 1_000_000 + 0.5)  # rounded: int() alone cuts 2.9999999999999996 µs to 2
+            if us < _FIRST_BUCKET:  # most operations: below 2,048 µs a value is its own counter's index
+                counts[us] += 1
+                continue
+            if us > HIGHEST_US:
+                us = HIGHEST_US  # past the range: counted at its top
+            bucket = (us | _SUB_BUCKET_MASK).bit_length() - (_HALF_MAGNITUDE + 1)  # `_index_of`, inlined
+            counts[((bucket + 1) << _HALF_MAGNITUDE) + (us >> bucket) - _HALF_COUNT] += 1
 
     def record_gave_up(self, seconds: float) -> None:
         """Record an operation that gave up after max tries, ``seconds`` after it started."""
