@@ -120,3 +120,33 @@ def test_parameters_encode_from_the_step_over_the_statements_constants():
     assert _arguments(("a", "b", "c"), {})({"a": 1, "b": 2, "c": 3.5}) == [b"1", b"2", b"3.5"]
     with pytest.raises(KeyError):
         _arguments(("a",), {})({})
+
+
+class Watched:
+    """psycopg's libpq connection, with whether a transaction was open at each PREPARE noted."""
+
+    def __init__(self, pgconn) -> None:
+        self.pgconn, self.prepared_in_transaction = pgconn, []
+
+    def prepare(self, name, command):
+        status = self.pgconn.transaction_status
+        self.prepared_in_transaction.append(status == psycopg.pq.TransactionStatus.INTRANS)
+        return self.pgconn.prepare(name, command)
+
+    def __getattr__(self, name):
+        return getattr(self.pgconn, name)
+
+
+@pytest.mark.parametrize("early", [False, True])
+def test_a_statement_is_prepared_inside_the_transaction_even_when_its_step_is_made_early(database_url, early):
+    """A Parse sent outside a transaction block is a transaction of its own to the server: one
+    commit more in pg_stat_database than the workers made, per worker, in every race."""
+    with psycopg.connect(dsn(database_url), autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (n int)")
+        conn.execute("INSERT INTO t VALUES (1), (2)")
+        session = LibpqSession(conn, "read committed")
+        watched = session.pgconn = Watched(session.pgconn)
+        first = session.transaction(_steps(), early)
+        again = session.transaction(_steps(), early)
+    assert watched.prepared_in_transaction == [True] * 5  # the five statements, once each
+    assert first.payload[2:] == (3, 2, None) and again.payload[2:] == (5, 2, None)

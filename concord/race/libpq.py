@@ -160,8 +160,10 @@ class LibpqSession(Statements):
         parameters encoded before ``BEGIN`` is sent, so the first statement follows ``BEGIN``'s
         answer at once: a backend kept waiting a few microseconds between statements costs
         several times that where idle CPUs sleep (benchmarks/README.md, "the gaps between
-        statements"). An error leaves the transaction open (or ended by a failed COMMIT) for
-        the caller to roll back.
+        statements"). A statement not yet prepared is prepared after ``BEGIN``: outside a
+        transaction block the server counts a Parse as a transaction of its own, one more commit
+        in pg_stat_database than the workers made. An error leaves the transaction open (or
+        ended by a failed COMMIT) for the caller to roll back.
         """
         run, plans, encoding = self._run, self.plans, self.encoding
         if not first_step_early:
@@ -169,19 +171,25 @@ class LibpqSession(Statements):
             if result.status not in _OK:
                 raise error_from_result(result, encoding=encoding)
         send = operation.send
+        plan: Plan | None = None
         try:
             sql, params = next(operation)
         except StopIteration as done:  # no step at all: still a transaction, as it always was
-            steps = None
             outcome: Outcome = done.value
+            stepping = False
         else:
-            plan = plans.get(sql.text) or self._prepare(sql)
-            steps = plan.args(params)
+            stepping = True
+            plan = plans.get(sql.text)
+            if plan is not None:
+                steps = plan.args(params)
         if first_step_early:
             result = run(BEGIN, None)
             if result.status not in _OK:
                 raise error_from_result(result, encoding=encoding)
-        if steps is not None:
+        if stepping:
+            if plan is None:  # prepare it in the transaction: a Parse outside one commits one
+                plan = self._prepare(sql)
+                steps = plan.args(params)
             try:
                 while True:
                     result = run(plan.name, steps)  # type: ignore[arg-type]
