@@ -1,16 +1,20 @@
 """Where a transaction's time goes: each statement's round trip, and the client's gaps between.
 
-    python benchmarks/gaps.py [seconds] [rounds] [OTHER_CHECKOUT]
+    python benchmarks/gaps.py [seconds] [rounds] [--workers N] [--other CHECKOUT]
 
 Runs the calibration transaction (counter, pessimistic: BEGIN, SELECT ... FOR UPDATE, UPDATE,
-COMMIT) at one worker on the embedded server, twice per round: the plain floor of
-`concord calibrate --floor` and `concord race` itself (threads). Every libpq call of each is
-timed: a *call* is from the command's sending to its result (the server's work and both wake-ups),
-a *gap* from one result to the next command (the client's own time, the backend waiting). Prints
-the mean of each call and gap per transaction, and transactions per second.
+COMMIT) on the embedded server, twice per round: the plain floor of `concord calibrate --floor`
+and `concord race` itself (threads), one thread per worker (one worker by default). Every libpq
+call of each is timed: a *call* is from the command's sending to its result (the server's work
+and both wake-ups), a *gap* from one result to the next command (the client's own time, the
+backend waiting; with several workers, also the wait for the GIL). Prints the mean of each call
+and gap per transaction (averaged over the workers), and transactions per second.
+
+With several workers on the one row, the gaps that count are read>write and write>commit: they
+are inside the row lock, which every other worker is waiting for.
 
 Each client runs in a fresh interpreter, and the order alternates round by round. With
-OTHER_CHECKOUT (a directory holding another version of concord, e.g. a ``git worktree`` of main)
+``--other`` (a directory holding another version of concord, e.g. a ``git worktree`` of main)
 each round also runs that version's race (``PYTHONPATH`` set to it): an A/B of the gaps, which
 survives a neighbour's load better than throughput does (the COMMIT's flush swings by 10%).
 
@@ -20,12 +24,14 @@ gap of both clients alike.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -84,17 +90,34 @@ def floor(dsn: str, program: Any, task_id: int, seconds: float, calls: Calls) ->
     return done / seconds
 
 
-def race(url: str, seconds: float, calls: Calls) -> float:
-    """`concord race` (threads, one worker) with its session's libpq calls timed."""
+def floors(dsn: str, program: Any, task_id: int, workers: int, seconds: float, logs: list[Calls]) -> float:
+    """``workers`` floors, a thread each, started together; their transactions per second."""
+    go, tps = threading.Barrier(workers), [0.0] * workers
+
+    def one(worker: int) -> None:
+        go.wait()
+        tps[worker] = floor(dsn, program, task_id, seconds, logs[worker])
+
+    threads = [threading.Thread(target=one, args=(worker,)) for worker in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(tps)
+
+
+def race(url: str, fixture: Any, workers: int, seconds: float, logs: list[Calls]) -> float:
+    """`concord race` (threads) with each worker session's libpq calls timed."""
     opened = libpq.LibpqSession.__init__
 
     def session(self: libpq.LibpqSession, *args: Any, **kwargs: Any) -> None:
         opened(self, *args, **kwargs)
+        logs.append(calls := [])
         self._run = timed(self._run, calls)
 
     libpq.LibpqSession.__init__ = session  # type: ignore[method-assign]
     try:
-        return run_concord(url, 1, "threads", seconds)
+        return run_concord(url, workers, "threads", seconds, fixture)
     finally:
         libpq.LibpqSession.__init__ = opened  # type: ignore[method-assign]
 
@@ -118,23 +141,27 @@ def _short_names(calls: Calls) -> dict[bytes, str]:
     return dict(zip(order, _CALLS, strict=False))
 
 
-def measure(kind: str, seconds: float) -> dict[str, Any]:
+def measure(kind: str, workers: int, seconds: float) -> dict[str, Any]:
+    """One client's transactions per second and its calls and gaps, averaged over its workers."""
     url = resolve_url(None)
     engine = create_engine(url, poolclass=sa.NullPool)
     ensure_schema(engine)
-    _, fixture, program = prepare(engine, 1)
-    calls: Calls = []
+    _, fixture, program = prepare(engine, workers)
+    logs: list[Calls] = []
     if kind == "floor":
-        tps = floor(libpq_dsn(url), program, fixture.tasks[0], seconds, calls)
+        logs.extend([] for _ in range(workers))
+        tps = floors(libpq_dsn(url), program, fixture.tasks[0], workers, seconds, logs)
     else:
-        tps = race(str(url), seconds, calls)
+        tps = race(str(url), fixture, workers, seconds, logs)
     engine.dispose()
-    return summary(calls, tps)
+    each = [summary(calls, tps) for calls in logs if len(calls) > 8]
+    keys = set.intersection(*(set(row) for row in each))
+    return {key: statistics.mean(row[key] for row in each) for key in _ORDER if key in keys} | {"tps": tps}
 
 
-def child(kind: str, checkout: str, seconds: float) -> dict[str, Any]:
+def child(kind: str, checkout: str, workers: int, seconds: float) -> dict[str, Any]:
     """One client measured in a fresh interpreter that imports concord from ``checkout``."""
-    command = [sys.executable, __file__, "--one", kind, str(seconds)]
+    command = [sys.executable, __file__, "--one", kind, str(workers), str(seconds)]
     done = subprocess.run(
         command, env={**os.environ, "PYTHONPATH": checkout}, capture_output=True, text=True, check=True
     )
@@ -143,18 +170,20 @@ def child(kind: str, checkout: str, seconds: float) -> dict[str, Any]:
 
 def main() -> None:
     if sys.argv[1:2] == ["--one"]:
-        print(json.dumps(measure(sys.argv[2], float(sys.argv[3]))))
+        print(json.dumps(measure(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))))
         return
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
-    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    parser = argparse.ArgumentParser(description="each statement's round trip and the gaps between")
+    parser.add_argument("seconds", type=float, nargs="?", default=3.0)
+    parser.add_argument("rounds", type=int, nargs="?", default=3)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--other", help="another checkout of concord whose race to measure too")
+    args = parser.parse_args()
     here = str(Path(__file__).resolve().parents[1])
-    sides = [("floor", here), ("race", here)]
-    if len(sys.argv) > 3:
-        sides.append(("other race", sys.argv[3]))
+    sides = [("floor", here), ("race", here)] + ([("other race", args.other)] if args.other else [])
     found: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in sides}
-    for number in range(rounds):
+    for number in range(args.rounds):
         for name, checkout in sides if number % 2 == 0 else sides[::-1]:
-            found[name].append(child(name.split()[-1], checkout, seconds))
+            found[name].append(child(name.split()[-1], checkout, args.workers, args.seconds))
             print(f"round {number + 1} {name:10} {_line(found[name][-1])}", flush=True)
     for name, rows in found.items():
         medians = {key: statistics.median(row[key] for row in rows if key in row) for key in rows[0]}
@@ -169,6 +198,7 @@ def _line(row: dict[str, Any]) -> str:
 
 
 _CALLS = ("begin", "read", "write", "commit")
+_ORDER = ("gaps_us", "begin>read", "read>write", "write>commit", "commit>begin", *_CALLS)
 
 
 if __name__ == "__main__":
