@@ -21,7 +21,7 @@ import time
 import psycopg
 import sqlalchemy as sa
 
-from concord.calibrate import prepare
+from concord.calibrate import floor_statements, prepare
 from concord.db.engine import create_engine
 from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
@@ -29,19 +29,10 @@ from concord.db.urls import libpq_dsn, resolve_url
 
 def run(dsn: str, program, task_id: int, spin_us: float, seconds: float) -> float:
     """The floor's loop with ``spin_us`` of busy waiting after each statement; its tps."""
-    read, write = program.read, program.write
-    constants = {"task_id": str(task_id).encode(), **{k: str(v).encode() for k, v in write.defaults.items()}}
-    read_args = [constants[name] for name in read.names]
-    args = [None if name == "points" else constants[name] for name in write.names]
-    at = write.names.index("points")
+    statements, read_args, args, at = floor_statements(program.read, program.write, task_id)
     with psycopg.connect(dsn, autocommit=True, application_name="concord floor_spin") as conn:
         pgconn = conn.pgconn
-        for name, text in (
-            (b"b", b"BEGIN"),
-            (b"r", read.numbered),
-            (b"w", write.numbered),
-            (b"c", b"COMMIT"),
-        ):
+        for name, text in statements:
             pgconn.prepare(name, text)
         execute, clock, spin = pgconn.exec_prepared, time.perf_counter, spin_us / 1e6
 

@@ -40,7 +40,7 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 
-from concord.calibrate import prepare, run_concord
+from concord.calibrate import floor_statements, prepare, run_concord
 from concord.db.engine import create_engine
 from concord.db.migrate import ensure_schema
 from concord.db.urls import libpq_dsn, resolve_url
@@ -64,19 +64,10 @@ def timed(run: Callable[..., Any], calls: Calls) -> Callable[..., Any]:
 
 def floor(dsn: str, program: Any, task_id: int, seconds: float, calls: Calls) -> float:
     """The floor's loop (`concord.calibrate.floor`, checks left out) with its calls timed."""
-    read, write = program.read, program.write
-    constants = {"task_id": str(task_id).encode(), **{k: str(v).encode() for k, v in write.defaults.items()}}
-    read_args = [constants[name] for name in read.names]
-    args = [None if name == "points" else constants[name] for name in write.names]
-    at = write.names.index("points")
+    statements, read_args, args, at = floor_statements(program.read, program.write, task_id)
     with psycopg.connect(dsn, autocommit=True, application_name="concord gaps floor") as conn:
         pgconn = conn.pgconn
-        for name, text in (
-            (b"b", b"BEGIN"),
-            (b"r", read.numbered),
-            (b"w", write.numbered),
-            (b"c", b"COMMIT"),
-        ):
+        for name, text in statements:
             pgconn.prepare(name, text)
         execute = timed(pgconn.exec_prepared, calls)
         done, ends = 0, time.perf_counter() + seconds

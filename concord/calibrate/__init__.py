@@ -20,7 +20,7 @@ Its throughput against pgbench's is what Python and psycopg cost on this machine
 against it is what concord's own harness costs on top.
 """
 
-from concord.calibrate.floor import run_floor
+from concord.calibrate.floor import FloorStatements, floor_statements, run_floor
 from concord.calibrate.harness import CounterOnRow, concord_cell, run_concord
 from concord.calibrate.pgbench import (
     PgbenchMissing,
@@ -39,11 +39,13 @@ __all__ = [
     "Calibration",
     "CalibrationReport",
     "CounterOnRow",
+    "FloorStatements",
     "PgbenchMissing",
     "Row",
     "calibrate",
     "concord_cell",
     "find_pgbench",
+    "floor_statements",
     "pgbench_connection",
     "pgbench_script",
     "prepare",

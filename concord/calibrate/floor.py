@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
 import psycopg
 from psycopg import pq
@@ -14,6 +14,31 @@ from concord.errors import ConcordError
 from concord.race.steps import Sql
 
 _COMMAND_OK, _TUPLES_OK = int(pq.ExecStatus.COMMAND_OK), int(pq.ExecStatus.TUPLES_OK)
+
+
+class FloorStatements(NamedTuple):
+    """The floor's transaction, bound once: its prepared statements (name, text) in order, the
+    read's parameters, the write's (``points`` left as None) and where ``points`` goes in them."""
+
+    statements: tuple[tuple[bytes, bytes], ...]
+    read_args: list[bytes]
+    write_args: list[bytes | None]
+    points_at: int
+
+
+def floor_statements(read: Sql, write: Sql, task_id: int) -> FloorStatements:
+    """Bind the counter's read and write for the floor's loop (and the benchmarks that copy it);
+    `ConcordError` when they take a parameter the floor cannot supply."""
+    key = str(task_id).encode()
+    constants = {"task_id": key, **{k: str(v).encode() for k, v in write.defaults.items()}}
+    if set(read.names) - constants.keys() or set(write.names) - constants.keys() - {"points"}:
+        raise ConcordError(f"the floor cannot bind {read.names} and {write.names}")
+    return FloorStatements(
+        statements=((b"b", b"BEGIN"), (b"r", read.numbered), (b"w", write.numbered), (b"c", b"COMMIT")),
+        read_args=[constants[name] for name in read.names],
+        write_args=[None if name == "points" else constants[name] for name in write.names],
+        points_at=write.names.index("points"),
+    )
 
 
 def run_floor(
@@ -27,14 +52,7 @@ def run_floor(
     own cost on this machine, not concord's. Every result is checked; a failed statement ends the
     run with `ConcordError`.
     """
-    key = str(task_id).encode()
-    constants = {"task_id": key, **{k: str(v).encode() for k, v in write.defaults.items()}}
-    if set(read.names) - constants.keys() or set(write.names) - constants.keys() - {"points"}:
-        raise ConcordError(f"the floor cannot bind {read.names} and {write.names}")
-    read_args = [constants[name] for name in read.names]
-    write_args = [None if name == "points" else constants[name] for name in write.names]
-    at = write.names.index("points")
-    statements = ((b"b", b"BEGIN"), (b"r", read.numbered), (b"w", write.numbered), (b"c", b"COMMIT"))
+    statements, read_args, write_args, at = floor_statements(read, write, task_id)
     go = threading.Barrier(workers + 1, timeout=60)
     counts, failures = [0] * workers, []
     ends = [float("inf")]  # the coordinator sets the deadline once all are connected, or 0 to stop
