@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import multiprocessing
 import os
@@ -144,6 +145,24 @@ def test_an_interrupt_stops_the_workers_and_returns_partial_results_with_nothing
     assert cell.commits >= 5
     assert sessions_left(database_url) == 0  # no session, so no open transaction, survives
     assert multiprocessing.active_children() == []
+
+
+def test_the_coordinators_objects_are_frozen_while_a_cell_races_and_handed_back_after(database_url):
+    gc.unfreeze()  # whatever an earlier test left frozen
+    objects = len(gc.get_objects())
+    frozen_while_racing = []
+    experiment = Experiment(
+        scenario="counter", strategies=("pessimistic",), isolations=(RC,), workers=(2,), ops=20
+    )
+    result = run_experiment(
+        experiment,
+        database_url=url_text(database_url),
+        on_running=lambda _: frozen_while_racing.append(gc.get_freeze_count()),
+    )
+    assert result.cells[0].commits == 20
+    # Everything imported and set up before the race is out of the collector's reach during it.
+    assert len(frozen_while_racing) == 1 and frozen_while_racing[0] >= objects
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_worker_process_killed_mid_run_is_reported_and_the_invariant_is_still_checked(database_url):

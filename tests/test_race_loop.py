@@ -4,12 +4,14 @@ against real servers elsewhere; here a driver is a list of what each attempt doe
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from concord.errors import LockNotAvailable, SerializationFailure
 from concord.locking.retry import RetryPolicy
 from concord.race.job import WorkerReport
-from concord.race.loop import Abandoned, Fatal, Ledger, race_loop, retry_kinds
+from concord.race.loop import Abandoned, Fatal, Ledger, heap_frozen, race_loop, retry_kinds
 from concord.race.steps import DECLINED, DONE, EXHAUSTED
 
 
@@ -133,3 +135,25 @@ def test_every_latency_is_counted_across_the_batches_and_every_trace_line_is_who
     assert (first[:3], first[5:]) == ((2, 0, 1), ("lock_not_available", "55P03"))
     assert (second[:3], second[5:]) == ((2, 0, 2), ("committed", None))
     assert all(len(line) == 7 and line[0] == 2 for line in report.traces)
+
+
+def test_heap_frozen_keeps_the_objects_that_exist_out_of_collections_and_hands_them_back():
+    gc.unfreeze()  # whatever an earlier test left frozen
+    before: list[int] = []  # a container: tracked by the collector
+    tracked = len(gc.get_objects())
+    with heap_frozen():
+        assert gc.get_freeze_count() >= tracked
+        assert not any(o is before for o in gc.get_objects())  # frozen objects are in no generation
+    assert gc.get_freeze_count() == 0
+    assert any(o is before for o in gc.get_objects())
+
+
+def test_heap_frozen_leaves_a_process_that_froze_its_own_objects_as_it_was():
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with heap_frozen():
+            pass
+        assert gc.get_freeze_count() >= frozen  # not handed back: the process's owner froze them
+    finally:
+        gc.unfreeze()

@@ -18,6 +18,7 @@ from concord.locking import RetryPolicy
 from concord.race.executors import RunningCell, get_executor
 from concord.race.experiment import Cell
 from concord.race.job import ops_shares
+from concord.race.loop import heap_frozen
 from concord.race.plan import PlannedCell, RunPlan
 from concord.race.results import CellResult, CellTotals, verdict
 from concord.race.scenarios.scenario import BrokenContract, CellRefused, InvariantVerdict
@@ -78,30 +79,31 @@ class CellRunner:
         running: RunningCell | None = None
         pids: dict[int, int | None] = {}
         interrupted, started = False, time.perf_counter()
-        try:
-            running = get_executor(self.experiment.executor).start(jobs)
-            pids = running.wait_ready(READY_TIMEOUT_S)
-            if self.waits:
-                self.waits.start(pids, running)
-            running.go()
-            started = time.perf_counter()
-            if on_running:
-                on_running(running)
-            self.watch(running, started, index, cells, on_progress)
-        except KeyboardInterrupt:
-            if running is None:  # interrupted while starting: the executor stopped what it started
+        with heap_frozen():
+            try:
+                running = get_executor(self.experiment.executor).start(jobs)
+                pids = running.wait_ready(READY_TIMEOUT_S)
+                if self.waits:
+                    self.waits.start(pids, running)
+                running.go()
+                started = time.perf_counter()
+                if on_running:
+                    on_running(running)
+                self.watch(running, started, index, cells, on_progress)
+            except KeyboardInterrupt:
+                if running is None:  # interrupted while starting: the executor stopped what it started
+                    raise
+                interrupted = True
+            except BaseException:  # a failing callback or a lost control connection: stop, then report
+                if self.waits:
+                    self.waits.stop()
+                if running is not None:
+                    self.stop(running, pids, cancel=True)
                 raise
-            interrupted = True
-        except BaseException:  # a failing callback or a lost control connection: stop, then report
-            if self.waits:
+            stopped = time.perf_counter()
+            if self.waits:  # the profile covers the race, not the stopping
                 self.waits.stop()
-            if running is not None:
-                self.stop(running, pids, cancel=True)
-            raise
-        stopped = time.perf_counter()
-        if self.waits:  # the profile covers the race, not the stopping
-            self.waits.stop()
-        reports, deaths = self.stop(running, pids, cancel=interrupted)
+            reports, deaths = self.stop(running, pids, cancel=interrupted)
         return self.result(fixture, reports, deaths, ran_for(started, stopped, reports), interrupted)
 
     def jobs(self, fixture) -> list[WorkerJob]:

@@ -32,7 +32,7 @@ from concord.race.cell import Progress, trace_cap
 from concord.race.executors.base import sum_progress
 from concord.race.experiment import Experiment
 from concord.race.job import WorkerReport, ops_shares
-from concord.race.loop import Abandoned, Fatal, Ledger, race_loop
+from concord.race.loop import Abandoned, Fatal, Ledger, heap_frozen, race_loop
 from concord.race.plan import RunPlan, plan_run
 from concord.race.results import CellResult, CellTotals, RaceResult, verdict
 from concord.race.scenarios.assign.http import ASSIGN
@@ -184,7 +184,8 @@ async def _run_cell(
         for w in range(cell.workers)
     ]
     watcher = asyncio.create_task(_watch(workers, progress, clock, index, cells, cell, on_progress))
-    await asyncio.gather(*workers, return_exceptions=True)
+    with heap_frozen():
+        await asyncio.gather(*workers, return_exceptions=True)
     watcher.cancel()
     elapsed = clock.elapsed()
     violations, finding, details = await scenario.check(client, fixture, reports)

@@ -21,9 +21,11 @@ is `concord.locking.retry`'s one policy, keyed by the kinds of `concord.errors`.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import random
 import time
-from collections.abc import Callable, Generator, MutableSequence
+from collections.abc import Callable, Generator, Iterator, MutableSequence
 from typing import Any, Protocol
 
 from concord.errors import ConcordError, LockTimeout, StatementTimeout, kind_of
@@ -250,6 +252,27 @@ def race_loop(program: Operations, ops: int | None, ledger: Ledger) -> Generator
     finally:
         report.stopped_at = perf()
         ledger.close()
+
+
+@contextlib.contextmanager
+def heap_frozen() -> Iterator[None]:
+    """Keep the garbage collector off the objects that exist before a race, while it runs.
+
+    A full collection walks every object in the process: in the coordinator, everything the
+    command line imported (SQLAlchemy, Rich, Typer), about 40 ms on this kind of machine. It
+    comes once in a few seconds of racing, in whichever worker thread allocates at the time, and
+    every thread waits for it, the one holding the row lock too (benchmarks/README.md, "the
+    collector's pause"). Frozen objects are left out of collections (``gc.freeze``); what the race
+    itself allocates is still collected. They are handed back when the race ends, unless the
+    process had frozen objects of its own before (its owner's choice, left as it was).
+    """
+    owned = gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if owned:
+            gc.unfreeze()
 
 
 def first_line(exc: BaseException) -> str:

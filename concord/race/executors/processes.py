@@ -21,6 +21,7 @@ the fork server, a process of its own, so ``PR_SET_PDEATHSIG`` would watch the w
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import signal
@@ -83,6 +84,7 @@ class ProcessControl:
 def child_main(job: WorkerJob, control: ProcessControl, lifeline: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     watch_lifeline(lifeline)
+    gc.freeze()  # what the fork server preloaded is never walked by a collection (loop.heap_frozen)
     control.outbox.send(("report", run_worker(job, control)))
 
 
