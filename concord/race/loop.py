@@ -259,12 +259,13 @@ def heap_frozen() -> Iterator[None]:
     """Keep the garbage collector off the objects that exist before a race, while it runs.
 
     A full collection walks every object in the process: in the coordinator, everything the
-    command line imported (SQLAlchemy, Rich, Typer), about 40 ms on this kind of machine. It
-    comes once in a few seconds of racing, in whichever worker thread allocates at the time, and
-    every thread waits for it, the one holding the row lock too (benchmarks/README.md, "the
-    collector's pause"). Frozen objects are left out of collections (``gc.freeze``); what the race
-    itself allocates is still collected. They are handed back when the race ends, unless the
-    process had frozen objects of its own before (its owner's choice, left as it was).
+    command line imported (SQLAlchemy, Rich, Typer): 40 to 100 ms on this kind of machine. It
+    comes now and then (once in a 20-second counter race), in whichever worker thread allocates
+    at the time, and every thread waits for it, the one holding the row lock too: it was the
+    race's slowest operation (benchmarks/README.md, "the collector's pause"). Frozen objects are
+    left out of collections (``gc.freeze``); what the race itself allocates is still collected.
+    They are handed back when the race ends, unless the process had frozen objects of its own
+    before (its owner's choice, left as it was).
     """
     owned = gc.get_freeze_count() == 0
     gc.freeze()
