@@ -8,7 +8,10 @@ and `concord race` itself (threads), one thread per worker (one worker by defaul
 call of each is timed: a *call* is from the command's sending to its result (the server's work
 and both wake-ups), a *gap* from one result to the next command (the client's own time, the
 backend waiting; with several workers, also the wait for the GIL). Prints the mean of each call
-and gap per transaction (averaged over the workers), and transactions per second.
+and gap per transaction (averaged over the workers), transactions per second, and the longest
+single gap of any worker after its first two transactions: a mean hides one long pause (the
+garbage collector's full pass, 40 ms with every thread stopped, added 7 µs to a mean of 6;
+benchmarks/README.md, "the collector's pause"), the longest gap shows it.
 
 With several workers on the one row, the gaps that count are read>write and write>commit: they
 are inside the row lock, which every other worker is waiting for.
@@ -103,7 +106,8 @@ def race(url: str, fixture: Any, workers: int, seconds: float, logs: list[Calls]
 
     def session(self: libpq.LibpqSession, *args: Any, **kwargs: Any) -> None:
         opened(self, *args, **kwargs)
-        logs.append(calls := [])
+        calls: Calls = []
+        logs.append(calls)
         self._run = timed(self._run, calls)
 
     libpq.LibpqSession.__init__ = session  # type: ignore[method-assign]
@@ -123,7 +127,9 @@ def summary(calls: Calls, tps: float) -> dict[str, Any]:
     commits = max(1, len(spent.get("commit", ())))
     means = {key: sum(values) / commits for key, values in spent.items() if len(values) * 10 >= commits}
     gaps = sum(value for key, value in means.items() if ">" in key)
-    return {"tps": tps, "gaps_us": gaps, **means}
+    # After the first two transactions: the first runs each statement's Parse (a round trip).
+    longest = max(following[1] - answered for (_, _, answered), following in itertools.pairwise(calls[8:]))
+    return {"tps": tps, "gaps_us": gaps, **means, "longest_gap_us": longest / 1000}
 
 
 def _short_names(calls: Calls) -> dict[bytes, str]:
@@ -147,7 +153,8 @@ def measure(kind: str, workers: int, seconds: float) -> dict[str, Any]:
     engine.dispose()
     each = [summary(calls, tps) for calls in logs if len(calls) > 8]
     keys = set.intersection(*(set(row) for row in each))
-    return {key: statistics.mean(row[key] for row in each) for key in _ORDER if key in keys} | {"tps": tps}
+    means = {key: statistics.mean(row[key] for row in each) for key in _ORDER if key in keys}
+    return means | {"tps": tps, "longest_gap_us": max(row["longest_gap_us"] for row in each)}
 
 
 def child(kind: str, checkout: str, workers: int, seconds: float) -> dict[str, Any]:
@@ -185,6 +192,7 @@ def _line(row: dict[str, Any]) -> str:
     parts = [f"{row['tps']:7,.0f} tps  gaps {row['gaps_us']:5.1f} µs:"]
     parts += [f"{key} {value:.1f}" for key, value in row.items() if ">" in key]
     parts += ["| calls:"] + [f"{key} {value:.1f}" for key, value in row.items() if key in _CALLS]
+    parts += [f"| longest gap {row['longest_gap_us']:,.0f}"]
     return " ".join(parts)
 
 
