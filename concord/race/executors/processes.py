@@ -21,7 +21,6 @@ the fork server, a process of its own, so ``PR_SET_PDEATHSIG`` would watch the w
 
 from __future__ import annotations
 
-import gc
 import multiprocessing as mp
 import os
 import signal
@@ -31,6 +30,7 @@ from multiprocessing.connection import Connection, wait
 from typing import cast
 
 from concord.race.executors.base import Death, sum_progress, wait_until
+from concord.race.loop import heap_frozen
 from concord.race.scenarios import PROGRAMS
 from concord.race.worker import WorkerJob, WorkerReport, run_worker
 
@@ -84,8 +84,9 @@ class ProcessControl:
 def child_main(job: WorkerJob, control: ProcessControl, lifeline: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     watch_lifeline(lifeline)
-    gc.freeze()  # what the fork server preloaded is never walked by a collection (loop.heap_frozen)
-    control.outbox.send(("report", run_worker(job, control)))
+    with heap_frozen():  # what the fork server preloaded is never walked by a collection
+        report = run_worker(job, control)
+    control.outbox.send(("report", report))
 
 
 def watch_lifeline(lifeline: Connection) -> None:
