@@ -13,7 +13,7 @@ from test_race_support import Cell, Racer, in_thread, wait_until_blocked
 
 from concord.errors import StaleVersion
 from concord.locking import classify
-from concord.race.steps import DECLINED, DONE, Status
+from concord.race.steps import DECLINED, DONE, Fetch, Status
 
 RC, RR, SER = "read committed", "repeatable read", "serializable"
 
@@ -90,6 +90,21 @@ def test_pessimistic_counter_makes_the_second_reader_wait_and_see_the_first_writ
     assert told == {"result": DONE}
     found = counter.check({0: [DONE], 1: [DONE]})
     assert (found.violations, found.details["actual"]) == (0, 2)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "fetch"),
+    [("pessimistic", Fetch.NOTHING), ("none", Fetch.NOTHING), ("optimistic", Fetch.ROWCOUNT)],
+)
+def test_a_task_write_asks_for_its_row_count_only_where_it_tells_a_stale_version(cell, strategy, fetch):
+    counter = cell("counter", strategy)
+    operation = counter.program.operation(0, 0)
+    read, _ = next(operation)
+    write, _ = operation.send((0, 1))  # the row read: points 0, version 1
+    assert (read.fetch, write.fetch) == (Fetch.ROW, fetch)
+    with pytest.raises(StopIteration) as ended:
+        operation.send(None if fetch is Fetch.NOTHING else 1)
+    assert ended.value.value == DONE
 
 
 def test_assign_without_locking_tells_two_workers_they_won_the_same_task(cell, racers):

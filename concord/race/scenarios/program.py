@@ -98,7 +98,8 @@ class Program:
             params[EXPECTED_VERSION] = version
         return params
 
-    def check_written(self, rowcount: int, entity: str, key: object, expected_version: int) -> None:
-        """Raise `StaleVersion` when a compare-and-set write matched no row."""
+    def check_written(self, rowcount: int | None, entity: str, key: object, expected_version: int) -> None:
+        """Raise `StaleVersion` when a compare-and-set write matched no row (``rowcount`` is None
+        when the strategy compares no version and its write fetched nothing)."""
         if self.compares_version and rowcount == 0:
             raise StaleVersion(entity, key, expected_version, None)

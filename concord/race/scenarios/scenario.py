@@ -57,7 +57,11 @@ def task_read(strategy: LockingStrategy, column: str) -> Sql:
 
 def task_write(strategy: LockingStrategy, **columns: str) -> Sql:
     """``UPDATE tasks SET column = :param, ... WHERE id = :task_id`` that bumps the version, as a
-    compare-and-set when the strategy wants one; ``columns`` maps each column to its parameter."""
+    compare-and-set when the strategy wants one; ``columns`` maps each column to its parameter.
+
+    Its step is sent the row count only when the strategy compares versions (the count is what
+    tells a stale compare-and-set, `Program.check_written`); otherwise nothing: a count no one
+    reads is not parsed inside the locked section."""
     tasks = Task.__table__
     update = (
         sa.update(tasks)
@@ -65,7 +69,8 @@ def task_write(strategy: LockingStrategy, **columns: str) -> Sql:
         .values({column: sa.bindparam(param) for column, param in columns.items()})
         .values(version=tasks.c.version + sa.literal_column("1"))
     )
-    return Sql.of(strategy.write(update, tasks.c.version), Fetch.ROWCOUNT)
+    fetch = Fetch.ROWCOUNT if strategy.compares_version else Fetch.NOTHING
+    return Sql.of(strategy.write(update, tasks.c.version), fetch)
 
 
 class Scenario:
