@@ -162,8 +162,10 @@ class LibpqSession(Statements):
         several times that where idle CPUs sleep (benchmarks/README.md, "the gaps between
         statements"). A statement not yet prepared is prepared after ``BEGIN``: outside a
         transaction block the server counts a Parse as a transaction of its own, one more commit
-        in pg_stat_database than the workers made. An error leaves the transaction open (or
-        ended by a failed COMMIT) for the caller to roll back.
+        in pg_stat_database than the workers made. A ``final`` step (`Sql.final`) is the mirror
+        image: ``COMMIT`` follows its answer at once, and the operation gets the answer after.
+        An error leaves the transaction open (or ended by a failed COMMIT) for the caller to roll
+        back.
         """
         run, plans, encoding = self._run, self.plans, self.encoding
         if not first_step_early:
@@ -192,17 +194,22 @@ class LibpqSession(Statements):
                 steps = plan.args(params)
             try:
                 while True:
-                    result = run(plan.name, steps)  # type: ignore[arg-type]
-                    if result.status not in _OK:
-                        raise error_from_result(result, encoding=encoding)
-                    sql, params = send(plan.load(result))
+                    answer = run(plan.name, steps)  # type: ignore[arg-type]
+                    if answer.status not in _OK:
+                        raise error_from_result(answer, encoding=encoding)
+                    if plan.final:  # COMMIT first; the answer goes to the operation after
+                        break
+                    sql, params = send(plan.load(answer))
                     plan = plans.get(sql.text) or self._prepare(sql)
                     steps = plan.args(params)
             except StopIteration as done:
                 outcome = done.value
+                plan = None  # the operation has ended
         result = run(COMMIT, None)
         if result.status not in _OK:
             raise error_from_result(result, encoding=encoding)
+        if plan is not None:  # it has not: the final step's answer, handed over once committed
+            return _last(operation, plan.load(answer))
         return outcome
 
     def rollback(self) -> None:
@@ -228,3 +235,14 @@ class LibpqSession(Statements):
 
     def _command(self, command: bytes) -> None:
         self._check(self.pgconn.exec_(command))
+
+
+def _last(operation: Operation, answer: Any) -> Outcome:
+    """Hand a final step's answer to ``operation``; its outcome (it must end there)."""
+    try:
+        sql, _ = operation.send(answer)
+    except StopIteration as done:
+        outcome: Outcome = done.value
+        return outcome
+    operation.close()
+    raise TypeError(f"a step after a final one ({sql.text!r}): a final step must be the operation's last")

@@ -36,7 +36,7 @@ class Plan:
     exactly what was asked for.
     """
 
-    __slots__ = ("args", "constants", "fetch", "load", "loads", "name", "names")
+    __slots__ = ("args", "constants", "fetch", "final", "load", "loads", "name", "names")
 
     def __init__(
         self, name: bytes, sql: Sql, columns: Callable[[Plan, pq.abc.PGresult], tuple[Any, ...]]
@@ -45,6 +45,7 @@ class Plan:
         self.names = sql.names
         self.constants = {k: _encode(v) for k, v in sql.defaults.items()}
         self.fetch = sql.fetch
+        self.final = sql.final  # COMMIT as soon as its answer is in (`Sql.final`)
         #: The statement's parameters as text, in ``$n`` order: ``params`` win over constants.
         self.args: Callable[[dict[str, Any]], list[bytes | None]] = _arguments(self.names, self.constants)
         self.loads: tuple[Any, ...] | None = None  # the columns' loader functions, once known

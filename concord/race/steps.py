@@ -41,6 +41,14 @@ class Sql:
     ``text`` uses psycopg's ``%(name)s`` placeholders; ``numbered`` is the same statement with
     libpq's ``$1, $2, ...`` and ``names`` the parameter behind each number, for the sync workers'
     prepared-statement path (`concord.race.libpq`).
+
+    ``final`` marks an operation's last statement whose answer needs no more of the transaction:
+    a worker may send ``COMMIT`` as soon as the answer is in and hand it to the operation after,
+    so the row locks go as soon as the last write is done (as a hand-written client does). The
+    operation must then end. It may still raise, which fails the attempt as before, but only
+    when the statement changed nothing, since the transaction has committed (a compare-and-set
+    that matched no row: `concord.race.scenarios.scenario.task_write`). A driver may ignore the
+    mark; the outcome is the same.
     """
 
     text: str
@@ -48,9 +56,10 @@ class Sql:
     defaults: dict[str, Any] = field(default_factory=dict)
     numbered: bytes = b""
     names: tuple[str, ...] = ()
+    final: bool = False
 
     @classmethod
-    def of(cls, statement: sa.ClauseElement, fetch: Fetch) -> Sql:
+    def of(cls, statement: sa.ClauseElement, fetch: Fetch, *, final: bool = False) -> Sql:
         """Compile a Core statement for psycopg 3 (``%(name)s`` placeholders with casts)."""
         from sqlalchemy.dialects.postgresql.psycopg import dialect
 
@@ -58,7 +67,7 @@ class Sql:
         defaults = {k: v for k, v in compiled.params.items() if v is not None}
         text = str(compiled)
         numbered, names = _number_placeholders(text)
-        return cls(text, fetch, defaults, numbered, names)
+        return cls(text, fetch, defaults, numbered, names, final)
 
     @classmethod
     def from_text(cls, text: str, fetch: Fetch) -> Sql:

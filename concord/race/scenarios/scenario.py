@@ -61,7 +61,9 @@ def task_write(strategy: LockingStrategy, **columns: str) -> Sql:
 
     Its step is sent the row count only when the strategy compares versions (the count is what
     tells a stale compare-and-set, `Program.check_written`); otherwise nothing: a count no one
-    reads is not parsed inside the locked section."""
+    reads is not parsed inside the locked section. It is ``final`` (`Sql.final`): the last
+    statement of every operation that writes a task this way, committed as soon as its answer
+    is in; the check that may follow fails only a write that matched no row."""
     tasks = Task.__table__
     update = (
         sa.update(tasks)
@@ -70,7 +72,7 @@ def task_write(strategy: LockingStrategy, **columns: str) -> Sql:
         .values(version=tasks.c.version + sa.literal_column("1"))
     )
     fetch = Fetch.ROWCOUNT if strategy.compares_version else Fetch.NOTHING
-    return Sql.of(strategy.write(update, tasks.c.version), fetch)
+    return Sql.of(strategy.write(update, tasks.c.version), fetch, final=True)
 
 
 class Scenario:
