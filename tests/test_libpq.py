@@ -150,3 +150,115 @@ def test_a_statement_is_prepared_inside_the_transaction_even_when_its_step_is_ma
         again = session.transaction(_steps(), early)
     assert watched.prepared_in_transaction == [True] * 5  # the five statements, once each
     assert first.payload[2:] == (3, 2, None) and again.payload[2:] == (5, 2, None)
+
+
+def _two_writes(session, committed_n):
+    """Two writes, the second `final`: at each answer, its row count, whether the session's
+    transaction is still open, and ``n`` as another session sees it (what has committed)."""
+    from concord.race.steps import Outcome, Status
+
+    seen = []
+    first = yield Sql.of(sa.text("UPDATE t SET n = n + 1"), Fetch.ROWCOUNT), {}
+    seen.append((first, session.in_transaction(), committed_n()))
+    last = yield Sql.of(sa.text("UPDATE t SET n = n + 10"), Fetch.ROWCOUNT, final=True), {}
+    seen.append((last, session.in_transaction(), committed_n()))
+    return Outcome(Status.DONE, seen)
+
+
+def test_a_final_steps_answer_reaches_the_operation_once_the_transaction_has_committed(database_url):
+    with (
+        psycopg.connect(dsn(database_url), autocommit=True) as conn,
+        psycopg.connect(dsn(database_url)) as other,
+    ):
+        conn.execute("CREATE TABLE t (n int)")
+        conn.execute("INSERT INTO t VALUES (1)")
+        other.autocommit = True
+        session = LibpqSession(conn, "read committed")
+        outcome = session.transaction(
+            _two_writes(session, lambda: other.execute("SELECT n FROM t").fetchone()[0])
+        )
+    # After the first write the transaction is open and its change unseen; after the final
+    # one, COMMIT has already answered: the change is there for everyone.
+    assert outcome.payload == [(1, True, 1), (1, False, 12)]
+
+
+def test_a_step_after_a_final_one_is_refused_and_the_final_write_stands(database_url):
+    def too_long():
+        yield Sql.of(sa.text("UPDATE t SET n = 5"), Fetch.ROWCOUNT, final=True), {}
+        yield Sql.of(sa.text("UPDATE t SET n = 6"), Fetch.ROWCOUNT), {}
+
+    with psycopg.connect(dsn(database_url), autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (n int)")
+        conn.execute("INSERT INTO t VALUES (1)")
+        session = LibpqSession(conn, "read committed")
+        with pytest.raises(TypeError, match="a final step must be the operation's last"):
+            session.transaction(too_long())
+        assert not session.in_transaction()
+        assert conn.execute("SELECT n FROM t").fetchone() == (5,)
+
+
+def test_an_operation_may_still_fail_the_attempt_after_its_final_step(database_url):
+    """A stale compare-and-set is told by the final write's row count, after the commit: the
+    attempt fails as before, and there is nothing left to roll back (the write matched no row)."""
+    from concord.errors import StaleVersion
+
+    def compare_and_set():
+        written = yield Sql.of(sa.text("UPDATE t SET n = 2 WHERE n = 99"), Fetch.ROWCOUNT, final=True), {}
+        if written == 0:
+            raise StaleVersion("t", 1, 99, None)
+
+    with psycopg.connect(dsn(database_url), autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (n int)")
+        conn.execute("INSERT INTO t VALUES (1)")
+        session = LibpqSession(conn, "read committed")
+        with pytest.raises(StaleVersion):
+            session.transaction(compare_and_set())
+        assert not session.in_transaction()
+        assert conn.execute("SELECT n FROM t").fetchone() == (1,)
+
+
+def test_the_asyncio_worker_also_commits_before_handing_over_a_final_steps_answer(database_url):
+    """`LoopRacer` (the asyncio executor's worker) honours `Sql.final` as the blocking session does."""
+    import asyncio
+
+    from concord.locking.retry import RetryPolicy
+    from concord.race.job import WorkerJob, WorkerReport
+    from concord.race.libpq_async import AsyncLibpqSession
+    from concord.race.worker_async import LoopRacer
+
+    class OneOperation:  # what the loop needs of a program
+        def __init__(self, session, committed_n):
+            self.session, self.committed_n = session, committed_n
+
+        def operation(self, worker, seq):
+            return _two_writes(self.session, self.committed_n) if seq == 0 else None
+
+    class Coordinator:  # the coordinator's side as the loop sees it: never stopping
+        def __init__(self):
+            self.progress = [0, 0]
+
+        def stopping(self):
+            return False
+
+        def on_stop(self, callback):
+            pass
+
+    async def race(other):
+        conn = await psycopg.AsyncConnection.connect(dsn(database_url), autocommit=True)
+        session = await AsyncLibpqSession.open(conn, "read committed")
+        try:
+            program = OneOperation(session, lambda: other.execute("SELECT n FROM t").fetchone()[0])
+            job = WorkerJob(0, "", "read committed", program, RetryPolicy(max_tries=1), frozenset(), 1, 10, 1)
+            report = WorkerReport(0)
+            await LoopRacer(job, session, Coordinator(), report).run()
+        finally:
+            session.close()
+            await conn.close()
+        return report
+
+    with psycopg.connect(dsn(database_url), autocommit=True) as other:
+        other.execute("CREATE TABLE t (n int)")
+        other.execute("INSERT INTO t VALUES (1)")
+        report = asyncio.run(race(other))
+    assert (report.done, report.attempts, report.error) == (1, 1, None)
+    assert report.payloads == [[(1, True, 1), (1, False, 12)]]

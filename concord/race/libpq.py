@@ -33,7 +33,7 @@ from psycopg.abc import Buffer
 from psycopg.errors import error_from_result
 
 from concord.race.plans import Plan
-from concord.race.steps import Operation, Outcome, Sql
+from concord.race.steps import Operation, Outcome, Sql, finish
 
 _OK = frozenset({int(pq.ExecStatus.COMMAND_OK), int(pq.ExecStatus.TUPLES_OK)})
 #: BEGIN and COMMIT are prepared statements too, as pgbench -M prepared runs them.
@@ -209,7 +209,7 @@ class LibpqSession(Statements):
         if result.status not in _OK:
             raise error_from_result(result, encoding=encoding)
         if plan is not None:  # it has not: the final step's answer, handed over once committed
-            return _last(operation, plan.load(answer))
+            return finish(operation, plan.load(answer))
         return outcome
 
     def rollback(self) -> None:
@@ -236,13 +236,3 @@ class LibpqSession(Statements):
     def _command(self, command: bytes) -> None:
         self._check(self.pgconn.exec_(command))
 
-
-def _last(operation: Operation, answer: Any) -> Outcome:
-    """Hand a final step's answer to ``operation``; its outcome (it must end there)."""
-    try:
-        sql, _ = operation.send(answer)
-    except StopIteration as done:
-        outcome: Outcome = done.value
-        return outcome
-    operation.close()
-    raise TypeError(f"a step after a final one ({sql.text!r}): a final step must be the operation's last")

@@ -116,6 +116,18 @@ def drive(run: Callable[[Sql, dict[str, Any]], Any], operation: Operation) -> Ou
         return done.value
 
 
+def finish(operation: Operation, answer: Any) -> Outcome:
+    """Hand a final step's answer (`Sql.final`) to ``operation``; its outcome, for it must end
+    there (`TypeError` when it yields another step)."""
+    try:
+        sql, _ = operation.send(answer)
+    except StopIteration as done:
+        outcome: Outcome = done.value
+        return outcome
+    operation.close()
+    raise TypeError(f"a step after a final one ({sql.text!r}): a final step must be the operation's last")
+
+
 def _number_placeholders(text: str) -> tuple[bytes, tuple[str, ...]]:
     """``%(a)s ... %(b)s ... %(a)s`` -> ``$1 ... $2 ... $1`` and ``("a", "b")``."""
     names: list[str] = []

@@ -20,7 +20,7 @@ from concord.race.job import WorkerJob, WorkerReport
 from concord.race.libpq_async import AsyncLibpqSession
 from concord.race.loop import Fatal, Ledger, first_line, race_loop
 from concord.race.plans import Plan
-from concord.race.steps import Operation, Outcome
+from concord.race.steps import Operation, Outcome, finish
 from concord.race.worker import application_name, how_it_ended
 
 
@@ -69,6 +69,7 @@ class LoopRacer:
         self.operation: Operation | None = None
         self.outcome: Outcome | None = None
         self.plan: Plan | None = None
+        self.answer: PGresult | None = None  # a final step's, until COMMIT has answered
         self.pause: asyncio.TimerHandle | None = None
 
     async def run(self) -> None:
@@ -152,6 +153,10 @@ class LoopRacer:
             self._failed(error)
             return
         assert self.plan is not None and result is not None
+        if self.plan.final:  # COMMIT first; the answer goes to the operation after (`Sql.final`)
+            self.answer = result
+            self._guarded(self.session.send_commit, self._committed_final)
+            return
         self._advance(self.session.value(self.plan, result))
 
     def _committed(self, result: PGresult | None, error: BaseException | None) -> None:
@@ -159,6 +164,21 @@ class LoopRacer:
         if error is not None:
             self._failed(error)
             return
+        self._resume(self.steps.send, self.outcome)
+
+    def _committed_final(self, result: PGresult | None, error: BaseException | None) -> None:
+        error = self.session.failure(result, error)
+        if error is not None:
+            self._failed(error)
+            return
+        assert self.operation is not None and self.plan is not None and self.answer is not None
+        try:
+            self.outcome = finish(self.operation, self.session.value(self.plan, self.answer))
+        except Exception as exc:  # the operation's verdict on a write that matched nothing
+            self._failed(exc)
+            return
+        finally:
+            self.answer = None
         self._resume(self.steps.send, self.outcome)
 
     # -- a failed attempt: roll back, then hand the failure to the loop
