@@ -235,4 +235,3 @@ class LibpqSession(Statements):
 
     def _command(self, command: bytes) -> None:
         self._check(self.pgconn.exec_(command))
-

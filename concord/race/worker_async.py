@@ -167,18 +167,17 @@ class LoopRacer:
         self._resume(self.steps.send, self.outcome)
 
     def _committed_final(self, result: PGresult | None, error: BaseException | None) -> None:
+        answer, self.answer = self.answer, None
         error = self.session.failure(result, error)
         if error is not None:
             self._failed(error)
             return
-        assert self.operation is not None and self.plan is not None and self.answer is not None
+        assert self.operation is not None and self.plan is not None and answer is not None
         try:
-            self.outcome = finish(self.operation, self.session.value(self.plan, self.answer))
+            self.outcome = finish(self.operation, self.session.value(self.plan, answer))
         except Exception as exc:  # the operation's verdict on a write that matched nothing
             self._failed(exc)
             return
-        finally:
-            self.answer = None
         self._resume(self.steps.send, self.outcome)
 
     # -- a failed attempt: roll back, then hand the failure to the loop
