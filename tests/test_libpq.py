@@ -197,9 +197,9 @@ def test_a_step_after_a_final_one_is_refused_and_the_final_write_stands(database
         assert conn.execute("SELECT n FROM t").fetchone() == (5,)
 
 
-def test_an_operation_may_still_fail_the_attempt_after_its_final_step(database_url):
-    """A stale compare-and-set is told by the final write's row count, after the commit: the
-    attempt fails as before, and there is nothing left to roll back (the write matched no row)."""
+def test_an_operation_that_breaks_its_promise_after_a_final_step_still_fails_the_attempt(database_url):
+    """An operation must not fail after a final step (its transaction has committed); one that
+    does anyway is not hidden: the error reaches the caller, with nothing left to roll back."""
     from concord.errors import StaleVersion
 
     def compare_and_set():

@@ -93,15 +93,23 @@ def test_pessimistic_counter_makes_the_second_reader_wait_and_see_the_first_writ
 
 
 @pytest.mark.parametrize(
-    ("strategy", "fetch"),
-    [("pessimistic", Fetch.NOTHING), ("none", Fetch.NOTHING), ("optimistic", Fetch.ROWCOUNT)],
+    ("strategy", "fetch", "final"),
+    [
+        ("pessimistic", Fetch.NOTHING, True),
+        ("none", Fetch.NOTHING, True),
+        ("optimistic", Fetch.ROWCOUNT, False),
+    ],
 )
-def test_a_task_write_asks_for_its_row_count_only_where_it_tells_a_stale_version(cell, strategy, fetch):
+def test_a_task_write_asks_for_its_row_count_only_where_it_tells_a_stale_version(
+    cell, strategy, fetch, final
+):
+    """A compare-and-set's row count may still fail the attempt, so only its COMMIT waits for
+    the operation; every other task write is final (`Sql.final`)."""
     counter = cell("counter", strategy)
     operation = counter.program.operation(0, 0)
     read, _ = next(operation)
     write, _ = operation.send((0, 1))  # the row read: points 0, version 1
-    assert (read.fetch, write.fetch) == (Fetch.ROW, fetch)
+    assert (read.fetch, read.final, write.fetch, write.final) == (Fetch.ROW, False, fetch, final)
     with pytest.raises(StopIteration) as ended:
         operation.send(None if fetch is Fetch.NOTHING else 1)
     assert ended.value.value == DONE

@@ -42,13 +42,14 @@ class Sql:
     libpq's ``$1, $2, ...`` and ``names`` the parameter behind each number, for the sync workers'
     prepared-statement path (`concord.race.libpq`).
 
-    ``final`` marks an operation's last statement whose answer needs no more of the transaction:
+    ``final`` marks an operation's last statement whose answer can no longer fail the attempt:
     a worker may send ``COMMIT`` as soon as the answer is in and hand it to the operation after,
     so the row locks go as soon as the last write is done (as a hand-written client does). The
-    operation must then end. It may still raise, which fails the attempt as before, but only
-    when the statement changed nothing, since the transaction has committed (a compare-and-set
-    that matched no row: `concord.race.scenarios.scenario.task_write`). A driver may ignore the
-    mark; the outcome is the same.
+    operation must then end without raising: its transaction has committed, and the server
+    counts it so (the race's reconciliation with pg_stat_database). A write whose row count may
+    still fail the attempt (a compare-and-set) is not final
+    (`concord.race.scenarios.scenario.task_write`). A driver may ignore the mark; the outcome is
+    the same.
     """
 
     text: str
@@ -118,7 +119,8 @@ def drive(run: Callable[[Sql, dict[str, Any]], Any], operation: Operation) -> Ou
 
 def finish(operation: Operation, answer: Any) -> Outcome:
     """Hand a final step's answer (`Sql.final`) to ``operation``; its outcome, for it must end
-    there (`TypeError` when it yields another step)."""
+    there (`TypeError` when it yields another step; what it raises, a broken promise too,
+    reaches the caller as a failed attempt)."""
     try:
         sql, _ = operation.send(answer)
     except StopIteration as done:

@@ -59,11 +59,11 @@ def task_write(strategy: LockingStrategy, **columns: str) -> Sql:
     """``UPDATE tasks SET column = :param, ... WHERE id = :task_id`` that bumps the version, as a
     compare-and-set when the strategy wants one; ``columns`` maps each column to its parameter.
 
-    Its step is sent the row count only when the strategy compares versions (the count is what
-    tells a stale compare-and-set, `Program.check_written`); otherwise nothing: a count no one
-    reads is not parsed inside the locked section. It is ``final`` (`Sql.final`): the last
-    statement of every operation that writes a task this way, committed as soon as its answer
-    is in; the check that may follow fails only a write that matched no row."""
+    When the strategy compares versions, its step is sent the row count: a count of 0 is a stale
+    compare-and-set (`Program.check_written`), which fails the attempt, so COMMIT waits for the
+    operation. Otherwise nothing can fail after it: its step is sent nothing (no row count
+    parsed inside the locked section) and it is ``final`` (`Sql.final`), committed as soon as
+    its answer is in. It is the last statement of every operation that writes a task this way."""
     tasks = Task.__table__
     update = (
         sa.update(tasks)
@@ -71,8 +71,10 @@ def task_write(strategy: LockingStrategy, **columns: str) -> Sql:
         .values({column: sa.bindparam(param) for column, param in columns.items()})
         .values(version=tasks.c.version + sa.literal_column("1"))
     )
-    fetch = Fetch.ROWCOUNT if strategy.compares_version else Fetch.NOTHING
-    return Sql.of(strategy.write(update, tasks.c.version), fetch, final=True)
+    write = strategy.write(update, tasks.c.version)
+    if strategy.compares_version:
+        return Sql.of(write, Fetch.ROWCOUNT)
+    return Sql.of(write, Fetch.NOTHING, final=True)
 
 
 class Scenario:
