@@ -249,9 +249,10 @@ def test_the_floor_table_shows_pythons_share_and_concords_per_worker_count(
     lines = outcome.stdout.splitlines()
     [title] = [n for n, line in enumerate(lines) if "where the gap goes" in line]
     [header, *_] = [line.split() for line in lines[title:] if line.split()[:1] == ["workers"]]
-    assert header == ["workers", "pgbench", "tps", "floor", "tps", "floor/pgbench", "best", "concord/floor"]
+    assert " ".join(header) == "workers pgbench tps floor tps floor/pgbench best concord/floor middle half"
     [row, *_] = [line.split() for line in lines[title:] if line.split()[:1] == ["1"]]
     assert row[4] == "threads" and float(row[3]) > 0 and float(row[5]) > 0
+    assert row[6] == "-"  # one round: no middle half
 
 
 def test_a_calibration_below_the_target_points_at_the_floor():
@@ -418,3 +419,30 @@ def test_ctrl_c_while_the_floor_connects_ends_its_threads_and_sessions_at_once(d
         assert _floor_sessions_left(engine) == 0
     finally:
         engine.dispose()
+
+
+def test_many_rounds_show_their_middle_half_instead_of_every_ratio():
+    """Past eight rounds the table gives the per-round ratios' quartiles, which say how far one
+    median can be trusted; the JSON has them for every row with two rounds or more."""
+    from rich.console import Console
+
+    from concord.cli.calibrate import _table
+
+    pgbench, floor = [1000.0] * 11, [1000.0] * 11
+    concord = [900.0 + 10 * i for i in range(11)]  # ratios 0.90, 0.91, ... 1.00, shuffled below
+    concord = concord[5:] + concord[:5]
+    row = cal.Row(8, "threads", pgbench, concord, floor)
+    parameters = {"rounds": 11, "pgbench_threads": "cpus", "floor": True}
+    report = cal.CalibrationReport("2026-12-06T10:00:00Z", "pgbench", "", parameters, "threads", [row])
+    [document] = report.as_dict()["rows"]
+    assert document["ratio"] == document["concord_vs_floor"] == 0.95
+    assert document["ratio_quartiles"] == document["concord_vs_floor_quartiles"] == [0.92, 0.98]
+    console = Console(width=200, record=True)
+    _table(console, report)
+    text = console.export_text()
+    assert text.count("0.92 to 0.98") == 2  # the rounds column and the floor table's middle half
+    assert "0.91 " not in text  # no single round listed
+
+    few = cal.Row(8, "threads", [1000.0] * 2, [900.0, 1000.0]).as_dict()
+    assert (few["ratios"], few["ratio_quartiles"]) == ([0.9, 1.0], [0.875, 1.025])
+    assert cal.Row(8, "threads", [1000.0], [900.0]).as_dict()["ratio_quartiles"] is None

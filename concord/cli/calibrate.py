@@ -105,7 +105,7 @@ def _table(console: Console, report: CalibrationReport) -> None:
             _num(data["pgbench_median"]),
             _num(data["concord_median"]),
             "-" if row.ratio is None else f"{row.ratio:.2f}",
-            " ".join(f"{r:.2f}" for r in row.ratios),
+            _rounds(row.ratios, data["ratio_quartiles"]),
         )
     console.print(table)
     headline = ", ".join(f"{w} worker{'s' * (w != 1)} {r:.2f}" for w, r in report.headline().items())
@@ -132,7 +132,8 @@ def _table(console: Console, report: CalibrationReport) -> None:
 def _floor_table(console: Console, report: CalibrationReport) -> None:
     """Per worker count: pgbench, the plain-Python floor and the best executor, side by side."""
     table = Table(box=box.SIMPLE_HEAD, title="where the gap goes: Python's share and concord's")
-    for header in ("workers", "pgbench tps", "floor tps", "floor/pgbench", "best", "concord/floor"):
+    headers = ("workers", "pgbench tps", "floor tps", "floor/pgbench", "best", "concord/floor", "middle half")
+    for header in headers:
         table.add_column(header, justify="left" if header == "best" else "right")
     for workers, row in sorted(report.best().items()):
         data = row.as_dict()
@@ -143,12 +144,28 @@ def _floor_table(console: Console, report: CalibrationReport) -> None:
             _ratio(data.get("floor_vs_pgbench")),
             row.executor,
             _ratio(data.get("concord_vs_floor")),
+            _middle(data.get("concord_vs_floor_quartiles")),
         )
     console.print(table)
     console.print(
         "floor: psycopg's libpq calls in a loop, a thread per connection, no concord code; "
-        "floor/pgbench is what Python and psycopg cost here, concord/floor what concord adds"
+        "floor/pgbench is what Python and psycopg cost here, concord/floor what concord adds; "
+        "middle half: the per-round concord/floor ratios between the quartiles"
     )
+
+
+#: Up to this many rounds the table lists every round's ratio; past it, their middle half.
+ROUNDS_LISTED = 8
+
+
+def _rounds(ratios: list[float], middle: list[float] | None) -> str:
+    if len(ratios) <= ROUNDS_LISTED:
+        return " ".join(f"{r:.2f}" for r in ratios)
+    return f"middle half {_middle(middle)}"
+
+
+def _middle(quartiles: list[float] | None) -> str:
+    return "-" if quartiles is None else f"{quartiles[0]:.2f} to {quartiles[1]:.2f}"
 
 
 def _ratio(value: float | None) -> str:
