@@ -22,6 +22,9 @@ from concord.errors import InvalidInput
 from concord.race.experiment import parse_workers, split_list
 from concord.reports.files import check_writable
 
+#: Up to this many rounds the table lists every round's ratio; past it, their middle half.
+ROUNDS_LISTED = 8
+
 
 def calibrate_command(
     workers: Annotated[
@@ -152,10 +155,6 @@ def _floor_table(console: Console, report: CalibrationReport) -> None:
         "floor/pgbench is what Python and psycopg cost here, concord/floor what concord adds; "
         "middle half: the per-round concord/floor ratios between the quartiles"
     )
-
-
-#: Up to this many rounds the table lists every round's ratio; past it, their middle half.
-ROUNDS_LISTED = 8
 
 
 def _rounds(ratios: list[float], middle: list[float] | None) -> str:
