@@ -114,7 +114,7 @@ def _table(console: Console, report: CalibrationReport) -> None:
     headline = ", ".join(f"{w} worker{'s' * (w != 1)} {r:.2f}" for w, r in report.headline().items())
     console.print(
         f"medians of {report.parameters['rounds']} alternating rounds; ratio = median of per-round "
-        f"concord/pgbench; * highest executor (picked after the fact: biased upward); "
+        f"concord/pgbench{_rounds_shown(report)}; * highest executor (picked after the fact: biased upward); "
         f"default executor: {report.default_executor}"
         + (f"; asyncio on {loop}" if (loop := report.parameters.get("event_loop")) else "")
     )
@@ -135,9 +135,9 @@ def _table(console: Console, report: CalibrationReport) -> None:
 def _floor_table(console: Console, report: CalibrationReport) -> None:
     """Per worker count: pgbench, the plain-Python floor and the best executor, side by side."""
     table = Table(box=box.SIMPLE_HEAD, title="where the gap goes: Python's share and concord's")
-    headers = ("workers", "pgbench tps", "floor tps", "floor/pgbench", "best", "concord/floor", "middle half")
-    for header in headers:
+    for header in ("workers", "pgbench tps", "floor tps", "floor/pgbench", "best", "concord/floor"):
         table.add_column(header, justify="left" if header == "best" else "right")
+    middles = []
     for workers, row in sorted(report.best().items()):
         data = row.as_dict()
         table.add_row(
@@ -147,20 +147,29 @@ def _floor_table(console: Console, report: CalibrationReport) -> None:
             _ratio(data.get("floor_vs_pgbench")),
             row.executor,
             _ratio(data.get("concord_vs_floor")),
-            _middle(data.get("concord_vs_floor_quartiles")),
         )
+        if (quartiles := data.get("concord_vs_floor_quartiles")) is not None:
+            middles.append(f"{workers} worker{'s' * (workers != 1)} {_middle(quartiles)}")
     console.print(table)
     console.print(
         "floor: psycopg's libpq calls in a loop, a thread per connection, no concord code; "
-        "floor/pgbench is what Python and psycopg cost here, concord/floor what concord adds; "
-        "middle half: the per-round concord/floor ratios between the quartiles"
+        "floor/pgbench is what Python and psycopg cost here, concord/floor what concord adds"
     )
+    if middles:  # a line, not a column: the table stays within 80 columns
+        console.print(f"concord/floor, middle half of the rounds: {', '.join(middles)}")
 
 
 def _rounds(ratios: list[float], middle: list[float] | None) -> str:
     if len(ratios) <= ROUNDS_LISTED:
         return " ".join(f"{r:.2f}" for r in ratios)
-    return f"middle half {_middle(middle)}"
+    return _middle(middle)
+
+
+def _rounds_shown(report: CalibrationReport) -> str:
+    """What the rounds column holds when it is not every round's ratio."""
+    if any(len(row.ratios) > ROUNDS_LISTED for row in report.rows):
+        return f"; past {ROUNDS_LISTED} rounds, the rounds column is their middle half (quartiles)"
+    return ""
 
 
 def _middle(quartiles: list[float] | None) -> str:
