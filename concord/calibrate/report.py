@@ -36,14 +36,14 @@ class Row:
         out["concord_median"] = _median(self.concord_tps)
         out["ratios"] = [round(r, 3) for r in self.ratios]
         out["ratio"] = self.ratio
-        out["ratio_quartiles"] = quartiles(self.ratios)
+        out["ratio_quartiles"] = _quartiles(self.ratios)
         if self.floor_tps:
             out["floor_median"] = _median(self.floor_tps)
             # what Python and psycopg cost here, and what concord costs on top of them
             out["floor_vs_pgbench"] = _median_ratio(_ratios(self.floor_tps, self.pgbench_tps))
             over_floor = _ratios(self.concord_tps, self.floor_tps)
             out["concord_vs_floor"] = _median_ratio(over_floor)
-            out["concord_vs_floor_quartiles"] = quartiles(over_floor)
+            out["concord_vs_floor_quartiles"] = _quartiles(over_floor)
         return out
 
 
@@ -127,7 +127,7 @@ def _ratios(tops: list[float], bottoms: list[float]) -> list[float]:
     return [t / b for t, b in zip(tops, bottoms, strict=False) if b > 0]
 
 
-def quartiles(ratios: list[float]) -> list[float] | None:
+def _quartiles(ratios: list[float]) -> list[float] | None:
     """The middle half of per-round ratios, ``[first quartile, third quartile]``; None with fewer
     than two rounds. How far apart they are says how much one median can be trusted: on a
     shared 2-core machine the middle half of 40 rounds spans 0.08 (benchmarks/README.md)."""
