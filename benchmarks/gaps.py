@@ -14,7 +14,9 @@ garbage collector's full pass, 40 ms with every thread stopped, added 7 µs to a
 benchmarks/README.md, "the collector's pause"), the longest gap shows it.
 
 With several workers on the one row, the gaps that count are read>write and write>commit: they
-are inside the row lock, which every other worker is waiting for.
+are inside the row lock, which every other worker is waiting for. So is the *hand-over* printed
+with them: the median from one holder's COMMIT answer to the next holder's read answer, the time
+the lock takes to pass on, as the clients see it.
 
 Each client runs in a fresh interpreter, and the order alternates round by round. With
 ``--other`` (a directory holding another version of concord, e.g. a ``git worktree`` of main)
@@ -132,6 +134,28 @@ def summary(calls: Calls, tps: float) -> dict[str, Any]:
     return {"tps": tps, "gaps_us": gaps, **means, "longest_gap_us": longest / 1000}
 
 
+def handover(logs: list[Calls]) -> float:
+    """The median µs from one lock holder's COMMIT answer to the next holder's locking-read answer.
+
+    With several workers on the row, each transaction's read is granted when the one before it
+    commits: this is the lock's hand-over as the clients see it (the server releasing the lock,
+    the next backend waking to return the row, its client waking and taking the GIL), which the
+    gaps and calls of one worker do not show. With one worker it is the whole way round from
+    COMMIT to the next read's answer instead.
+    """
+    turns = []  # (read answered, commit answered) of every transaction, every worker
+    for calls in logs:
+        names, granted = _short_names(calls), None
+        for name, _, answered in calls[8:]:
+            if names[name] == "read":
+                granted = answered
+            elif names[name] == "commit" and granted is not None:
+                turns.append((granted, answered))
+                granted = None
+    turns.sort()
+    return statistics.median((later[0] - earlier[1]) / 1000 for earlier, later in itertools.pairwise(turns))
+
+
 def _short_names(calls: Calls) -> dict[bytes, str]:
     """begin, read, write, commit, whichever prepared names the client gave them."""
     order = list(dict.fromkeys(name for name, _, _ in calls[:8]))
@@ -154,7 +178,8 @@ def measure(kind: str, workers: int, seconds: float) -> dict[str, Any]:
     each = [summary(calls, tps) for calls in logs if len(calls) > 8]
     keys = set.intersection(*(set(row) for row in each))
     means = {key: statistics.mean(row[key] for row in each) for key in _ORDER if key in keys}
-    return means | {"tps": tps, "longest_gap_us": max(row["longest_gap_us"] for row in each)}
+    longest = max(row["longest_gap_us"] for row in each)
+    return means | {"tps": tps, "longest_gap_us": longest, "handover_us": handover(logs)}
 
 
 def child(kind: str, checkout: str, workers: int, seconds: float) -> dict[str, Any]:
@@ -192,7 +217,7 @@ def _line(row: dict[str, Any]) -> str:
     parts = [f"{row['tps']:7,.0f} tps  gaps {row['gaps_us']:5.1f} µs:"]
     parts += [f"{key} {value:.1f}" for key, value in row.items() if ">" in key]
     parts += ["| calls:"] + [f"{key} {value:.1f}" for key, value in row.items() if key in _CALLS]
-    parts += [f"| longest gap {row['longest_gap_us']:,.0f}"]
+    parts += [f"| hand-over {row['handover_us']:.1f} | longest gap {row['longest_gap_us']:,.0f}"]
     return " ".join(parts)
 
 
