@@ -442,8 +442,51 @@ def test_many_rounds_show_their_middle_half_instead_of_every_ratio():
     text = console.export_text()
     assert text.count("0.92 to 0.98") == 2  # the rounds column and the floor table's middle half
     assert "concord/floor, middle half of the rounds: 8 workers 0.92 to 0.98" in text
-    assert "0.91 " not in text  # no single round listed
+    assert "0.95 0.96" not in text  # no single round listed (the first two of them)
 
     few = cal.Row(8, "threads", [1000.0] * 2, [900.0, 1000.0]).as_dict()
     assert (few["ratios"], few["ratio_quartiles"]) == ([0.9, 1.0], [0.875, 1.025])
     assert cal.Row(8, "threads", [1000.0], [900.0]).as_dict()["ratio_quartiles"] is None
+
+
+def test_each_median_comes_with_the_interval_that_holds_it_95_times_in_100():
+    """The sign test's interval of the median: from the k-th smallest round to the k-th largest,
+    k as large as keeps both ends' chance of missing the median at 5% or less; none under six
+    rounds. It is in the JSON for both ratios and under both tables."""
+    from rich.console import Console
+
+    from concord.calibrate.report import _median_interval
+    from concord.cli.calibrate import _table
+
+    assert _median_interval([0.9, 1.0, 0.95, 0.97, 0.92]) is None  # 2 / 2**5 > 5%: no 95% with 5
+    assert _median_interval([0.9, 1.0, 0.95, 0.97, 0.92, 0.99]) == [0.9, 1.0]  # 2 / 2**6 <= 5%
+    forty = [round(0.8 + i / 100, 3) for i in range(40)][::-1]  # 0.80 ... 1.19, in no order
+    assert _median_interval(forty) == [0.93, 1.06]  # the 14th smallest and the 14th largest
+
+    pgbench, floor = [1000.0] * 11, [1000.0] * 11
+    concord = [900.0 + 10 * i for i in range(11)]  # ratios 0.90 ... 1.00
+    concord = concord[5:] + concord[:5]
+    row = cal.Row(8, "threads", pgbench, concord, floor)
+    parameters = {"rounds": 11, "pgbench_threads": "cpus", "floor": True}
+    report = cal.CalibrationReport("2026-12-06T10:00:00Z", "pgbench", "", parameters, "threads", [row])
+    [document] = report.as_dict()["rows"]
+    # 11 rounds: 2 * P(at most 1 head in 11) = 0.012, 2 * P(at most 2) = 0.065: the 2nd to the 10th
+    assert document["ratio_interval"] == document["concord_vs_floor_interval"] == [0.91, 0.99]
+    console = Console(width=200, record=True)
+    _table(console, report)
+    text = console.export_text()
+    assert "95% interval of each median: 8 workers threads 0.91 to 0.99\n" in text  # 0.9 is out
+    assert "concord/floor, 95% interval of the median: 8 workers 0.91 to 0.99" in text
+
+    near = cal.Row(8, "threads", pgbench, [850.0 + 10 * i for i in range(11)])  # 0.85 ... 0.95
+    console = Console(width=200, record=True)
+    _table(
+        console, cal.CalibrationReport("", "pgbench", "", parameters | {"floor": False}, "threads", [near])
+    )
+    assert (
+        "8 workers threads 0.86 to 0.94; one that holds 0.9 leaves the target unsettled"
+        in console.export_text()
+    )
+
+    short = cal.Row(8, "threads", [1000.0] * 3, [900.0, 950.0, 1000.0], [1000.0] * 3)
+    assert short.as_dict()["ratio_interval"] is short.as_dict()["concord_vs_floor_interval"] is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -37,6 +38,7 @@ class Row:
         out["ratios"] = [round(r, 3) for r in self.ratios]
         out["ratio"] = self.ratio
         out["ratio_quartiles"] = _quartiles(self.ratios)
+        out["ratio_interval"] = _median_interval(self.ratios)
         if self.floor_tps:
             out["floor_median"] = _median(self.floor_tps)
             # what Python and psycopg cost here, and what concord costs on top of them
@@ -44,6 +46,7 @@ class Row:
             over_floor = _ratios(self.concord_tps, self.floor_tps)
             out["concord_vs_floor"] = _median_ratio(over_floor)
             out["concord_vs_floor_quartiles"] = _quartiles(over_floor)
+            out["concord_vs_floor_interval"] = _median_interval(over_floor)
         return out
 
 
@@ -135,6 +138,33 @@ def _quartiles(ratios: list[float]) -> list[float] | None:
         return None
     first, _, third = statistics.quantiles(ratios, n=4)
     return [round(first, 3), round(third, 3)]
+
+
+#: How sure `_median_interval` is that the true median lies in its interval.
+INTERVAL_CONFIDENCE = 0.95
+
+
+def _median_interval(ratios: list[float]) -> list[float] | None:
+    """``[low, high]``: an interval that holds the true median of the per-round ratios with at
+    least 95% confidence, or None with fewer than six rounds (too few for 95%).
+
+    It assumes nothing about how the rounds are spread (the sign test's interval): with ``n``
+    rounds sorted, it runs from the ``k``-th smallest ratio to the ``k``-th largest, ``k`` the
+    largest count for which both ends together miss the median with a chance of at most 5%
+    (twice the chance of at most ``k - 1`` heads in ``n`` fair coin tosses). With 40 rounds it
+    is the 14th smallest to the 14th largest. Where it holds the target, the rounds have not
+    settled whether the target is met.
+    """
+    n, k, tail = len(ratios), 0, 0.0
+    while k < n:
+        tail += math.comb(n, k) / 2**n  # the chance of at most k heads
+        if 2 * tail > 1 - INTERVAL_CONFIDENCE:
+            break
+        k += 1
+    if k == 0:
+        return None
+    ordered = sorted(ratios)
+    return [round(ordered[k - 1], 3), round(ordered[n - k], 3)]
 
 
 def _median_ratio(ratios: list[float]) -> float | None:

@@ -111,7 +111,7 @@ def _table(console: Console, report: CalibrationReport) -> None:
             _rounds(row.ratios, data["ratio_quartiles"]),
         )
     console.print(table)
-    headline = ", ".join(f"{w} worker{'s' * (w != 1)} {r:.2f}" for w, r in report.headline().items())
+    headline = ", ".join(f"{_workers(w)} {r:.2f}" for w, r in report.headline().items())
     console.print(
         f"medians of {report.parameters['rounds']} alternating rounds; ratio = median of per-round "
         f"concord/pgbench{_rounds_shown(report)}; * highest executor (picked after the fact: biased upward); "
@@ -119,6 +119,14 @@ def _table(console: Console, report: CalibrationReport) -> None:
         + (f"; asyncio on {loop}" if (loop := report.parameters.get("event_loop")) else "")
     )
     console.print(f"median executor: {headline or 'no ratio'} (target {TARGET_RATIO}, judged on these)")
+    spans = [(row, interval) for row in report.rows if (interval := row.as_dict()["ratio_interval"])]
+    if spans:
+        unsettled = any(low <= TARGET_RATIO <= high for _, (low, high) in spans)
+        console.print(
+            "95% interval of each median: "
+            + ", ".join(f"{_workers(row.workers)} {row.executor} {_middle(span)}" for row, span in spans)
+            + (f"; one that holds {TARGET_RATIO} leaves the target unsettled" if unsettled else "")
+        )
     if report.parameters.get("floor"):
         _floor_table(console, report)
     elif not report.as_dict()["target_met"]:
@@ -137,7 +145,7 @@ def _floor_table(console: Console, report: CalibrationReport) -> None:
     table = Table(box=box.SIMPLE_HEAD, title="where the gap goes: Python's share and concord's")
     for header in ("workers", "pgbench tps", "floor tps", "floor/pgbench", "best", "concord/floor"):
         table.add_column(header, justify="left" if header == "best" else "right")
-    middles = []
+    middles, intervals = [], []
     for workers, row in sorted(report.best().items()):
         data = row.as_dict()
         table.add_row(
@@ -149,7 +157,9 @@ def _floor_table(console: Console, report: CalibrationReport) -> None:
             _ratio(data.get("concord_vs_floor")),
         )
         if (quartiles := data.get("concord_vs_floor_quartiles")) is not None:
-            middles.append(f"{workers} worker{'s' * (workers != 1)} {_middle(quartiles)}")
+            middles.append(f"{_workers(workers)} {_middle(quartiles)}")
+        if (interval := data.get("concord_vs_floor_interval")) is not None:
+            intervals.append(f"{_workers(workers)} {_middle(interval)}")
     console.print(table)
     console.print(
         "floor: psycopg's libpq calls in a loop, a thread per connection, no concord code; "
@@ -157,6 +167,8 @@ def _floor_table(console: Console, report: CalibrationReport) -> None:
     )
     if middles:  # a line, not a column: the table stays within 80 columns
         console.print(f"concord/floor, middle half of the rounds: {', '.join(middles)}")
+    if intervals:
+        console.print(f"concord/floor, 95% interval of the median: {', '.join(intervals)}")
 
 
 def _rounds(ratios: list[float], middle: list[float] | None) -> str:
@@ -172,8 +184,13 @@ def _rounds_shown(report: CalibrationReport) -> str:
     return ""
 
 
-def _middle(quartiles: list[float] | None) -> str:
-    return "-" if quartiles is None else f"{quartiles[0]:.2f} to {quartiles[1]:.2f}"
+def _workers(workers: int) -> str:
+    return f"{workers} worker{'s' * (workers != 1)}"
+
+
+def _middle(span: list[float] | None) -> str:
+    """A ``[low, high]`` pair (quartiles, an interval) as "low to high"."""
+    return "-" if span is None else f"{span[0]:.2f} to {span[1]:.2f}"
 
 
 def _ratio(value: float | None) -> str:
