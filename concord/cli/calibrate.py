@@ -19,6 +19,7 @@ from concord.calibrate import EXECUTORS, TARGET_RATIO, Calibration, CalibrationR
 from concord.cli.common import DatabaseUrl, Json, error_console, render
 from concord.cli.errors import EXIT_INTERRUPTED, UsageError
 from concord.errors import InvalidInput
+from concord.nouns import count
 from concord.race.experiment import parse_workers, split_list
 from concord.reports.files import check_writable
 
@@ -98,10 +99,13 @@ def _table(console: Console, report: CalibrationReport) -> None:
     table = Table(box=box.SIMPLE_HEAD, title=title)
     for header in ("workers", "executor", "pgbench tps", "concord tps", "ratio", "rounds"):
         table.add_column(header, justify="left" if header == "executor" else "right")
-    best = report.best()
+    best, intervals, unsettled = report.best(), [], False
     for row in report.rows:
         mark = " *" if best.get(row.workers) is row else ""
         data = row.as_dict()
+        if (interval := data["ratio_interval"]) is not None:
+            intervals.append(f"{count(row.workers, 'worker')} {row.executor} {_middle(interval)}")
+            unsettled = unsettled or interval[0] <= TARGET_RATIO <= interval[1]
         table.add_row(
             str(row.workers),
             row.executor + mark,
@@ -111,7 +115,7 @@ def _table(console: Console, report: CalibrationReport) -> None:
             _rounds(row.ratios, data["ratio_quartiles"]),
         )
     console.print(table)
-    headline = ", ".join(f"{_workers(w)} {r:.2f}" for w, r in report.headline().items())
+    headline = ", ".join(f"{count(w, 'worker')} {r:.2f}" for w, r in report.headline().items())
     console.print(
         f"medians of {report.parameters['rounds']} alternating rounds; ratio = median of per-round "
         f"concord/pgbench{_rounds_shown(report)}; * highest executor (picked after the fact: biased upward); "
@@ -119,12 +123,9 @@ def _table(console: Console, report: CalibrationReport) -> None:
         + (f"; asyncio on {loop}" if (loop := report.parameters.get("event_loop")) else "")
     )
     console.print(f"median executor: {headline or 'no ratio'} (target {TARGET_RATIO}, judged on these)")
-    spans = [(row, interval) for row in report.rows if (interval := row.as_dict()["ratio_interval"])]
-    if spans:
-        unsettled = any(low <= TARGET_RATIO <= high for _, (low, high) in spans)
+    if intervals:
         console.print(
-            "95% interval of each median: "
-            + ", ".join(f"{_workers(row.workers)} {row.executor} {_middle(span)}" for row, span in spans)
+            f"95% interval of each median: {', '.join(intervals)}"
             + (f"; one that holds {TARGET_RATIO} leaves the target unsettled" if unsettled else "")
         )
     if report.parameters.get("floor"):
@@ -157,9 +158,9 @@ def _floor_table(console: Console, report: CalibrationReport) -> None:
             _ratio(data.get("concord_vs_floor")),
         )
         if (quartiles := data.get("concord_vs_floor_quartiles")) is not None:
-            middles.append(f"{_workers(workers)} {_middle(quartiles)}")
+            middles.append(f"{count(workers, 'worker')} {_middle(quartiles)}")
         if (interval := data.get("concord_vs_floor_interval")) is not None:
-            intervals.append(f"{_workers(workers)} {_middle(interval)}")
+            intervals.append(f"{count(workers, 'worker')} {_middle(interval)}")
     console.print(table)
     console.print(
         "floor: psycopg's libpq calls in a loop, a thread per connection, no concord code; "
@@ -182,10 +183,6 @@ def _rounds_shown(report: CalibrationReport) -> str:
     if any(len(row.ratios) > ROUNDS_LISTED for row in report.rows):
         return f"; past {ROUNDS_LISTED} rounds, the rounds column is their middle half (quartiles)"
     return ""
-
-
-def _workers(workers: int) -> str:
-    return f"{workers} worker{'s' * (workers != 1)}"
 
 
 def _middle(span: list[float] | None) -> str:
